@@ -1,0 +1,33 @@
+# Two commands on a fresh machine: `make run` and `make test` (README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test lint bench simulate clean
+
+$(INSTALLED): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip==24.3.1
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+run: $(INSTALLED)  ## serve the API on http://127.0.0.1:8000 (SQLite under var/)
+	$(BIN)/boende serve
+
+test: $(INSTALLED) lint  ## the whole suite: lint, types, unit, API and integration tests
+	$(BIN)/pytest
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: $(INSTALLED)  ## performance figures (minutes; not part of `make test`)
+	$(BIN)/python -m bench.run
+
+simulate: $(INSTALLED)  ## play IFN and ALN against a running API
+	$(BIN)/boende simulate --months 12
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,59 @@
+"""What every recorded fact carries, whichever aggregate it belongs to.
+
+``Stamp`` is the submission's provenance (who, when in the world, which
+submission); ``Fact`` is the base of every domain event and stores it, beside
+the library's own ``timestamp`` (the recorded time).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from eventsourcing.domain import Aggregate
+
+from domain.errors import DateOutOfOrder, FutureDate
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """Provenance of one submission, copied onto every event it records."""
+
+    submission_id: str
+    committee: str
+    user: str
+    occurred_on: date
+    today: date  # the service's calendar day, for the "never in the future" rule
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "submission_id": self.submission_id,
+            "committee": self.committee,
+            "user": self.user,
+            "occurred_on": self.occurred_on,
+        }
+
+
+class Fact(Aggregate.Event):
+    """Base of every recorded fact: provenance plus the effective date."""
+
+    submission_id: str
+    committee: str
+    user: str
+    occurred_on: date
+
+
+def check_dates(stamp: Stamp, previous: date | None, what: str) -> None:
+    """Refuse a fact dated in the future or before ``what``'s previous fact."""
+    if stamp.occurred_on > stamp.today:
+        raise FutureDate(
+            f"occurred_on {stamp.occurred_on} is after today ({stamp.today})",
+            loc="occurred_on",
+        )
+    if previous is not None and stamp.occurred_on < previous:
+        raise DateOutOfOrder(
+            f"occurred_on {stamp.occurred_on} is before the {what}'s previous "
+            f"fact ({previous})",
+            previous_occurred_on=previous.isoformat(),
+        )

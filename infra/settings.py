@@ -1,0 +1,84 @@
+"""The one settings object, read from ``BOENDE_*`` environment variables.
+
+Nothing else in Boende reads ``os.environ``: the composition root turns these
+into the ``eventsourcing`` library's own settings (``PERSISTENCE_MODULE``,
+``SQLITE_DBNAME``, ``POSTGRES_*``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting of Boende; README.md has the table."""
+
+    model_config = SettingsConfigDict(env_prefix="BOENDE_", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    timezone: str = "Europe/Stockholm"
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    commit_batch_max: int = Field(default=256, ge=1)
+    aggregate_cache_size: int = Field(default=10_000, ge=0)
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, url: str | None) -> str | None:
+        if url and urlsplit(url).scheme not in ("postgresql", "postgres"):
+            raise ValueError("BOENDE_DATABASE_URL must be postgresql://...")
+        return url or None
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.database_url is not None
+
+    def sqlite_path(self, name: str) -> Path:
+        return self.data_dir / f"{name}.sqlite"
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """The ``eventsourcing`` library's settings for the case log."""
+        env = {
+            "AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache_size),
+            "AGGREGATE_CACHE_FASTFORWARD": "y",
+        }
+        if self.database_url is None:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            env |= {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.sqlite_path("caselog")),
+                "SQLITE_LOCK_TIMEOUT": "10",
+                "APPLICATION_RECORDER_TOPIC": "infra.store:ReceiptingSQLiteRecorder",
+            }
+        else:
+            env |= postgres_env(self.database_url) | {
+                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "APPLICATION_RECORDER_TOPIC": "infra.store:ReceiptingPostgresRecorder",
+            }
+        return env
+
+
+def postgres_env(url: str) -> dict[str, str]:
+    """``postgresql://user:pw@host:port/db`` as the library's POSTGRES_* keys."""
+    parts = urlsplit(url)
+    env = {
+        "POSTGRES_DBNAME": parts.path.lstrip("/") or "postgres",
+        "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_USER": unquote(parts.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_POOL_SIZE": "10",
+        "POSTGRES_MAX_OVERFLOW": "10",
+        "POSTGRES_LOCK_TIMEOUT": "10",
+    }
+    return env

@@ -1,0 +1,203 @@
+"""The case log: the ``eventsourcing`` application and its recorders.
+
+One application (``CaseLog``) holds both aggregates, so every fact has one
+global position in one notification log. Its recorders are the library's own,
+extended with one table of *submission receipts* written in the same
+transaction as the events: the receipt's primary key makes a submission id
+unique, and it keeps the first result so a repeat can return it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import JSONTranscoder, StoredEvent, Transcoding
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The first result of a submission, as returned to its sender."""
+
+    submission_id: str
+    body_sha256: str
+    aggregate_type: str  # "case" or "apartment"
+    aggregate_key: str  # the sender's case_id or apartment_id
+    originator_id: UUID
+    version: int
+    position: int = 0  # the global log position, known once inserted
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class CaseLog(Application[UUID]):
+    """The append-only log of every case and apartment fact."""
+
+    name = "CaseLog"
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+
+def _positioned(
+    receipts: Iterable[Receipt],
+    stored_events: Sequence[StoredEvent],
+    positions: Sequence[int],
+) -> list[Receipt]:
+    """Fill each receipt's position from its event's notification id."""
+    by_event = {
+        (str(s.originator_id), s.originator_version): p
+        for s, p in zip(stored_events, positions, strict=True)
+    }
+    return [
+        replace(r, position=by_event[(str(r.originator_id), r.version)])
+        for r in receipts
+    ]
+
+
+def _receipt_from_row(row: Any) -> Receipt:
+    return Receipt(
+        submission_id=row["submission_id"],
+        body_sha256=row["body_sha256"],
+        aggregate_type=row["aggregate_type"],
+        aggregate_key=row["aggregate_key"],
+        originator_id=UUID(str(row["originator_id"])),
+        version=row["version"],
+        position=row["position"],
+    )
+
+
+RECEIPT_COLUMNS = (
+    "submission_id, body_sha256, aggregate_type, aggregate_key, "
+    "originator_id, version, position"
+)
+
+
+class ReceiptingSQLiteRecorder(SQLiteApplicationRecorder):
+    """The library's SQLite recorder, plus submission receipts."""
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            "CREATE TABLE IF NOT EXISTS submission_receipts ("
+            "submission_id TEXT PRIMARY KEY, body_sha256 TEXT NOT NULL, "
+            "aggregate_type TEXT NOT NULL, aggregate_key TEXT NOT NULL, "
+            "originator_id TEXT NOT NULL, version INTEGER NOT NULL, "
+            "position INTEGER NOT NULL)",
+        ]
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        positions = super()._insert_events(c, stored_events, **kwargs)
+        receipts: list[Receipt] = kwargs.get("receipts") or []
+        if receipts and positions:
+            c.executemany(
+                f"INSERT INTO submission_receipts ({RECEIPT_COLUMNS}) "
+                "VALUES (?,?,?,?,?,?,?)",
+                [
+                    _receipt_params(r)
+                    for r in _positioned(receipts, stored_events, positions)
+                ],
+            )
+        return positions
+
+    def select_receipts(self, submission_ids: Sequence[str]) -> dict[str, Receipt]:
+        if not submission_ids:
+            return {}
+        marks = ",".join("?" * len(submission_ids))
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT {RECEIPT_COLUMNS} FROM submission_receipts "
+                f"WHERE submission_id IN ({marks})",
+                list(submission_ids),
+            )
+            rows = c.fetchall()
+        return {row["submission_id"]: _receipt_from_row(row) for row in rows}
+
+
+class ReceiptingPostgresRecorder(PostgresApplicationRecorder):
+    """The library's PostgreSQL recorder, plus submission receipts."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.receipts_table = Identifier(
+            self.datastore.schema, f"{self.events_table_name}_receipts"
+        )
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} ("
+                "submission_id text PRIMARY KEY, body_sha256 text NOT NULL, "
+                "aggregate_type text NOT NULL, aggregate_key text NOT NULL, "
+                "originator_id uuid NOT NULL, version bigint NOT NULL, "
+                "position bigint NOT NULL)"
+            ).format(self.receipts_table)
+        )
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        positions = super()._fetch_ids_after_insert_events(
+            curs, stored_events, **kwargs
+        )
+        receipts: list[Receipt] = kwargs.get("receipts") or []
+        if receipts and positions:
+            rows = [
+                _receipt_params(r)
+                for r in _positioned(receipts, stored_events, positions)
+            ]
+            columns = list(zip(*rows, strict=True))
+            curs.execute(
+                SQL(
+                    "INSERT INTO {} ({}) SELECT * FROM unnest("
+                    "%s::text[], %s::text[], %s::text[], %s::text[], %s::uuid[], "
+                    "%s::bigint[], %s::bigint[]) RETURNING submission_id"
+                ).format(self.receipts_table, SQL(RECEIPT_COLUMNS)),
+                [list(column) for column in columns],
+            )
+            curs.fetchall()  # surfaces a duplicate id here, inside the transaction
+        return positions
+
+    def select_receipts(self, submission_ids: Sequence[str]) -> dict[str, Receipt]:
+        if not submission_ids:
+            return {}
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL("SELECT {} FROM {} WHERE submission_id = ANY(%s)").format(
+                    SQL(RECEIPT_COLUMNS), self.receipts_table
+                ),
+                [list(submission_ids)],
+            )
+            rows = curs.fetchall()
+        return {row["submission_id"]: _receipt_from_row(row) for row in rows}
+
+
+def _receipt_params(r: Receipt) -> tuple[Any, ...]:
+    return (
+        r.submission_id,
+        r.body_sha256,
+        r.aggregate_type,
+        r.aggregate_key,
+        str(r.originator_id),
+        r.version,
+        r.position,
+    )

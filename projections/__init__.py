@@ -1,0 +1,1 @@
+"""Read models derived from the case log (oversight counts, reports, audit)."""

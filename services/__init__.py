@@ -1,0 +1,1 @@
+"""Services: the submission service, the HTTP API, the CLI and the workers."""

@@ -1,0 +1,84 @@
+"""Group commit: concurrent HTTP submissions share one store transaction.
+
+Request threads hand their envelope to a single writer thread and wait. The
+writer takes everything queued (up to ``max_batch``), records it with
+``SubmissionService.record_batch`` in one transaction, and answers each
+waiter. Under load the batches grow by themselves; alone, a submission is
+committed at once. One writer per process also means concurrent submissions
+for the same case are decided in arrival order, not by a lost race.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from concurrent.futures import Future
+
+from services.envelope import Envelope
+from services.errors import StoreUnavailable
+from services.submissions import Outcome, SubmissionService
+
+log = logging.getLogger(__name__)
+
+_STOP = object()
+
+
+class GroupCommitter:
+    """A writer thread that records queued submissions in shared transactions."""
+
+    def __init__(self, service: SubmissionService, max_batch: int = 256) -> None:
+        self.service = service
+        self.max_batch = max_batch
+        self._queue: queue.Queue[tuple[Envelope, Future[Outcome]] | object] = (
+            queue.Queue()
+        )
+        self._thread = threading.Thread(
+            target=self._run, name="group-commit", daemon=True
+        )
+        self._thread.start()
+
+    def submit(self, sub: Envelope, timeout: float = 30.0) -> Outcome:
+        """Queue ``sub`` and wait for its outcome."""
+        if not self._thread.is_alive():
+            return StoreUnavailable("the writer is stopped; retry later")
+        future: Future[Outcome] = Future()
+        self._queue.put((sub, future))
+        return future.result(timeout)
+
+    def close(self) -> None:
+        """Finish what is queued, then stop the writer."""
+        self._queue.put(_STOP)
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while True:
+            batch, stopping = self._take()
+            if batch:
+                self._commit(batch)
+            if stopping:
+                return
+
+    def _take(self) -> tuple[list[tuple[Envelope, Future[Outcome]]], bool]:
+        item = self._queue.get()
+        batch: list[tuple[Envelope, Future[Outcome]]] = []
+        while item is not _STOP:
+            batch.append(item)  # type: ignore[arg-type]
+            if len(batch) >= self.max_batch:
+                return batch, False
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return batch, False
+        return batch, True
+
+    def _commit(self, batch: list[tuple[Envelope, Future[Outcome]]]) -> None:
+        try:
+            outcomes = self.service.record_batch([sub for sub, _ in batch])
+        except Exception as error:  # answer every waiter, keep the writer alive
+            log.exception("group commit failed")
+            for _, future in batch:
+                future.set_exception(error)
+            return
+        for (_, future), outcome in zip(batch, outcomes, strict=True):
+            future.set_result(outcome)

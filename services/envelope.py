@@ -1,0 +1,230 @@
+"""The submission envelope of DOMAIN.md as strict pydantic models.
+
+One model for both transports: HTTP bodies and Kafka message values are
+validated here, from the same raw bytes, with the same errors. Unknown fields
+anywhere are refused. Personal data (``applicant``) is only ever validated,
+never echoed into an error.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+Note = Annotated[str, Field(max_length=2000)]
+Sek = Annotated[int, Field(ge=0, le=1_000_000)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class Actor(Strict):
+    committee: Literal["IFN", "ALN", "KS"]
+    user: Annotated[str, Field(pattern=r"^[A-Za-z0-9._@-]{1,64}$")]
+
+
+# -- payloads --------------------------------------------------------------
+
+
+class Applicant(Strict):
+    """Personal data: validated for shape only; the domain service checks it."""
+
+    personnummer: Annotated[str, Field(min_length=10, max_length=13)]
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+
+class Household(Strict):
+    adults: Annotated[int, Field(ge=1, le=20)]
+    children: Annotated[int, Field(ge=0, le=30)]
+
+
+class ApplicationFiledPayload(Strict):
+    applicant: Applicant
+    household: Household
+    gender: Literal["woman", "man", "other", "unknown"]
+    birth_year: Annotated[int, Field(ge=1900, le=2100)]
+
+
+class ApplicationWithdrawnPayload(Strict):
+    reason: Note | None = None
+
+
+class ApplicationGrantedPayload(Strict):
+    decision_id: Text
+    intervention: Literal["socialt_kontrakt", "boendesocial_insats"]
+    basis: Literal["assessment", "appeal"] = "assessment"
+
+
+class ApplicationRejectedPayload(Strict):
+    decision_id: Text
+    reason: Note
+
+
+class DelayReasonRecordedPayload(Strict):
+    reason: Literal[
+        "no_apartment_available", "offer_declined", "client_unreachable", "other"
+    ]
+    note: Note | None = None
+
+
+class GrantCancelledPayload(Strict):
+    reason: Literal[
+        "offer_declined", "own_housing_found", "moved_away", "deceased", "other"
+    ]
+
+
+class ContractExecutedPayload(Strict):
+    apartment_id: Id
+    monthly_rent_sek: Sek
+    lease_starts_on: date
+
+
+class FollowUpRecordedPayload(Strict):
+    outcome: Literal["on_track", "rent_arrears", "disturbance", "other"]
+    note: Note | None = None
+
+
+class ConvertedToFirstHandPayload(Strict):
+    landlord_consented_on: date
+
+
+class ContractTerminatedPayload(Strict):
+    reason: Literal["eviction", "moved_out", "own_housing_found", "deceased", "other"]
+
+
+class ApartmentAcquiredPayload(Strict):
+    landlord: Text
+    district: Text
+    rooms: Annotated[int, Field(ge=1, le=12)]
+    monthly_rent_sek: Sek
+
+
+class ApartmentReturnedPayload(Strict):
+    reason: Note | None = None
+
+
+# -- envelopes -------------------------------------------------------------
+
+
+class Envelope(Strict):
+    submission_id: UUID
+    occurred_on: date
+    actor: Actor
+
+    @property
+    def aggregate_key(self) -> str:
+        raise NotImplementedError
+
+
+class CaseEnvelope(Envelope):
+    case_id: Id
+
+    @property
+    def aggregate_key(self) -> str:
+        return self.case_id
+
+
+class ApartmentEnvelope(Envelope):
+    apartment_id: Id
+
+    @property
+    def aggregate_key(self) -> str:
+        return self.apartment_id
+
+
+class ApplicationFiled(CaseEnvelope):
+    type: Literal["application_filed"]
+    payload: ApplicationFiledPayload
+
+
+class ApplicationWithdrawn(CaseEnvelope):
+    type: Literal["application_withdrawn"]
+    payload: ApplicationWithdrawnPayload
+
+
+class ApplicationGranted(CaseEnvelope):
+    type: Literal["application_granted"]
+    payload: ApplicationGrantedPayload
+
+
+class ApplicationRejected(CaseEnvelope):
+    type: Literal["application_rejected"]
+    payload: ApplicationRejectedPayload
+
+
+class DelayReasonRecorded(CaseEnvelope):
+    type: Literal["delay_reason_recorded"]
+    payload: DelayReasonRecordedPayload
+
+
+class GrantCancelled(CaseEnvelope):
+    type: Literal["grant_cancelled"]
+    payload: GrantCancelledPayload
+
+
+class ContractExecuted(CaseEnvelope):
+    type: Literal["contract_executed"]
+    payload: ContractExecutedPayload
+
+
+class FollowUpRecorded(CaseEnvelope):
+    type: Literal["follow_up_recorded"]
+    payload: FollowUpRecordedPayload
+
+
+class ConvertedToFirstHand(CaseEnvelope):
+    type: Literal["converted_to_first_hand"]
+    payload: ConvertedToFirstHandPayload
+
+
+class ContractTerminated(CaseEnvelope):
+    type: Literal["contract_terminated"]
+    payload: ContractTerminatedPayload
+
+
+class ApartmentAcquired(ApartmentEnvelope):
+    type: Literal["apartment_acquired"]
+    payload: ApartmentAcquiredPayload
+
+
+class ApartmentReturned(ApartmentEnvelope):
+    type: Literal["apartment_returned"]
+    payload: ApartmentReturnedPayload
+
+
+Submission = Annotated[
+    ApplicationFiled
+    | ApplicationWithdrawn
+    | ApplicationGranted
+    | ApplicationRejected
+    | DelayReasonRecorded
+    | GrantCancelled
+    | ContractExecuted
+    | FollowUpRecorded
+    | ConvertedToFirstHand
+    | ContractTerminated
+    | ApartmentAcquired
+    | ApartmentReturned,
+    Field(discriminator="type"),
+]
+SUBMISSION = TypeAdapter[Envelope](Submission)
+SUBMISSION_TYPES: tuple[str, ...] = (
+    "application_filed",
+    "application_withdrawn",
+    "application_granted",
+    "application_rejected",
+    "delay_reason_recorded",
+    "grant_cancelled",
+    "contract_executed",
+    "follow_up_recorded",
+    "converted_to_first_hand",
+    "contract_terminated",
+    "apartment_acquired",
+    "apartment_returned",
+)
