@@ -47,9 +47,10 @@ class Fact(Aggregate.Event):
 def check_dates(stamp: Stamp, previous: date | None, what: str) -> None:
     """Refuse a fact dated in the future or before ``what``'s previous fact."""
     if stamp.occurred_on > stamp.today:
+        problem = f"must not be after today ({stamp.today})"
         raise FutureDate(
-            f"occurred_on {stamp.occurred_on} is after today ({stamp.today})",
-            loc="occurred_on",
+            f"occurred_on {problem}",
+            details=[{"loc": "occurred_on", "problem": problem}],
         )
     if previous is not None and stamp.occurred_on < previous:
         raise DateOutOfOrder(

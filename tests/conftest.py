@@ -1,0 +1,191 @@
+"""Shared fixtures: stores (real SQLite files, a real PostgreSQL database),
+the application wired on them, and a live HTTP server on loopback.
+
+PostgreSQL: each test that asks for it gets a database of its own, created on
+the server at ``BOENDE_TEST_POSTGRES_URL`` (default: the local one). Locally a
+missing server skips those tests with the reason; with ``CI=true`` it fails
+them, so CI can never go green without having run them.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
+
+import httpx
+import psycopg
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+
+from infra.settings import Settings
+from services.api import create_app
+from services.bootstrap import Boende, bootstrap
+from services.examples import example
+
+ADMIN_URL = os.environ.get(
+    "BOENDE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def stockholm_today() -> date:
+    return datetime.now(ZoneInfo("Europe/Stockholm")).date()
+
+
+def _admin_connection() -> psycopg.Connection[Any]:
+    return psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3)
+
+
+def postgres_or_skip() -> None:
+    """Fail on CI, skip locally, when PostgreSQL cannot be reached."""
+    try:
+        _admin_connection().close()
+    except psycopg.OperationalError as error:
+        reason = f"PostgreSQL unreachable at {ADMIN_URL}: {error}".strip()
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true and {reason}")
+        pytest.skip(reason)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    postgres_or_skip()
+    name = f"boende_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with _admin_connection() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    parts = urlsplit(ADMIN_URL)
+    yield urlunsplit(parts._replace(path=f"/{name}"))
+    with _admin_connection() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings for a fresh store: every test using this runs on both engines."""
+    if request.param == "sqlite":
+        return Settings(data_dir=tmp_path / "var")
+    url = request.getfixturevalue("postgres_url")
+    return Settings(data_dir=tmp_path / "var", database_url=url)
+
+
+@pytest.fixture
+def sqlite_settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "var")
+
+
+@pytest.fixture
+def boende(store_settings: Settings) -> Iterator[Boende]:
+    running = bootstrap(store_settings)
+    yield running
+    running.close()
+
+
+@pytest.fixture
+def sqlite_boende(sqlite_settings: Settings) -> Iterator[Boende]:
+    running = bootstrap(sqlite_settings)
+    yield running
+    running.close()
+
+
+@pytest.fixture
+def client(sqlite_boende: Boende) -> TestClient:
+    return TestClient(create_app(sqlite_boende))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class LiveServer:
+    """The real app under uvicorn on a loopback port, in a thread."""
+
+    def __init__(self, boende: Boende) -> None:
+        self.port = free_port()
+        config = uvicorn.Config(
+            create_app(boende), host="127.0.0.1", port=self.port, log_level="warning"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(boende: Boende) -> Iterator[LiveServer]:
+    with LiveServer(boende) as server:
+        yield server
+
+
+@pytest.fixture
+def http(live_server: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live_server.url, timeout=30) as c:
+        yield c
+
+
+class Ids:
+    """Fresh ids so tests sharing a store never collide."""
+
+    def __init__(self) -> None:
+        self.prefix = uuid.uuid4().hex[:8]
+        self.n = 0
+
+    def next(self, kind: str) -> str:
+        self.n += 1
+        return f"{kind}-{self.prefix}-{self.n}"
+
+
+@pytest.fixture
+def ids() -> Ids:
+    return Ids()
+
+
+def envelope(
+    event_type: str, key: str, day: date | str = "2021-03-15", **kw: Any
+) -> dict[str, Any]:
+    """A valid envelope of ``event_type`` for case/apartment ``key``."""
+    id_field = "apartment_id" if event_type.startswith("apartment_") else "case_id"
+    body = example(
+        event_type,
+        submission_id=str(uuid.uuid4()),
+        occurred_on=str(day),
+        **{id_field: key},
+    )
+    if "payload" in kw:
+        body["payload"] = {**body["payload"], **kw.pop("payload")}
+    body.update(kw)
+    return body
+
+
+Post = Callable[[dict[str, Any]], httpx.Response]
+
+
+def later(days: int, start: date = date(2021, 3, 15)) -> str:
+    return str(start + timedelta(days=days))
