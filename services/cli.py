@@ -31,25 +31,22 @@ def serve(_: argparse.Namespace) -> int:
     return 0
 
 
-def simulate(args: argparse.Namespace) -> int:
-    from services import simulate as simulator
-
-    return simulator.main(args.rest)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="boende", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="serve the HTTP API").set_defaults(run=serve)
-    sim = commands.add_parser(
-        "simulate", help="play IFN and ALN against the API", add_help=False
-    )
-    sim.add_argument("rest", nargs=argparse.REMAINDER)
-    sim.set_defaults(run=simulate)
+    # ``simulate`` is dispatched in ``main`` before parsing: it has its own
+    # options (``boende simulate --help``); listed here for ``boende --help``.
+    commands.add_parser("simulate", help="play IFN and ALN against the API")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["simulate"]:  # the simulator parses its own options
+        from services import simulate as simulator
+
+        return simulator.main(argv[1:])
     args = build_parser().parse_args(argv)
     return int(args.run(args))
 

@@ -92,11 +92,6 @@ def test_the_command_writes_json_lines_instead(
     assert_no_personal_data(capsys.readouterr().out, world)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="services/cli.py: a positional argparse.REMAINDER does not take "
-    "arguments that start with '--', so `boende simulate --months 12` exits 2",
-)
 def test_boende_simulate_passes_its_options_on(tmp_path: Path) -> None:
     out = tmp_path / "plan.jsonl"
     assert cli.main(["simulate", "--months", "1", "--out", str(out)]) == 0
