@@ -58,6 +58,7 @@ class Apartment(Aggregate):
 
     class Event(Fact):
         type_name: ClassVar[str] = ""
+        apartment_id: str  # the sender's id, on every fact: for readers of the log
 
         def apply(self, aggregate: Any) -> None:
             apartment: Apartment = aggregate
@@ -78,7 +79,6 @@ class Apartment(Aggregate):
 
     class Acquired(Aggregate.Created, Event):
         type_name: ClassVar[str] = "apartment_acquired"
-        apartment_id: str
         landlord: str
         district: str
         rooms: int
@@ -150,6 +150,11 @@ class Apartment(Aggregate):
             **stamp.fields(),
         )
 
+    def _record(self, event_class: type[Event], stamp: Stamp, **fields: Any) -> None:
+        self.trigger_event(
+            event_class, apartment_id=self.apartment_id, **fields, **stamp.fields()
+        )
+
     def can_be_occupied(self) -> bool:
         return self.state is A.AVAILABLE
 
@@ -161,16 +166,16 @@ class Apartment(Aggregate):
                 allowed_apartment_events(self.state),
             )
         check_dates(stamp, self.last_occurred_on, "apartment")
-        self.trigger_event(self.Returned, reason=reason, **stamp.fields())
+        self._record(self.Returned, stamp, reason=reason)
 
     # The three below are consequences of a case's fact: the case has already
     # checked them (availability, dates), so they only record.
 
     def occupy(self, stamp: Stamp, case_id: str) -> None:
-        self.trigger_event(self.Occupied, case_id=case_id, **stamp.fields())
+        self._record(self.Occupied, stamp, case_id=case_id)
 
     def vacate(self, stamp: Stamp, case_id: str) -> None:
-        self.trigger_event(self.Vacated, case_id=case_id, **stamp.fields())
+        self._record(self.Vacated, stamp, case_id=case_id)
 
     def transfer(self, stamp: Stamp, case_id: str) -> None:
-        self.trigger_event(self.Transferred, case_id=case_id, **stamp.fields())
+        self._record(self.Transferred, stamp, case_id=case_id)

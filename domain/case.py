@@ -73,6 +73,7 @@ class HousingCase(Aggregate):
 
     class Event(Fact):
         type_name: ClassVar[str] = ""
+        case_id: str  # the sender's id, on every fact: for readers of the log
 
         def apply(self, aggregate: Any) -> None:
             case: HousingCase = aggregate
@@ -93,7 +94,6 @@ class HousingCase(Aggregate):
 
     class Filed(Aggregate.Created, Event):
         type_name: ClassVar[str] = "application_filed"
-        case_id: str
         applicant: dict[str, Any]
         household: dict[str, int]
         gender: str
@@ -325,4 +325,6 @@ class HousingCase(Aggregate):
 
     def _record(self, event_class: type[Event], stamp: Stamp, **fields: Any) -> None:
         self._check(event_class, stamp)
-        self.trigger_event(event_class, **fields, **stamp.fields())
+        self.trigger_event(
+            event_class, case_id=self.case_id, **fields, **stamp.fields()
+        )

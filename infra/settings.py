@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     commit_batch_max: int = Field(default=256, ge=1)
     aggregate_cache_size: int = Field(default=10_000, ge=0)
     log_level: str = "INFO"
+    run_projections: bool = True
+    projection_poll_seconds: float = Field(default=0.05, gt=0)
+    read_wait_seconds: float = Field(default=5.0, ge=0, le=60)
 
     @field_validator("database_url")
     @classmethod

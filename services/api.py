@@ -7,6 +7,8 @@ library is synchronous, so FastAPI runs them in its thread pool.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from eventsourcing.application import AggregateNotFoundError
@@ -19,6 +21,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from domain.apartment import Apartment, apartment_id_to_uuid
 from domain.case import HousingCase, case_id_to_uuid
 from domain.errors import DomainError
+from services import oversight_api
+from services.api_deps import BoendeDep
 from services.bootstrap import Boende
 from services.envelope import SUBMISSION
 from services.errors import (
@@ -33,13 +37,6 @@ from services.submissions import Accepted, parse
 from services.views import apartment_view, case_view
 
 log = logging.getLogger(__name__)
-
-
-def get_boende(request: Request) -> Boende:
-    return request.app.state.boende  # type: ignore[no-any-return]
-
-
-BoendeDep = Annotated[Boende, Depends(get_boende)]
 
 
 async def read_body(request: Request) -> bytes:
@@ -206,14 +203,24 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
 
-def create_app(boende: Boende) -> FastAPI:
+def create_app(boende: Boende, *, close_on_shutdown: bool = False) -> FastAPI:
+    """The HTTP app on ``boende``; with ``close_on_shutdown`` (``boende serve``)
+    the server's shutdown also stops the writer and the projection follower."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if close_on_shutdown:
+            boende.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Boende",
         version="1",
         description="Case log and oversight for social housing (sociala kontrakt).",
     )
     app.state.boende = boende
-    for router in (submissions, cases, health):
+    for router in (submissions, cases, oversight_api.router, health):
         app.include_router(router)
     install_error_handlers(app)
     return app

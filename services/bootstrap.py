@@ -10,7 +10,11 @@ from zoneinfo import ZoneInfo
 
 from infra.settings import Settings
 from infra.store import CaseLog
+from infra.views import ViewStore
+from projections.base import Projection
+from projections.counts import Counts
 from services.committer import GroupCommitter
+from services.projection_runner import Follower, ProjectionRunner, build_runners
 from services.submissions import SubmissionService
 
 
@@ -18,6 +22,10 @@ def local_today(timezone: str) -> Callable[[], date]:
     """Today's date in the municipality's time zone."""
     zone = ZoneInfo(timezone)
     return lambda: datetime.now(zone).date()
+
+
+#: Every read model, in the order they are shown by ``boende projections``.
+PROJECTIONS: list[type[Projection]] = [Counts]
 
 
 @dataclass
@@ -28,16 +36,34 @@ class Boende:
     app: CaseLog
     service: SubmissionService
     committer: GroupCommitter
+    runners: list[ProjectionRunner]
+    follower: Follower | None = None
     closers: list[Callable[[], None]] = field(default_factory=list)
 
+    @property
+    def views(self) -> dict[str, ViewStore]:
+        return {runner.projection.name: runner.store for runner in self.runners}
+
+    def runner(self, name: str) -> ProjectionRunner:
+        for runner in self.runners:
+            if runner.projection.name == name:
+                return runner
+        raise KeyError(name)
+
     def close(self) -> None:
-        for close in reversed(self.closers):
-            close()
+        """Stop what runs and close connections; safe to call twice."""
+        while self.closers:
+            self.closers.pop()()
 
 
 def bootstrap(
-    settings: Settings | None = None, today: Callable[[], date] | None = None
+    settings: Settings | None = None,
+    today: Callable[[], date] | None = None,
+    *,
+    follow: bool = False,
 ) -> Boende:
+    """Build Boende; with ``follow``, keep the read models up to date in a
+    background thread of this process."""
     settings = settings or Settings()
     logging.basicConfig(
         level=settings.log_level,
@@ -46,6 +72,11 @@ def bootstrap(
     app = CaseLog(env=settings.eventsourcing_env())
     service = SubmissionService(app, today or local_today(settings.timezone))
     committer = GroupCommitter(service, max_batch=settings.commit_batch_max)
-    boende = Boende(settings, app, service, committer)
+    runners = build_runners(settings, app, [p() for p in PROJECTIONS])
+    boende = Boende(settings, app, service, committer, runners)
     boende.closers += [app.close, committer.close]
+    boende.closers += [runner.store.close for runner in runners]
+    if follow:
+        boende.follower = Follower(runners, settings.projection_poll_seconds).start()
+        boende.closers.append(boende.follower.stop)
     return boende

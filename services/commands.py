@@ -59,9 +59,6 @@ class Workspace:
     def add(self, aggregate: Aggregate) -> None:
         self.loaded[aggregate.id] = aggregate
 
-    def aggregates(self) -> list[Aggregate]:
-        return list(self.loaded.values())
-
     def collect_events(self, last: Aggregate) -> list[Any]:
         """Pending events of one submission, ``last``'s (the one it is about)
         at the end, so a submission's position is that of its main fact."""

@@ -60,5 +60,6 @@ STATUS_BY_CODE: dict[str, int] = {
     "unauthenticated": 401,
     "forbidden": 403,
     "unavailable": 503,
+    "projection_lagging": 503,
     "internal_error": 500,
 }

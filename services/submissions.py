@@ -176,7 +176,7 @@ class SubmissionService:
                     continue
                 fresh[sid] = _receipt(sub, aggregate, digest)
                 events += work.collect_events(last=aggregate)
-        saved = self._save(events, work.aggregates(), list(fresh.values()))
+        saved = self._save(events, list(fresh.values()))
         for index, sid in enumerate(ids):
             if index in repeats:
                 outcomes[index] = _repeat(saved[sid], repeats[index])
@@ -185,15 +185,11 @@ class SubmissionService:
         assert all(o is not None for o in outcomes), "every submission gets an outcome"
         return outcomes  # type: ignore[return-value]
 
-    def _save(
-        self, events: list[Any], aggregates: list[Aggregate], receipts: list[Receipt]
-    ) -> dict[str, Receipt]:
+    def _save(self, events: list[Any], receipts: list[Receipt]) -> dict[str, Receipt]:
         """Append ``events`` and their receipts in one transaction."""
         if not receipts:
             return {}
-        # Passing the aggregates too (their events already collected) lets
-        # the library refresh its aggregate cache after the commit.
-        recordings = self.app.save(*events, *aggregates, receipts=receipts)
+        recordings = self.app.save(*events, receipts=receipts)
         position = {
             (
                 r.domain_event.originator_id,

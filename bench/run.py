@@ -1,0 +1,259 @@
+"""``make bench``: the library's append ceiling and Boende's HTTP submissions.
+
+For each backend (SQLite, and PostgreSQL when it answers), in one run:
+
+1. the ``eventsourcing`` library alone, on the same kind of store and the same
+   library settings as the case log: new aggregates saved on one thread, one
+   event per save and ten events per save;
+2. the real server (``boende serve`` in a subprocess) under 1, 8 and 32
+   concurrent HTTP clients, each POSTing unique ``application_filed``
+   submissions for a few seconds; every response must be 201. Then, for
+   reference, ``GET /healthz`` at the highest concurrency: the same HTTP stack
+   (uvicorn, FastAPI, one thread-pool hop) with no store behind it.
+
+The bench's clients run on the same cores as the server (and the database),
+so the figures are for this machine as a whole: the table shows how busy the
+server, this process and the host were during each row.
+
+Usage: ``python -m bench.run [--quick] [--backend sqlite|postgres|all]
+[--seconds N] [--clients 1,8,32] [--postgres-url URL]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import os
+import platform
+import signal
+import sqlite3
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench import postgres
+from bench.library import library_env, measure_saves
+from bench.measure import HostTimes
+from bench.report import LEGEND, Row, format_row, header
+from bench.server import Server
+from bench.submissions import FILING, HEALTHZ, measure_load
+from infra.settings import Settings
+
+BACKENDS = ("sqlite", "postgres")
+LIBRARY_RUNS = ((1, "library 1 event/save"), (10, "library 10 events/save"))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How long and how much each measurement runs."""
+
+    backends: tuple[str, ...]
+    clients: tuple[int, ...]
+    seconds: float  # per HTTP level
+    library_seconds: float  # per library measurement
+    max_requests: int  # per HTTP level
+    max_saves: int  # per library measurement
+    warmup_requests: int
+    postgres_url: str
+
+
+@dataclass
+class Findings:
+    """Lines for below the table; ``failed`` makes the run exit non-zero."""
+
+    lines: list[str] = field(default_factory=list)
+    failed: bool = False
+
+    def note(self, text: str) -> None:
+        self.lines.append(f"note: {text}")
+
+    def fail(self, text: str) -> None:
+        self.lines.append(f"FAILED: {text}")
+        self.failed = True
+
+    def __iadd__(self, other: Findings) -> Findings:
+        self.lines += other.lines
+        self.failed = self.failed or other.failed
+        return self
+
+
+def parse_args(argv: Sequence[str] | None) -> Plan:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="small counts: a smoke test"
+    )
+    parser.add_argument("--backend", choices=[*BACKENDS, "all"], default="all")
+    parser.add_argument(
+        "--seconds", type=float, help="per HTTP level (default 8; --quick: 1)"
+    )
+    parser.add_argument(
+        "--clients", default="1,8,32", help="concurrency levels (default 1,8,32)"
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=postgres.DEFAULT_ADMIN_URL,
+        help="an admin connection; the run creates and drops its own database",
+    )
+    args = parser.parse_args(argv)
+    seconds = args.seconds or (1.0 if args.quick else 8.0)
+    return Plan(
+        backends=BACKENDS if args.backend == "all" else (args.backend,),
+        clients=tuple(int(c) for c in args.clients.split(",")),
+        seconds=seconds,
+        library_seconds=max(seconds / 2, 0.5),
+        max_requests=200 if args.quick else 1_000_000,
+        max_saves=500 if args.quick else 1_000_000,
+        warmup_requests=10 if args.quick else 50,
+        postgres_url=args.postgres_url,
+    )
+
+
+def machine_facts(plan: Plan) -> list[str]:
+    """CPU, cores, Python and the stores' versions, for the top of the table."""
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as info:
+        for line in info:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    usable = len(os.sched_getaffinity(0))
+    facts = [
+        f"cpu: {cpu}; cores: {os.cpu_count()} ({usable} usable)",
+        f"python: {platform.python_version()} ({platform.python_implementation()})"
+        f"; kernel: {platform.release()}",
+        f"eventsourcing: {importlib.metadata.version('eventsourcing')}; "
+        f"sqlite: {sqlite3.sqlite_version}; postgresql: {_pg_version(plan)}",
+        f"plan: {plan.seconds:g}s per HTTP level, {plan.library_seconds:g}s per "
+        f"library measurement, clients {','.join(map(str, plan.clients))}",
+        f"date: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}; before the run: load "
+        f"average {' '.join(f'{x:.2f}' for x in os.getloadavg())}, "
+        f"{idle_check():.0%} of all cores busy (others' work shares this host)",
+    ]
+    return facts
+
+
+def idle_check(seconds: float = 1.0) -> float:
+    """How busy the host is with nothing of ours running (0..1)."""
+    start = HostTimes.now()
+    time.sleep(seconds)
+    return HostTimes.now().busy_since(start)
+
+
+def _pg_version(plan: Plan) -> str:
+    if "postgres" not in plan.backends:
+        return "not measured"
+    try:
+        return postgres.server_version(plan.postgres_url)
+    except postgres.Unavailable as error:
+        return f"unavailable ({error})"
+
+
+@contextmanager
+def store(backend: str, plan: Plan) -> Iterator[str | None]:
+    """The database URL for ``backend`` (None: SQLite), fresh for this run."""
+    if backend == "sqlite":
+        yield None
+    else:
+        with postgres.fresh_database(plan.postgres_url) as url:
+            yield url
+
+
+def run_backend(backend: str, plan: Plan, emit: Callable[[Row], None]) -> Findings:
+    """Every measurement on one backend, and what to say below the table."""
+    found = Findings()
+    with tempfile.TemporaryDirectory(prefix=f"boende-bench-{backend}-") as tmp:
+        data_dir = Path(tmp)
+        try:
+            with store(backend, plan) as url:
+                settings = Settings(data_dir=data_dir, database_url=url)
+                env = library_env(settings, data_dir)
+                rates: dict[int, float] = {}
+                for per_save, label in LIBRARY_RUNS:
+                    sample = measure_saves(
+                        env, per_save, plan.library_seconds, plan.max_saves
+                    )
+                    rates[per_save] = sample.rate
+                    emit(Row(backend, label, 1, sample, rates[1]))
+                found += run_http(backend, plan, data_dir, url, rates[1], emit)
+        except postgres.Unavailable as error:
+            emit(Row(backend, "all", note=f"unavailable: {error}"))
+    return found
+
+
+def run_http(
+    backend: str,
+    plan: Plan,
+    data_dir: Path,
+    url: str | None,
+    library_rate: float,
+    emit: Callable[[Row], None],
+) -> Findings:
+    """Start ``boende serve``, load it level by level, stop it cleanly."""
+    found = Findings()
+    server = Server(data_dir, url)
+    try:
+        server.wait_ready()
+    except RuntimeError as error:
+        server.stop()
+        found.fail(f"{backend} server did not start: {error}")
+        return found
+    try:
+        warm = measure_load(server, FILING, 1, 60.0, plan.warmup_requests, "warm")
+        if warm.failed:
+            found.fail(f"{backend} warm-up failures: {', '.join(warm.problems)}")
+        levels = [(FILING, clients, plan.seconds) for clients in plan.clients]
+        levels.append((HEALTHZ, max(plan.clients), plan.library_seconds))
+        for work, clients, seconds in levels:
+            tag = f"{backend}-{os.getpid()}-k{clients}"
+            sample = measure_load(
+                server, work, clients, seconds, plan.max_requests, tag
+            )
+            ratio = library_rate if work is FILING else None
+            emit(Row(backend, work.name, clients, sample, ratio))
+            if sample.failed:
+                found.fail(
+                    f"{backend} {work.name} x{clients} failures: "
+                    f"{', '.join(sample.problems)}"
+                )
+    finally:
+        code = server.stop()
+    if code == -signal.SIGTERM:
+        found.note(
+            f"{backend} server: stopped by SIGTERM, exit {code} (uvicorn re-raises "
+            "the signal after its graceful shutdown, so `boende serve`'s "
+            "`finally: boende.close()` does not run)"
+        )
+    elif code != 0:
+        found.fail(f"{backend} server exited with {code}:\n{server.log_tail()}")
+    return found
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    plan = parse_args(argv)
+    for fact in machine_facts(plan):
+        print(fact)
+    print()
+    print(header(), flush=True)
+    found = Findings()
+    for backend in plan.backends:
+        found += run_backend(backend, plan, print_row)
+    print()
+    print(textwrap.fill(LEGEND, width=100))
+    for line in found.lines:
+        print(line)
+    return 1 if found.failed else 0
+
+
+def print_row(row: Row) -> None:
+    print(format_row(row), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""Where a projection keeps its read model: its own tables and its tracking
+position, in the store's engine (an SQLite file of its own under the data
+dir, or the store's PostgreSQL database), written in one transaction.
+
+``Sql`` hides the two engines' parameter styles so projection SQL is written
+once, with ``?`` placeholders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from eventsourcing.persistence import InfrastructureFactory, Tracking, TrackingRecorder
+from eventsourcing.utils import Environment
+
+from infra.settings import Settings, postgres_env
+
+TRACKED_LOG = "CaseLog"  # the application whose notification log views follow
+
+
+class Sql:
+    """A cursor inside one transaction, with ``?`` placeholders on both engines."""
+
+    def __init__(self, cursor: Any, postgres: bool) -> None:
+        self.cursor = cursor
+        self.postgres = postgres
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        if self.postgres:
+            statement = statement.replace("?", "%s")
+        self.cursor.execute(statement, list(params))
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        if self.postgres:
+            statement = statement.replace("?", "%s")
+        self.cursor.executemany(statement, [list(r) for r in rows])
+
+    def all(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        self.execute(statement, params)
+        return [dict(row) for row in self.cursor.fetchall()]
+
+    def one(self, statement: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        rows = self.all(statement, params)
+        return rows[0] if rows else None
+
+
+class ViewStore:
+    """One projection's tables and its position in the case log."""
+
+    def __init__(self, settings: Settings, name: str) -> None:
+        self.name = name
+        self.postgres = settings.uses_postgres
+        factory = InfrastructureFactory.construct(
+            Environment(name, _view_env(settings, name))
+        )
+        self.tracking: TrackingRecorder = factory.tracking_recorder()
+        self.datastore: Any = self.tracking.datastore  # type: ignore[attr-defined]
+        self._factory = factory
+
+    @contextmanager
+    def transaction(self, *, commit: bool) -> Iterator[Sql]:
+        with self.datastore.transaction(commit=commit) as cursor:
+            sql = Sql(cursor, self.postgres)
+            if self.postgres and not commit:
+                # One snapshot for the position and the rows that answer a query.
+                sql.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            yield sql
+
+    def track(self, sql: Sql, position: int) -> None:
+        """Record ``position`` in the same transaction as the view's rows; a
+        position already seen raises ``IntegrityError`` and rolls back all."""
+        self.tracking._insert_tracking(sql.cursor, Tracking(TRACKED_LOG, position))  # type: ignore[attr-defined]
+
+    def position(self, sql: Sql | None = None) -> int:
+        if sql is None:
+            return self.tracking.max_tracking_id(TRACKED_LOG) or 0
+        table = f"{self.name}_tracking" if self.postgres else "tracking"
+        row = sql.one(
+            f"SELECT notification_id FROM {table} WHERE application_name = ?",
+            [TRACKED_LOG],
+        )
+        return int(row["notification_id"]) if row else 0
+
+    def forget_position(self, sql: Sql) -> None:
+        table = f"{self.name}_tracking" if self.postgres else "tracking"
+        sql.execute(f"DELETE FROM {table} WHERE application_name = ?", [TRACKED_LOG])
+
+    def close(self) -> None:
+        self._factory.close()
+
+
+def _view_env(settings: Settings, name: str) -> dict[str, str]:
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(settings.sqlite_path(f"view_{name}")),
+            "SQLITE_LOCK_TIMEOUT": "10",
+        }
+    return postgres_env(settings.database_url) | {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_POOL_SIZE": "4",
+    }

@@ -1,0 +1,79 @@
+"""What a projection is: a name, its tables, and one handler per event type.
+
+A handler turns one recorded event into changes of the projection's own
+tables; events without a handler are skipped (their position still advances).
+Queries live in the projection's module beside its handlers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from infra.views import Sql
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A domain event with where and when it was recorded."""
+
+    position: int
+    event: Any
+
+    @property
+    def recorded_at(self) -> str:
+        return utc_text(self.event.timestamp)
+
+    @property
+    def occurred_on(self) -> str:
+        return str(self.event.occurred_on.isoformat())
+
+
+def utc_text(moment: datetime) -> str:
+    """A fixed-width UTC text form, so stored times compare as strings."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+Handler = Callable[[Any, Sql, Recorded], None]
+
+
+def handles(*event_classes: type) -> Callable[[Handler], Handler]:
+    """Mark a projection method as the handler of ``event_classes``."""
+
+    def mark(method: Handler) -> Handler:
+        method.__handles__ = event_classes  # type: ignore[attr-defined]
+        return method
+
+    return mark
+
+
+class Projection:
+    """Base of every projection: ``name``, ``tables`` and handlers."""
+
+    name: ClassVar[str]
+    tables: ClassVar[dict[str, str]]  # table name -> CREATE TABLE statement
+    indexes: ClassVar[list[str]] = []
+    _handlers: ClassVar[dict[type, Handler]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._handlers = {
+            event_class: method
+            for method in vars(cls).values()
+            for event_class in getattr(method, "__handles__", ())
+        }
+
+    def create_tables(self, sql: Sql) -> None:
+        for statement in [*self.tables.values(), *self.indexes]:
+            sql.execute(statement)
+
+    def drop_tables(self, sql: Sql) -> None:
+        for table in self.tables:
+            sql.execute(f"DROP TABLE IF EXISTS {table}")
+
+    def process(self, sql: Sql, recorded: Recorded) -> None:
+        handler = self._handlers.get(type(recorded.event))
+        if handler is not None:
+            handler(self, sql, recorded)

@@ -1,0 +1,153 @@
+"""Follows the case log and keeps read models up to date, exactly once.
+
+Each projection has its own runner and tracking position. A runner reads the
+notification log after its position in batches; each batch's view changes and
+its last position commit in **one** transaction, so a crash anywhere neither
+loses nor double-counts an event. It polls (SQLite has no push; on PostgreSQL
+polling also sees other processes' writes), sleeping briefly when idle.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from eventsourcing.persistence import IntegrityError
+
+from infra.settings import Settings
+from infra.store import CaseLog
+from infra.views import ViewStore
+from projections.base import Projection, Recorded
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Status:
+    name: str
+    position: int
+    log_position: int
+
+    @property
+    def lag(self) -> int:
+        return max(self.log_position - self.position, 0)
+
+
+class ProjectionRunner:
+    """One projection kept up to date from the case log."""
+
+    def __init__(
+        self,
+        app: CaseLog,
+        projection: Projection,
+        store: ViewStore,
+        batch_size: int = 1000,
+    ) -> None:
+        self.app = app
+        self.projection = projection
+        self.store = store
+        self.batch_size = batch_size
+        with store.transaction(commit=True) as sql:
+            projection.create_tables(sql)
+
+    def catch_up(self, until: int | None = None) -> int:
+        """Process everything recorded after our position; return how many."""
+        processed = 0
+        while until is None or self.store.position() < until:
+            done = self.step()
+            if done == 0:
+                break
+            processed += done
+        return processed
+
+    def step(self) -> int:
+        """Process one batch after our position, in one transaction."""
+        position = self.store.position()
+        notifications = self.app.recorder.select_notifications(
+            position, self.batch_size, inclusive_of_start=False
+        )
+        if not notifications:
+            return 0
+        batch = [
+            Recorded(n.id, self.app.mapper.to_domain_event(n)) for n in notifications
+        ]
+        with self.store.transaction(commit=True) as sql:
+            for recorded in batch:
+                self.projection.process(sql, recorded)
+            self.store.track(sql, batch[-1].position)
+        return len(batch)
+
+    def rebuild(self) -> int:
+        """Drop the read model and replay the whole log into it."""
+        with self.store.transaction(commit=True) as sql:
+            self.projection.drop_tables(sql)
+            self.store.forget_position(sql)
+            self.projection.create_tables(sql)
+        return self.catch_up()
+
+    def status(self) -> Status:
+        return Status(
+            self.projection.name,
+            self.store.position(),
+            self.app.recorder.max_notification_id() or 0,
+        )
+
+
+class Follower:
+    """Runs a set of runners in a background thread until stopped."""
+
+    def __init__(
+        self, runners: Sequence[ProjectionRunner], poll_seconds: float = 0.05
+    ) -> None:
+        self.runners = runners
+        self.poll_seconds = poll_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name="projections", daemon=True
+        )
+
+    def start(self) -> Follower:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def run_until_stopped(self) -> None:
+        self._run()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                busy = sum(runner.step() for runner in self.runners)
+            except IntegrityError:  # another runner (a rebuild) got there first
+                log.warning("projection batch already recorded elsewhere; re-reading")
+                busy = 0
+            except Exception:  # keep following; the next poll retries
+                log.exception("projection step failed")
+                busy = 0
+            if not busy:
+                self._stop.wait(self.poll_seconds)
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+
+def build_runners(
+    settings: Settings, app: CaseLog, projections: Sequence[Projection]
+) -> list[ProjectionRunner]:
+    return [ProjectionRunner(app, p, ViewStore(settings, p.name)) for p in projections]
+
+
+def wait_for(store: ViewStore, position: int, timeout: float) -> bool:
+    """Wait until ``store`` has reached ``position``; False on timeout."""
+    deadline = time.monotonic() + timeout
+    while store.position() < position:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
