@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     run_projections: bool = True
     projection_poll_seconds: float = Field(default=0.05, gt=0)
+    projection_batch_size: int = Field(default=1000, ge=1)
     read_wait_seconds: float = Field(default=5.0, ge=0, le=60)
 
     @field_validator("database_url")

@@ -101,5 +101,8 @@ def _view_env(settings: Settings, name: str) -> dict[str, str]:
         }
     return postgres_env(settings.database_url) | {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "POSTGRES_POOL_SIZE": "4",
+        # A view needs a connection or two, not the store's pool: several
+        # read models per process must not exhaust the server's connections.
+        "POSTGRES_POOL_SIZE": "1",
+        "POSTGRES_MAX_OVERFLOW": "4",
     }

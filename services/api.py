@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from domain.apartment import Apartment, apartment_id_to_uuid
 from domain.case import HousingCase, case_id_to_uuid
 from domain.errors import DomainError
-from services import oversight_api
+from services import apartments_api, audit_api, oversight_api, reports_api
 from services.api_deps import BoendeDep
 from services.bootstrap import Boende
 from services.envelope import SUBMISSION
@@ -93,12 +93,16 @@ submissions = APIRouter(prefix="/v1", tags=["submissions"])
         503: {"description": "unavailable: nothing was recorded; retry"},
     },
 )
-def submit(
+async def submit(
     body: Annotated[bytes, Depends(read_body)], boende: BoendeDep
 ) -> JSONResponse:
-    """Validate and record a submission (DOMAIN.md's envelope)."""
+    """Validate and record a submission (DOMAIN.md's envelope).
+
+    ``async`` although the store is synchronous: this endpoint never touches
+    the store itself, it hands the envelope to the group-commit writer thread
+    and awaits the answer without holding a worker thread."""
     sub = parse(body, boende.settings.max_body_bytes)
-    outcome = boende.committer.submit(sub)
+    outcome = await boende.committer.submit_async(sub)
     if not isinstance(outcome, Accepted):
         raise outcome
     return JSONResponse(outcome.as_json(), status_code=200 if outcome.repeated else 201)
@@ -220,7 +224,16 @@ def create_app(boende: Boende, *, close_on_shutdown: bool = False) -> FastAPI:
         description="Case log and oversight for social housing (sociala kontrakt).",
     )
     app.state.boende = boende
-    for router in (submissions, cases, oversight_api.router, health):
+    for router in (
+        submissions,
+        cases,
+        oversight_api.router,
+        apartments_api.router,
+        audit_api.router,
+        reports_api.oversight,
+        reports_api.reports,
+        health,
+    ):
         app.include_router(router)
     install_error_handlers(app)
     return app

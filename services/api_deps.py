@@ -10,7 +10,8 @@ from fastapi import Depends, Request
 from services.bootstrap import Boende
 
 
-def get_boende(request: Request) -> Boende:
+async def get_boende(request: Request) -> Boende:
+    # ``async`` so FastAPI resolves it in the event loop, not a worker thread.
     return request.app.state.boende  # type: ignore[no-any-return]
 
 

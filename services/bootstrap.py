@@ -11,8 +11,12 @@ from zoneinfo import ZoneInfo
 from infra.settings import Settings
 from infra.store import CaseLog
 from infra.views import ViewStore
+from projections.apartments import ApartmentStock
+from projections.audit import AuditTrail
 from projections.base import Projection
 from projections.counts import Counts
+from projections.lead_times import LeadTimes
+from projections.unexecuted import Unexecuted
 from services.committer import GroupCommitter
 from services.projection_runner import Follower, ProjectionRunner, build_runners
 from services.submissions import SubmissionService
@@ -25,7 +29,13 @@ def local_today(timezone: str) -> Callable[[], date]:
 
 
 #: Every read model, in the order they are shown by ``boende projections``.
-PROJECTIONS: list[type[Projection]] = [Counts]
+PROJECTIONS: list[type[Projection]] = [
+    Counts,
+    AuditTrail,
+    ApartmentStock,
+    LeadTimes,
+    Unexecuted,
+]
 
 
 @dataclass

@@ -10,10 +10,12 @@ for the same case are decided in arrival order, not by a lost race.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
 from concurrent.futures import Future
+from typing import Protocol
 
 from services.envelope import Envelope
 from services.errors import StoreUnavailable
@@ -24,15 +26,59 @@ log = logging.getLogger(__name__)
 _STOP = object()
 
 
+class Waiter(Protocol):
+    def resolve(self, outcome: Outcome) -> None: ...
+    def fail(self, error: BaseException) -> None: ...
+
+
+class ThreadWaiter:
+    """A caller blocked in a thread (the Kafka ingest, tests)."""
+
+    def __init__(self) -> None:
+        self.future: Future[Outcome] = Future()
+
+    def resolve(self, outcome: Outcome) -> None:
+        self.future.set_result(outcome)
+
+    def fail(self, error: BaseException) -> None:
+        self.future.set_exception(error)
+
+
+class LoopWaiter:
+    """A request awaiting in the event loop: answered without a thread hop."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.future: asyncio.Future[Outcome] = self.loop.create_future()
+
+    def resolve(self, outcome: Outcome) -> None:
+        self.loop.call_soon_threadsafe(_settle, self.future, outcome, None)
+
+    def fail(self, error: BaseException) -> None:
+        self.loop.call_soon_threadsafe(_settle, self.future, None, error)
+
+
+def _settle(
+    future: asyncio.Future[Outcome],
+    outcome: Outcome | None,
+    error: BaseException | None,
+) -> None:
+    if future.done():  # the request gave up waiting
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        assert outcome is not None
+        future.set_result(outcome)
+
+
 class GroupCommitter:
     """A writer thread that records queued submissions in shared transactions."""
 
     def __init__(self, service: SubmissionService, max_batch: int = 256) -> None:
         self.service = service
         self.max_batch = max_batch
-        self._queue: queue.Queue[tuple[Envelope, Future[Outcome]] | object] = (
-            queue.Queue()
-        )
+        self._queue: queue.Queue[tuple[Envelope, Waiter] | object] = queue.Queue()
         self._thread = threading.Thread(
             target=self._run, name="group-commit", daemon=True
         )
@@ -42,9 +88,17 @@ class GroupCommitter:
         """Queue ``sub`` and wait for its outcome."""
         if not self._thread.is_alive():
             return StoreUnavailable("the writer is stopped; retry later")
-        future: Future[Outcome] = Future()
-        self._queue.put((sub, future))
-        return future.result(timeout)
+        waiter = ThreadWaiter()
+        self._queue.put((sub, waiter))
+        return waiter.future.result(timeout)
+
+    async def submit_async(self, sub: Envelope, timeout: float = 30.0) -> Outcome:
+        """Queue ``sub`` from the event loop and await its outcome."""
+        if not self._thread.is_alive():
+            return StoreUnavailable("the writer is stopped; retry later")
+        waiter = LoopWaiter()
+        self._queue.put((sub, waiter))
+        return await asyncio.wait_for(waiter.future, timeout)
 
     def close(self) -> None:
         """Finish what is queued, then stop the writer."""
@@ -59,9 +113,9 @@ class GroupCommitter:
             if stopping:
                 return
 
-    def _take(self) -> tuple[list[tuple[Envelope, Future[Outcome]]], bool]:
+    def _take(self) -> tuple[list[tuple[Envelope, Waiter]], bool]:
         item = self._queue.get()
-        batch: list[tuple[Envelope, Future[Outcome]]] = []
+        batch: list[tuple[Envelope, Waiter]] = []
         while item is not _STOP:
             batch.append(item)  # type: ignore[arg-type]
             if len(batch) >= self.max_batch:
@@ -72,13 +126,13 @@ class GroupCommitter:
                 return batch, False
         return batch, True
 
-    def _commit(self, batch: list[tuple[Envelope, Future[Outcome]]]) -> None:
+    def _commit(self, batch: list[tuple[Envelope, Waiter]]) -> None:
         try:
             outcomes = self.service.record_batch([sub for sub, _ in batch])
         except Exception as error:  # answer every waiter, keep the writer alive
             log.exception("group commit failed")
-            for _, future in batch:
-                future.set_exception(error)
+            for _, waiter in batch:
+                waiter.fail(error)
             return
-        for (_, future), outcome in zip(batch, outcomes, strict=True):
-            future.set_result(outcome)
+        for (_, waiter), outcome in zip(batch, outcomes, strict=True):
+            waiter.resolve(outcome)

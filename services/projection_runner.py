@@ -140,7 +140,10 @@ class Follower:
 def build_runners(
     settings: Settings, app: CaseLog, projections: Sequence[Projection]
 ) -> list[ProjectionRunner]:
-    return [ProjectionRunner(app, p, ViewStore(settings, p.name)) for p in projections]
+    size = settings.projection_batch_size
+    return [
+        ProjectionRunner(app, p, ViewStore(settings, p.name), size) for p in projections
+    ]
 
 
 def wait_for(store: ViewStore, position: int, timeout: float) -> bool:

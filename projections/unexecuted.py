@@ -1,0 +1,360 @@
+"""The three-month rule: granted decisions not executed in time.
+
+*Ej verkställda beslut* (the Social Services Act, *socialtjänstlagen*; 16
+kap. 6 f-6 h §§ in the 2001 act): when a granted decision has not been
+executed within three months of the decision day, the municipality must
+report it to IVO (the Health and Social Care Inspectorate) and to the
+council, every quarter, and report again when it is executed or ends.
+
+How Boende applies the rule:
+
+- The **decision day** is the effective date of the grant; a grant on appeal
+  has its own decision day.
+- The **deadline** is the decision day plus three *calendar* months; a day
+  that month lacks becomes its last day (31 January → 30 April, 30 November →
+  28 or 29 February, 29 February 2024 → 29 May 2024). See
+  ``three_month_deadline``.
+- A decision is **unexecuted past three months on day D** when D is after the
+  deadline and the decision was neither executed (the client moved in) nor
+  ended without execution (the grant was cancelled) on or before D. Executed
+  on the deadline day itself is in time. See ``is_unexecuted_on``.
+- A decision goes into the **quarterly report** of the quarter in which its
+  first day past the deadline falls, unless it was executed or ended on or
+  before the deadline (``is_resolved_in_time``): executed one day late is
+  late. It stays in each later quarter's report until the quarter in which
+  it is executed or ends. See ``report_section``.
+
+The read model keeps one row per case (gender from the filing; decision id,
+day and intervention from the grant; the execution or the end with its
+reason; the recorded time of each) and every delay reason with its dates.
+It holds the case id, for internal use only: the queries hand out a
+pseudonymous reference instead (``infra.keys.pseudonym``), through the
+``reference`` function their caller passes.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from domain.case import HousingCase
+from infra.views import Sql
+from projections.base import Projection, Recorded, handles
+
+END_OF_TIME = "9999-12-31T23:59:59.999999Z"
+ONE_DAY = timedelta(days=1)
+#: The quarterly report's sections, in the order rows are listed.
+SECTIONS = ("new", "earlier_resolved", "earlier_standing")
+#: The quarterly report's columns, in order (the CSV header).
+REPORT_COLUMNS = (
+    "section",
+    "reference",
+    "decided_on",
+    "deadline",
+    "intervention",
+    "gender",
+    "delay_reason",
+    "status_at_quarter_end",
+    "executed_or_ended_on",
+    "end_reason",
+    "days_waiting",
+)
+
+Reference = Callable[[str], str]  # case id -> pseudonymous reference
+
+
+def three_month_deadline(decided_on: date) -> date:
+    """The last day on which executing the decision is still in time: the
+    decision day three calendar months later, or that month's last day when
+    it is shorter (31 January → 30 April; 30 November → 28/29 February)."""
+    months = decided_on.year * 12 + decided_on.month - 1 + 3
+    year, month = divmod(months, 12)
+    last_day = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(decided_on.day, last_day))
+
+
+def is_unexecuted_on(day: date, decided_on: date, resolved_on: date | None) -> bool:
+    """Whether the decision counts as unexecuted past three months on ``day``:
+    ``day`` is after the deadline and the decision was not executed or ended
+    (``resolved_on``) on or before ``day``."""
+    if day <= three_month_deadline(decided_on):
+        return False
+    return resolved_on is None or resolved_on > day
+
+
+def is_resolved_in_time(decided_on: date, resolved_on: date | None) -> bool:
+    """Whether the decision was executed or ended (``resolved_on``) on or
+    before its deadline: then it is never reported."""
+    return resolved_on is not None and resolved_on <= three_month_deadline(decided_on)
+
+
+class Unexecuted(Projection):
+    """Per case the grant, its execution or end, and every delay reason."""
+
+    name = "unexecuted"
+    tables = {
+        "unexecuted_cases": (
+            "CREATE TABLE IF NOT EXISTS unexecuted_cases ("
+            "case_id TEXT PRIMARY KEY, gender TEXT NOT NULL, decision_id TEXT, "
+            "decided_on TEXT, intervention TEXT, decided_recorded_at TEXT, "
+            "executed_on TEXT, executed_recorded_at TEXT, ended_on TEXT, "
+            "end_kind TEXT, end_reason TEXT, ended_recorded_at TEXT)"
+        ),
+        "unexecuted_delay_reasons": (
+            "CREATE TABLE IF NOT EXISTS unexecuted_delay_reasons ("
+            "position BIGINT PRIMARY KEY, case_id TEXT NOT NULL, "
+            "reason TEXT NOT NULL, occurred_on TEXT NOT NULL, "
+            "recorded_at TEXT NOT NULL)"
+        ),
+    }
+    indexes = [
+        "CREATE INDEX IF NOT EXISTS unexecuted_cases_by_decision "
+        "ON unexecuted_cases (decided_on)",
+        "CREATE INDEX IF NOT EXISTS unexecuted_delay_reasons_by_case "
+        "ON unexecuted_delay_reasons (case_id, position)",
+    ]
+
+    @handles(HousingCase.Filed)
+    def filed(self, sql: Sql, r: Recorded) -> None:
+        sql.execute(
+            "INSERT INTO unexecuted_cases (case_id, gender) VALUES (?, ?)",
+            [r.event.case_id, r.event.gender],
+        )
+
+    @handles(HousingCase.Granted)
+    def granted(self, sql: Sql, r: Recorded) -> None:
+        sql.execute(
+            "UPDATE unexecuted_cases SET decision_id = ?, decided_on = ?, "
+            "intervention = ?, decided_recorded_at = ? WHERE case_id = ?",
+            [
+                r.event.decision_id,
+                r.occurred_on,
+                r.event.intervention,
+                r.recorded_at,
+                r.event.case_id,
+            ],
+        )
+
+    @handles(HousingCase.DelayReasonRecorded)
+    def delay_reason(self, sql: Sql, r: Recorded) -> None:
+        sql.execute(
+            "INSERT INTO unexecuted_delay_reasons VALUES (?, ?, ?, ?, ?)",
+            [r.position, r.event.case_id, r.event.reason, r.occurred_on, r.recorded_at],
+        )
+
+    @handles(HousingCase.ContractExecuted)
+    def executed(self, sql: Sql, r: Recorded) -> None:
+        sql.execute(
+            "UPDATE unexecuted_cases SET executed_on = ?, executed_recorded_at = ? "
+            "WHERE case_id = ?",
+            [r.occurred_on, r.recorded_at, r.event.case_id],
+        )
+
+    @handles(HousingCase.GrantCancelled)
+    def cancelled(self, sql: Sql, r: Recorded) -> None:
+        sql.execute(
+            "UPDATE unexecuted_cases SET ended_on = ?, end_kind = 'cancelled', "
+            "end_reason = ?, ended_recorded_at = ? WHERE case_id = ?",
+            [r.occurred_on, r.event.reason, r.recorded_at, r.event.case_id],
+        )
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One granted decision, as far as it was known at the query's time."""
+
+    case_id: str
+    decided_on: date
+    intervention: str
+    gender: str
+    executed_on: date | None
+    ended_on: date | None
+    end_kind: str | None
+    end_reason: str | None
+
+    @property
+    def deadline(self) -> date:
+        return three_month_deadline(self.decided_on)
+
+    @property
+    def resolved_on(self) -> date | None:
+        return self.executed_on or self.ended_on
+
+    def resolved_in_time(self) -> bool:
+        return is_resolved_in_time(self.decided_on, self.resolved_on)
+
+    def unexecuted_on(self, day: date) -> bool:
+        return is_unexecuted_on(day, self.decided_on, self.resolved_on)
+
+    def status_on(self, day: date) -> str:
+        """``executed``, how it ended (``cancelled``), or ``unexecuted``."""
+        if self.executed_on is not None and self.executed_on <= day:
+            return "executed"
+        if self.ended_on is not None and self.ended_on <= day:
+            return self.end_kind or "ended"
+        return "unexecuted"
+
+
+# -- queries ---------------------------------------------------------------
+
+
+def unexecuted(
+    sql: Sql, as_of: date, reference: Reference, known_at: str | None = None
+) -> list[dict[str, Any]]:
+    """The decisions unexecuted past three months on ``as_of``, oldest first.
+
+    ``days_waiting`` counts from the decision day to ``as_of``; the delay
+    reason is the latest recorded with an effective date on or before
+    ``as_of``. With ``known_at``, facts recorded after it are left out.
+    """
+    grants = _grants(sql, as_of, as_of + ONE_DAY, known_at)
+    reasons = _delay_reasons(sql, as_of, known_at)
+    return [
+        {
+            "reference": reference(g.case_id),
+            "decided_on": g.decided_on.isoformat(),
+            "deadline": g.deadline.isoformat(),
+            "days_waiting": (as_of - g.decided_on).days,
+            "intervention": g.intervention,
+            "gender": g.gender,
+            "delay_reason": reasons.get(g.case_id),
+        }
+        for g in grants
+        if g.unexecuted_on(as_of)
+    ]
+
+
+def quarter_bounds(quarter: str) -> tuple[date, date]:
+    """First and last day of a quarter written ``2021Q3``; ``ValueError``
+    for anything else."""
+    match = re.fullmatch(r"(\d{4})Q([1-4])", quarter)
+    if match is None:
+        raise ValueError(f"{quarter!r} is not a quarter like 2021Q3")
+    year, number = int(match[1]), int(match[2])
+    last_month = number * 3
+    last_day = calendar.monthrange(year, last_month)[1]
+    return date(year, last_month - 2, 1), date(year, last_month, last_day)
+
+
+def report_section(grant: Grant, start: date, end: date) -> str | None:
+    """Where a decision belongs in the report of the quarter ``start`` to ``end``:
+
+    - ``new``: its first day past the deadline falls in the quarter and it was
+      not executed or ended on or before the deadline;
+    - ``earlier_resolved``: it was past its deadline and unexecuted before the
+      quarter began (so reported in an earlier quarter) and was executed or
+      ended during the quarter;
+    - ``earlier_standing``: the same, but still unexecuted at quarter end;
+    - ``None``: not in this quarter's report.
+    """
+    first_late_day = grant.deadline + ONE_DAY
+    if first_late_day > end or grant.resolved_in_time():
+        return None
+    if first_late_day >= start:
+        return "new"
+    if not grant.unexecuted_on(start - ONE_DAY):
+        return None  # resolved in an earlier quarter, already reported then
+    return "earlier_standing" if grant.unexecuted_on(end) else "earlier_resolved"
+
+
+def quarterly_report(
+    sql: Sql, quarter: str, reference: Reference, known_at: str | None = None
+) -> list[dict[str, Any]]:
+    """The quarter's report to IVO and the council, one row per decision with
+    the columns of ``REPORT_COLUMNS``, by section, then decision day.
+
+    Status, delay reason and ``days_waiting`` are as at quarter end:
+    ``status_at_quarter_end`` is ``unexecuted``, ``executed`` or
+    ``cancelled``; ``executed_or_ended_on`` and (for an end) ``end_reason``
+    say when and why; ``days_waiting`` runs from the decision day to that
+    date, or to the quarter's last day while still unexecuted.
+    """
+    start, end = quarter_bounds(quarter)
+    reasons = _delay_reasons(sql, end, known_at)
+    placed = [
+        (SECTIONS.index(section), g)
+        for g in _grants(sql, end, start, known_at)
+        if (section := report_section(g, start, end)) is not None
+    ]
+    placed.sort(key=lambda item: item[0])  # stable: by decision day within
+    return [
+        _report_row(SECTIONS[index], g, end, reasons.get(g.case_id), reference)
+        for index, g in placed
+    ]
+
+
+def _report_row(
+    section: str, g: Grant, end: date, reason: str | None, reference: Reference
+) -> dict[str, Any]:
+    status = g.status_on(end)
+    resolved_on = g.resolved_on if status != "unexecuted" else None
+    return {
+        "section": section,
+        "reference": reference(g.case_id),
+        "decided_on": g.decided_on.isoformat(),
+        "deadline": g.deadline.isoformat(),
+        "intervention": g.intervention,
+        "gender": g.gender,
+        "delay_reason": reason,
+        "status_at_quarter_end": status,
+        "executed_or_ended_on": resolved_on.isoformat() if resolved_on else None,
+        "end_reason": g.end_reason if g.ended_on and g.ended_on <= end else None,
+        "days_waiting": ((resolved_on or end) - g.decided_on).days,
+    }
+
+
+def _grants(
+    sql: Sql, decided_by: date, resolved_from: date, known_at: str | None
+) -> list[Grant]:
+    """Grants decided by ``decided_by`` and not known to be executed or ended
+    before ``resolved_from``, with facts recorded after ``known_at`` left out."""
+    known = known_at or END_OF_TIME
+    rows = sql.all(
+        "SELECT * FROM unexecuted_cases WHERE decided_on <= ? "
+        "AND decided_recorded_at <= ? "
+        "AND (executed_on IS NULL OR executed_on >= ? OR executed_recorded_at > ?) "
+        "AND (ended_on IS NULL OR ended_on >= ? OR ended_recorded_at > ?)",
+        [decided_by.isoformat(), known, *[resolved_from.isoformat(), known] * 2],
+    )
+    grants = [_grant(row, known) for row in rows]
+    # Sorted here, not in SQL: both engines must give the same order, and
+    # PostgreSQL's text collation differs from SQLite's.
+    return sorted(grants, key=lambda g: (g.decided_on, g.case_id))
+
+
+def _grant(row: dict[str, Any], known: str) -> Grant:
+    executed_on = _known_day(row["executed_on"], row["executed_recorded_at"], known)
+    ended_on = _known_day(row["ended_on"], row["ended_recorded_at"], known)
+    return Grant(
+        case_id=row["case_id"],
+        decided_on=date.fromisoformat(row["decided_on"]),
+        intervention=row["intervention"],
+        gender=row["gender"],
+        executed_on=executed_on,
+        ended_on=ended_on,
+        end_kind=row["end_kind"] if ended_on else None,
+        end_reason=row["end_reason"] if ended_on else None,
+    )
+
+
+def _known_day(day: str | None, recorded_at: str | None, known: str) -> date | None:
+    """``day``, unless it was recorded after ``known`` (then not yet known)."""
+    if day is None or recorded_at is None or recorded_at > known:
+        return None
+    return date.fromisoformat(day)
+
+
+def _delay_reasons(sql: Sql, on: date, known_at: str | None) -> dict[str, str]:
+    """Each case's latest delay reason dated on or before ``on``."""
+    rows = sql.all(
+        "SELECT d.case_id, d.reason FROM unexecuted_delay_reasons d JOIN ("
+        "SELECT case_id, MAX(position) AS last FROM unexecuted_delay_reasons "
+        "WHERE occurred_on <= ? AND recorded_at <= ? GROUP BY case_id"
+        ") latest ON d.position = latest.last",
+        [on.isoformat(), known_at or END_OF_TIME],
+    )
+    return {row["case_id"]: row["reason"] for row in rows}
