@@ -46,7 +46,7 @@ def project_process(settings: Settings) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "BOENDE_DATA_DIR": str(settings.data_dir),
-        "BOENDE_PROJECTION_BATCH_SIZE": "40",
+        "BOENDE_PROJECTION_BATCH_SIZE": "10",
         "BOENDE_LOG_LEVEL": "WARNING",
     }
     env.pop("BOENDE_DATABASE_URL", None)
@@ -54,6 +54,16 @@ def project_process(settings: Settings) -> subprocess.Popen[bytes]:
         env["BOENDE_DATABASE_URL"] = settings.database_url
     command = [sys.executable, "-m", "services.cli", "project"]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+
+
+def progress(boende: Boende) -> int:
+    return sum(r.status().position for r in boende.runners)
+
+
+def wait_for_progress(boende: Boende, beyond: int) -> None:
+    deadline = time.monotonic() + 30
+    while progress(boende) <= beyond and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def test_killed_runner_resumes_without_loss_or_double_count(
@@ -65,9 +75,10 @@ def test_killed_runner_resumes_without_loss_or_double_count(
         last = boende.app.recorder.max_notification_id() or 0
         rng = random.Random(11)
         kills = 0
-        while min(r.status().position for r in boende.runners) < last:
+        while (reached := progress(boende)) < last * len(boende.runners):
             process = project_process(store_settings)
-            time.sleep(rng.uniform(0.5, 3.0))
+            wait_for_progress(boende, reached)  # it is working: kill it soon
+            time.sleep(rng.uniform(0.0, 0.5))
             process.send_signal(signal.SIGKILL)
             process.wait(timeout=10)
             kills += 1
