@@ -10,8 +10,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from projections import apartments as apartments_view
-from services.api_deps import BoendeDep, today_of
-from services.oversight_api import MinPosition
+from services.api_deps import BoendeDep, MinPosition, today_of
 from services.read_models import answer
 
 router = APIRouter(prefix="/v1/oversight", tags=["oversight"])

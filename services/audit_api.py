@@ -13,9 +13,8 @@ from fastapi import APIRouter, Query
 
 from infra.views import Sql
 from projections import audit as audit_view
-from services.api_deps import BoendeDep
+from services.api_deps import BoendeDep, MinPosition
 from services.errors import InvalidRequest, NotFoundError
-from services.oversight_api import MinPosition
 from services.read_models import answer
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])

@@ -6,23 +6,17 @@ person. Every answer carries ``as_of_position``.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
 from projections import counts as counts_view
-from projections.base import utc_text
-from services.api_deps import BoendeDep, today_of
+from services.api_deps import BoendeDep, MinPosition, known_at_utc, today_of
 from services.errors import InvalidRequest
 from services.read_models import answer
 
 router = APIRouter(prefix="/v1/oversight", tags=["oversight"])
-
-MinPosition = Annotated[
-    int | None,
-    Query(ge=1, description="wait until the read model reflects this position"),
-]
 
 
 @router.get("/counts", summary="Cases and apartments by state; cumulative totals")
@@ -37,7 +31,7 @@ def counts(
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
     day = as_of or today_of(boende)
-    known = _known_at(known_at)
+    known = known_at_utc(known_at)
     result = answer(
         boende.views["counts"],
         lambda sql: counts_view.counts(sql, day, known),
@@ -63,7 +57,7 @@ def flows(
             "from must not be after to",
             details=[{"loc": "from", "problem": "after to"}],
         )
-    known = _known_at(known_at)
+    known = known_at_utc(known_at)
     result = answer(
         boende.views["counts"],
         lambda sql: {"periods": counts_view.flows(sql, start, end, period, known)},
@@ -76,14 +70,3 @@ def flows(
         "period": period,
         **result,
     }
-
-
-def _known_at(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        raise InvalidRequest(
-            "known_at needs a time zone, e.g. 2021-10-01T12:00:00+02:00",
-            details=[{"loc": "known_at", "problem": "no time zone"}],
-        )
-    return utc_text(moment.astimezone(UTC))

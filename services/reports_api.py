@@ -28,10 +28,9 @@ from fastapi.responses import JSONResponse, Response
 from infra.keys import pseudonym, pseudonym_key
 from projections import lead_times as lead_times_view
 from projections import unexecuted as unexecuted_view
-from services.api_deps import BoendeDep, today_of
+from services.api_deps import BoendeDep, MinPosition, known_at_utc, today_of
 from services.bootstrap import Boende
 from services.errors import InvalidRequest
-from services.oversight_api import MinPosition, _known_at
 from services.read_models import answer
 
 oversight = APIRouter(prefix="/v1/oversight", tags=["oversight"])
@@ -88,7 +87,7 @@ def unexecuted(
     ended on ``as_of``: reference, decision day, deadline, days waiting,
     intervention, gender and latest delay reason."""
     day = as_of or today_of(boende)
-    known = _known_at(known_at)
+    known = known_at_utc(known_at)
     reference = _reference(boende)
     result = answer(
         boende.views["unexecuted"],
@@ -126,7 +125,7 @@ def unexecuted_report(
     ``earlier_standing``) with the columns of ``REPORT_COLUMNS``; see
     ``projections.unexecuted.quarterly_report``."""
     start, end = _quarter(quarter)
-    known = _known_at(known_at)
+    known = known_at_utc(known_at)
     reference = _reference(boende)
     result = answer(
         boende.views["unexecuted"],
