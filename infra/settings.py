@@ -35,6 +35,22 @@ class Settings(BaseSettings):
     projection_batch_size: int = Field(default=1000, ge=1)
     read_wait_seconds: float = Field(default=5.0, ge=0, le=60)
 
+    # Kafka (issue 4). Production points the bootstrap at a real cluster; the
+    # security settings are passed through to kafka-python as they are.
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_security_protocol: Literal[
+        "PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"
+    ] = "PLAINTEXT"
+    kafka_sasl_mechanism: str | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: str | None = None
+    kafka_ssl_cafile: str | None = None
+    kafka_topic_partitions: int = Field(default=3, ge=1)
+    kafka_replication_factor: int = Field(default=1, ge=1)
+    kafka_min_insync_replicas: int = Field(default=1, ge=1)
+    kafka_ingest_batch_max: int = Field(default=500, ge=1)
+    kafka_relay_batch_max: int = Field(default=500, ge=1)
+
     @field_validator("database_url")
     @classmethod
     def _postgres_only(cls, url: str | None) -> str | None:

@@ -86,6 +86,17 @@ def projections_rebuild(args: argparse.Namespace) -> int:
     return 0
 
 
+def topics_create(_: argparse.Namespace) -> int:
+    """Create the Kafka topics that do not exist yet."""
+    from infra.kafka import TOPICS, create_topics
+
+    settings = Settings()
+    created = create_topics(settings)
+    for name in TOPICS:
+        print(f"{name}: {'created' if name in created else 'exists'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="boende", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -101,6 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild = view_commands.add_parser("rebuild", help="drop and replay one read model")
     rebuild.add_argument("name", help="a projection name, or 'all'")
     rebuild.set_defaults(run=projections_rebuild)
+    topics = commands.add_parser("topics", help="Kafka topics")
+    topic_commands = topics.add_subparsers(dest="action", required=True)
+    topic_commands.add_parser("create", help="create the three topics").set_defaults(
+        run=topics_create
+    )
     # ``simulate`` is dispatched in ``main`` before parsing: it has its own
     # options (``boende simulate --help``); listed here for ``boende --help``.
     commands.add_parser("simulate", help="play IFN and ALN against the API")

@@ -27,6 +27,7 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
+from infra.broker import BROKERS, LocalBroker
 from infra.settings import Settings
 from services.api import create_app
 from services.bootstrap import Boende, bootstrap
@@ -100,6 +101,23 @@ def sqlite_boende(sqlite_settings: Settings) -> Iterator[Boende]:
 @pytest.fixture
 def client(sqlite_boende: Boende) -> TestClient:
     return TestClient(create_app(sqlite_boende))
+
+
+@pytest.fixture(scope="session", params=BROKERS)
+def kafka_broker(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalBroker]:
+    """A real Kafka-protocol broker process on loopback; every Kafka test runs
+    against both implementations. A broker that will not start fails the test."""
+    data_dir = tmp_path_factory.mktemp(f"broker-{request.param}")
+    broker = LocalBroker(request.param, free_port(), data_dir).start()
+    yield broker
+    broker.stop()
+
+
+def kafka_settings(broker: LocalBroker, data_dir: Path, **overrides: Any) -> Settings:
+    """Settings for a fresh store that talks to ``broker``."""
+    return Settings(data_dir=data_dir, kafka_bootstrap=broker.bootstrap, **overrides)
 
 
 def free_port() -> int:

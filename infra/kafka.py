@@ -1,0 +1,96 @@
+"""Kafka clients and topics, configured from ``Settings`` only.
+
+Three topics: ``boende.submissions`` (committee services publish envelopes;
+key = case or apartment id), ``boende.submissions.rejected`` (what the ingest
+refused, with the original key and bytes and the reason in headers) and
+``boende.events`` (every recorded event, in log order, keyed by aggregate).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from infra.settings import Settings
+
+SUBMISSIONS = "boende.submissions"
+REJECTED = "boende.submissions.rejected"
+EVENTS = "boende.events"
+TOPICS = (SUBMISSIONS, REJECTED, EVENTS)
+
+
+def client_config(settings: Settings) -> dict[str, Any]:
+    """Connection settings shared by every client (SASL/TLS passed through)."""
+    config: dict[str, Any] = {
+        "bootstrap_servers": settings.kafka_bootstrap.split(","),
+        "security_protocol": settings.kafka_security_protocol,
+    }
+    optional = {
+        "sasl_mechanism": settings.kafka_sasl_mechanism,
+        "sasl_plain_username": settings.kafka_sasl_username,
+        "sasl_plain_password": settings.kafka_sasl_password,
+        "ssl_cafile": settings.kafka_ssl_cafile,
+    }
+    return config | {k: v for k, v in optional.items() if v is not None}
+
+
+def producer(settings: Settings, **overrides: Any) -> KafkaProducer:
+    """A producer that loses nothing: all in-sync replicas ack, idempotent."""
+    options: dict[str, Any] = {
+        "acks": "all",
+        "enable_idempotence": True,
+        "linger_ms": 5,
+        "retries": 2_147_483_647,
+    }
+    return KafkaProducer(**client_config(settings), **(options | overrides))
+
+
+def consumer(
+    settings: Settings, *topics: str, group_id: str | None, **overrides: Any
+) -> KafkaConsumer:
+    """A consumer that commits only when told to (after the outcome is durable)."""
+    options: dict[str, Any] = {
+        "group_id": group_id,
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "session_timeout_ms": 6000,
+        "heartbeat_interval_ms": 1000,
+        "max_partition_fetch_bytes": 4 * 1024 * 1024,
+    }
+    return KafkaConsumer(*topics, **client_config(settings), **(options | overrides))
+
+
+def topic_specs(settings: Settings) -> list[NewTopic]:
+    """The three topics. ``boende.events`` keeps everything forever (it is a
+    replayable copy of the log); the others keep a generous week."""
+    common = {"min.insync.replicas": str(settings.kafka_min_insync_replicas)}
+    week = str(7 * 24 * 3600 * 1000)
+    retention = {SUBMISSIONS: week, REJECTED: str(90 * 24 * 3600 * 1000), EVENTS: "-1"}
+    return [
+        NewTopic(
+            name,
+            settings.kafka_topic_partitions,
+            settings.kafka_replication_factor,
+            topic_configs=common
+            | {"retention.ms": retention[name], "cleanup.policy": "delete"},
+        )
+        for name in TOPICS
+    ]
+
+
+def create_topics(settings: Settings) -> list[str]:
+    """Create the topics that do not exist yet; return the names created."""
+    admin = KafkaAdminClient(**client_config(settings))
+    try:
+        existing = set(admin.list_topics())
+        missing = [t for t in topic_specs(settings) if t.name not in existing]
+        for spec in missing:
+            with contextlib.suppress(TopicAlreadyExistsError):  # a racing creator
+                admin.create_topics([spec])
+        return [t.name for t in missing]
+    finally:
+        admin.close()
