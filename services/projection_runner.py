@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.postgres import PostgresApplicationRecorder
+from psycopg.sql import SQL, Identifier
 
 from infra.settings import Settings
 from infra.store import CaseLog
@@ -96,6 +98,44 @@ class ProjectionRunner:
         )
 
 
+class LogSignal:
+    """Says when the log may have grown. On PostgreSQL a listener thread
+    LISTENs on the channel the library NOTIFYs on every insert, so writes of
+    any process wake the follower at once; on SQLite, which cannot push, the
+    follower simply polls."""
+
+    def __init__(self, app: CaseLog, stop: threading.Event) -> None:
+        self.grown = threading.Event()
+        self.stop = stop
+        self.pushes = isinstance(app.recorder, PostgresApplicationRecorder)
+        if self.pushes:
+            listener = threading.Thread(
+                target=self._listen,
+                args=(app.recorder,),
+                name="log-listen",
+                daemon=True,
+            )
+            listener.start()
+
+    def wait(self, timeout: float) -> None:
+        self.grown.wait(timeout)
+        self.grown.clear()
+
+    def _listen(self, recorder: PostgresApplicationRecorder) -> None:
+        listen = SQL("LISTEN {0}").format(Identifier(recorder.channel_name))
+        while not self.stop.is_set():
+            try:
+                with recorder.datastore.get_connection() as conn:
+                    conn.execute(listen)
+                    while not self.stop.is_set():
+                        for _ in conn.notifies(timeout=0.5, stop_after=1):
+                            self.grown.set()
+            except Exception:  # reconnect; polling covers the gap
+                log.warning("log listener lost its connection; reconnecting")
+                self.grown.set()
+                self.stop.wait(1.0)
+
+
 class Follower:
     """Runs a set of runners in a background thread until stopped."""
 
@@ -103,8 +143,11 @@ class Follower:
         self, runners: Sequence[ProjectionRunner], poll_seconds: float = 0.05
     ) -> None:
         self.runners = runners
-        self.poll_seconds = poll_seconds
         self._stop = threading.Event()
+        self._signal = LogSignal(runners[0].app, self._stop) if runners else None
+        pushes = self._signal is not None and self._signal.pushes
+        # With a push, polling is only a safety net.
+        self.poll_seconds = max(poll_seconds, 2.0) if pushes else poll_seconds
         self._thread = threading.Thread(
             target=self._run, name="projections", daemon=True
         )
@@ -114,7 +157,7 @@ class Follower:
         return self
 
     def stop(self) -> None:
-        self._stop.set()
+        self.request_stop()
         self._thread.join(timeout=30)
 
     def run_until_stopped(self) -> None:
@@ -130,11 +173,15 @@ class Follower:
             except Exception:  # keep following; the next poll retries
                 log.exception("projection step failed")
                 busy = 0
-            if not busy:
+            if not busy and self._signal is not None:
+                self._signal.wait(self.poll_seconds)
+            elif not busy:
                 self._stop.wait(self.poll_seconds)
 
     def request_stop(self) -> None:
         self._stop.set()
+        if self._signal is not None:
+            self._signal.grown.set()
 
 
 def build_runners(

@@ -3,6 +3,7 @@ read model (bounded), and says 503 ``projection_lagging`` when it cannot."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 from infra.settings import Settings
 from services.api import create_app
 from services.bootstrap import bootstrap
+from services.submissions import parse
 from tests.conftest import envelope
 
 
@@ -57,3 +59,32 @@ def test_min_position_times_out_with_503_when_the_runner_is_stopped(
         assert plain["as_of_position"] == 0
     finally:
         boende.close()
+
+
+def test_on_postgresql_a_write_from_another_process_wakes_the_follower(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """LISTEN/NOTIFY, not polling: the safety-net poll is set to a minute, so
+    only the store's notification can bring the read model up in time."""
+    settings = Settings(
+        data_dir=tmp_path, database_url=postgres_url, projection_poll_seconds=60
+    )
+    reader = bootstrap(settings, follow=True)
+    writer = bootstrap(settings)  # another instance: no in-process signal
+    try:
+        client = TestClient(create_app(reader))
+        for n in range(3):
+            written = writer.service.submit(
+                parse(
+                    json.dumps(envelope("application_filed", f"c-{n}")).encode(),
+                    1 << 20,
+                )
+            )
+            answer = client.get(
+                "/v1/oversight/counts", params={"min_position": written.position}
+            )
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["cases_by_state"]["filed"] == n + 1
+    finally:
+        writer.close()
+        reader.close()
