@@ -66,14 +66,18 @@ def consumer(
 
 def topic_specs(settings: Settings) -> list[NewTopic]:
     """The three topics. ``boende.events`` keeps everything forever (it is a
-    replayable copy of the log); the others keep a generous week."""
+    replayable copy of the log) and has ONE partition: projections need the
+    log's total order, and positions may have gaps (PostgreSQL), so merging
+    several partitions back into order could never know when to stop waiting.
+    The submission topics are partitioned by key (case or apartment id)."""
     common = {"min.insync.replicas": str(settings.kafka_min_insync_replicas)}
     week = str(7 * 24 * 3600 * 1000)
     retention = {SUBMISSIONS: week, REJECTED: str(90 * 24 * 3600 * 1000), EVENTS: "-1"}
+    partitions = {SUBMISSIONS: settings.kafka_topic_partitions, REJECTED: 1, EVENTS: 1}
     return [
         NewTopic(
             name,
-            settings.kafka_topic_partitions,
+            partitions[name],
             settings.kafka_replication_factor,
             topic_configs=common
             | {"retention.ms": retention[name], "cleanup.policy": "delete"},

@@ -43,7 +43,7 @@ class ProjectionRunner:
 
     def __init__(
         self,
-        app: CaseLog,
+        app: CaseLog | None,
         projection: Projection,
         store: ViewStore,
         batch_size: int = 1000,
@@ -67,20 +67,28 @@ class ProjectionRunner:
 
     def step(self) -> int:
         """Process one batch after our position, in one transaction."""
-        position = self.store.position()
+        assert self.app is not None, "this runner is fed from Kafka"
         notifications = self.app.recorder.select_notifications(
-            position, self.batch_size, inclusive_of_start=False
+            self.store.position(), self.batch_size, inclusive_of_start=False
         )
-        if not notifications:
-            return 0
         batch = [
             Recorded(n.id, self.app.mapper.to_domain_event(n)) for n in notifications
         ]
+        return self.apply(batch)
+
+    def apply(self, batch: Sequence[Recorded]) -> int:
+        """Apply ``batch`` (in log order) and its last position in one
+        transaction; positions already reflected are skipped, so a source that
+        delivers at least once (Kafka) still counts each event once."""
         with self.store.transaction(commit=True) as sql:
-            for recorded in batch:
+            position = self.store.position(sql)
+            fresh = [r for r in batch if r.position > position]
+            if not fresh:
+                return 0
+            for recorded in fresh:
                 self.projection.process(sql, recorded)
-            self.store.track(sql, batch[-1].position)
-        return len(batch)
+            self.store.track(sql, fresh[-1].position)
+        return len(fresh)
 
     def rebuild(self) -> int:
         """Drop the read model and replay the whole log into it."""
@@ -91,10 +99,11 @@ class ProjectionRunner:
         return self.catch_up()
 
     def status(self) -> Status:
+        position = self.store.position()
+        if self.app is None:  # fed from Kafka: the log's end is not known here
+            return Status(self.projection.name, position, position)
         return Status(
-            self.projection.name,
-            self.store.position(),
-            self.app.recorder.max_notification_id() or 0,
+            self.projection.name, position, self.app.recorder.max_notification_id() or 0
         )
 
 
@@ -144,7 +153,8 @@ class Follower:
     ) -> None:
         self.runners = runners
         self._stop = threading.Event()
-        self._signal = LogSignal(runners[0].app, self._stop) if runners else None
+        app = runners[0].app if runners else None
+        self._signal = LogSignal(app, self._stop) if app is not None else None
         pushes = self._signal is not None and self._signal.pushes
         # With a push, polling is only a safety net.
         self.poll_seconds = max(poll_seconds, 2.0) if pushes else poll_seconds
@@ -185,7 +195,7 @@ class Follower:
 
 
 def build_runners(
-    settings: Settings, app: CaseLog, projections: Sequence[Projection]
+    settings: Settings, app: CaseLog | None, projections: Sequence[Projection]
 ) -> list[ProjectionRunner]:
     size = settings.projection_batch_size
     return [
