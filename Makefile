@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint bench simulate clean
+.PHONY: run test lint bench simulate stack clean
 
 $(INSTALLED): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,9 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+stack: $(INSTALLED)  ## broker + API + ingest + relay + projections (Kafka, local)
+	$(BIN)/python -m services.stack
 
 bench: $(INSTALLED)  ## performance figures (minutes; not part of `make test`)
 	$(BIN)/python -m bench.run
