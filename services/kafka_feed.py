@@ -1,0 +1,80 @@
+"""Read models fed from Kafka's ``boende.events`` instead of the store.
+
+For an oversight deployment with no access to the event store: the same
+projection code and the same tracking by log position, fed by the relay's
+messages. ``boende.events`` has one partition, so offsets follow the log's
+order; the relay delivers at least once, so a message whose position is not
+beyond what was already seen is dropped. Offsets are committed only after the
+read models' transactions, so a crash re-reads, and re-reading is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+
+from kafka import KafkaConsumer
+
+from infra.kafka import EVENTS, consumer
+from infra.settings import Settings
+from projections.base import Recorded
+from services.event_codec import position_of, to_domain_event
+from services.projection_runner import ProjectionRunner
+
+log = logging.getLogger(__name__)
+
+
+class KafkaFeed:
+    """Feeds every runner from ``topic``, in position order, at least once."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        runners: Sequence[ProjectionRunner],
+        *,
+        topic: str = EVENTS,
+        group_id: str = "boende-project",
+    ) -> None:
+        self.runners = runners
+        self.batch_size = settings.projection_batch_size
+        self.consumer: KafkaConsumer = consumer(
+            settings, topic, group_id=group_id, max_poll_records=self.batch_size
+        )
+        self._stop = threading.Event()
+
+    def step(self, timeout_ms: int = 500) -> int:
+        """Apply one polled batch to every runner, then commit the offsets."""
+        polled = self.consumer.poll(timeout_ms=timeout_ms, max_records=self.batch_size)
+        records = sorted(
+            (r for batch in polled.values() for r in batch), key=lambda r: r.offset
+        )
+        if not records:
+            return 0
+        batch = in_position_order(
+            Recorded(position_of(r.headers), to_domain_event(r.value, r.headers))
+            for r in records
+        )
+        applied = max(runner.apply(batch) for runner in self.runners)
+        self.consumer.commit()
+        return applied
+
+    def run_until_stopped(self) -> None:
+        while not self._stop.is_set():
+            self.step()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def close(self) -> None:
+        self.consumer.close()
+
+
+def in_position_order(records: Iterable[Recorded]) -> list[Recorded]:
+    """Drop re-deliveries: keep each record only if its position is beyond
+    every position before it (the relay re-sends after a crash)."""
+    kept: list[Recorded] = []
+    for record in records:
+        if not kept or record.position > kept[-1].position:
+            kept.append(record)
+    return kept
