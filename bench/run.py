@@ -11,12 +11,19 @@ For each backend (SQLite, and PostgreSQL when it answers), in one run:
    reference, ``GET /healthz`` at the highest concurrency: the same HTTP stack
    (uvicorn, FastAPI, one thread-pool hop) with no store behind it.
 
+Then, on SQLite, the read models (``bench.projections``): the library's
+read rate of the log, a rebuild of each read model and of all of them, and
+the ``counts`` query's latency, on a cached log of 1,000,000 events (built
+under ``var/bench/`` on the first run; ``--quick``: 50,000).
+
 The bench's clients run on the same cores as the server (and the database),
 so the figures are for this machine as a whole: the table shows how busy the
 server, this process and the host were during each row.
 
 Usage: ``python -m bench.run [--quick] [--backend sqlite|postgres|all]
-[--seconds N] [--clients 1,8,32] [--postgres-url URL]``.
+[--seconds N] [--clients 1,8,32] [--postgres-url URL]
+[--part http|projections|all] [--events N] [--rebuild-data] [--calls N]
+[--query-seconds S]``.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import postgres
+from bench import postgres, projections
 from bench.library import library_env, measure_saves
 from bench.measure import HostTimes
 from bench.report import LEGEND, Row, format_row, header
@@ -45,6 +52,7 @@ from bench.submissions import FILING, HEALTHZ, measure_load
 from infra.settings import Settings
 
 BACKENDS = ("sqlite", "postgres")
+PARTS = ("http", "projections")
 LIBRARY_RUNS = ((1, "library 1 event/save"), (10, "library 10 events/save"))
 
 
@@ -60,6 +68,8 @@ class Plan:
     max_saves: int  # per library measurement
     warmup_requests: int
     postgres_url: str
+    parts: tuple[str, ...]
+    read_models: projections.ProjectionPlan
 
 
 @dataclass
@@ -101,6 +111,10 @@ def parse_args(argv: Sequence[str] | None) -> Plan:
         default=postgres.DEFAULT_ADMIN_URL,
         help="an admin connection; the run creates and drops its own database",
     )
+    parser.add_argument(
+        "--part", choices=[*PARTS, "all"], default="all", help="what to measure"
+    )
+    projections.add_arguments(parser)
     args = parser.parse_args(argv)
     seconds = args.seconds or (1.0 if args.quick else 8.0)
     return Plan(
@@ -112,6 +126,8 @@ def parse_args(argv: Sequence[str] | None) -> Plan:
         max_saves=500 if args.quick else 1_000_000,
         warmup_requests=10 if args.quick else 50,
         postgres_url=args.postgres_url,
+        parts=PARTS if args.part == "all" else (args.part,),
+        read_models=projections.plan_from(args),
     )
 
 
@@ -237,15 +253,25 @@ def run_http(
 
 def main(argv: Sequence[str] | None = None) -> int:
     plan = parse_args(argv)
+    dataset = None
+    if "projections" in plan.parts and "sqlite" in plan.backends:
+        dataset = projections.prepare(plan.read_models)  # minutes, the first time
     for fact in machine_facts(plan):
         print(fact)
+    if dataset is not None:
+        print(dataset.describe())
     print()
     print(header(), flush=True)
     found = Findings()
-    for backend in plan.backends:
-        found += run_backend(backend, plan, print_row)
+    if "http" in plan.parts:
+        for backend in plan.backends:
+            found += run_backend(backend, plan, print_row)
+    if dataset is not None:
+        projections.run_projections(plan.read_models, dataset, print_row, found)
     print()
     print(textwrap.fill(LEGEND, width=100))
+    if dataset is not None:
+        print(textwrap.fill(projections.LEGEND, width=100))
     for line in found.lines:
         print(line)
     return 1 if found.failed else 0

@@ -43,6 +43,9 @@ class Server:
             "BOENDE_HOST": "127.0.0.1",
             "BOENDE_PORT": str(self.port),
             "BOENDE_DATA_DIR": str(data_dir),
+            # The figures are for the submission path; token verification is
+            # left out (auth=off is refused in production, fine for a bench).
+            "BOENDE_AUTH": "off",
         }
         env.pop("BOENDE_DATABASE_URL", None)
         if database_url:

@@ -49,6 +49,8 @@ CASE_TRANSITIONS: dict[str, dict[CaseState, CaseState]] = {
     "contract_terminated": {S.EXECUTED: S.TERMINATED},
 }
 TERMINAL_STATES = frozenset({S.WITHDRAWN, S.CANCELLED, S.CONVERTED, S.TERMINATED})
+#: Why personal data was erased: on the person's request, or by retention.
+ERASURE_RULES = frozenset({"request", "retention"})
 
 
 def case_id_to_uuid(case_id: str) -> UUID:
@@ -189,6 +191,23 @@ class HousingCase(Aggregate):
             case.state = S.TERMINATED
             case.ended_on = self.occurred_on
 
+    class PersonalDataErased(Event):
+        """The applicant's data key was deleted (crypto-shredding): on request
+        (``rule="request"``) or after the retention period (``"retention"``,
+        *gallring*). Holds no personal data; the case's state is unchanged."""
+
+        type_name: ClassVar[str] = "personal_data_erased"
+        rule: str
+        erased_by: str
+
+        def apply(self, aggregate: Any) -> None:
+            case: HousingCase = aggregate
+            previous = case.last_occurred_on
+            super().apply(case)
+            # An erasure is no step in the case's course: facts dated before it
+            # may still follow.
+            case.last_occurred_on = previous
+
     def __init__(self) -> None:
         # Defaults for attributes that later facts assign; the Filed event's
         # ``change`` sets the rest right after this runs.
@@ -304,6 +323,22 @@ class HousingCase(Aggregate):
         self._check(self.ContractTerminated, stamp)
         self._record(self.ContractTerminated, stamp, reason=reason)
         apartment.vacate(stamp, self.case_id)
+
+    def record_personal_data_erased(
+        self, stamp: Stamp, rule: str, erased_by: str
+    ) -> None:
+        """Record that the applicant's data key was deleted; allowed in every
+        state, so it bypasses ``CASE_TRANSITIONS``."""
+        if rule not in ERASURE_RULES:
+            raise ValueError(f"erasure rule must be one of {sorted(ERASURE_RULES)}")
+        check_dates(stamp, self.last_occurred_on, "case")
+        self.trigger_event(
+            self.PersonalDataErased,
+            case_id=self.case_id,
+            rule=rule,
+            erased_by=erased_by,
+            **stamp.fields(),
+        )
 
     # -- rules ---------------------------------------------------------------
 

@@ -34,6 +34,29 @@ class Settings(BaseSettings):
     projection_poll_seconds: float = Field(default=0.05, gt=0)
     projection_batch_size: int = Field(default=1000, ge=1)
     read_wait_seconds: float = Field(default=5.0, ge=0, le=60)
+    # Audit proofs: the Ed25519 key that signs tree heads (default
+    # <data_dir>/keys/audit_signing.key) and how often the API signs one
+    # (minutes; 0 = only on demand).
+    signing_key_path: Path | None = None
+    tree_head_interval_minutes: int = Field(default=60, ge=0)
+    # Personal data (crypto-shredding): the master key that wraps each
+    # person's data key (default <data_dir>/keys/master.key; the HMAC index
+    # key lives beside it as person_index.key), and the retention period
+    # (gallring): personal data goes this many years after a case's last fact.
+    master_key_path: Path | None = None
+    retention_years: int = Field(default=5, ge=1)
+    # Bearer tokens (infra.auth): verified against a JWKS file or one PEM
+    # public key; in development, by default, the key `boende token` signs
+    # with. "off" is for tests and local experiments: `boende serve` in
+    # production refuses it (here it would also refuse the test suite's
+    # production settings, which run with BOENDE_AUTH=off).
+    auth: Literal["jwt", "off"] = "jwt"
+    jwt_public_key_path: Path | None = None
+    jwks_path: Path | None = None
+    jwt_algorithms: list[Literal["RS256", "EdDSA"]] = ["RS256", "EdDSA"]
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+    jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
 
     # Kafka (issue 4). Production points the bootstrap at a real cluster; the
     # security settings are passed through to kafka-python as they are.

@@ -21,7 +21,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from domain.apartment import Apartment, apartment_id_to_uuid
 from domain.case import HousingCase, case_id_to_uuid
 from domain.errors import DomainError
-from services import apartments_api, audit_api, oversight_api, reports_api
+from services import (
+    access_log,
+    apartments_api,
+    audit_api,
+    audit_proof_api,
+    authz,
+    oversight_api,
+    reports_api,
+)
 from services.api_deps import BoendeDep
 from services.bootstrap import Boende
 from services.envelope import SUBMISSION
@@ -94,7 +102,9 @@ submissions = APIRouter(prefix="/v1", tags=["submissions"])
     },
 )
 async def submit(
-    body: Annotated[bytes, Depends(read_body)], boende: BoendeDep
+    body: Annotated[bytes, Depends(read_body)],
+    boende: BoendeDep,
+    principal: authz.PrincipalDep,
 ) -> JSONResponse:
     """Validate and record a submission (DOMAIN.md's envelope).
 
@@ -102,6 +112,7 @@ async def submit(
     the store itself, it hands the envelope to the group-commit writer thread
     and awaits the answer without holding a worker thread."""
     sub = parse(body, boende.settings.max_body_bytes)
+    authz.require_committee(principal, sub.actor.committee)
     outcome = await boende.committer.submit_async(sub)
     if not isinstance(outcome, Accepted):
         raise outcome
@@ -156,8 +167,11 @@ def readyz(boende: BoendeDep) -> dict[str, Any]:
 def error_response(error: DomainError | ServiceError) -> JSONResponse:
     status = STATUS_BY_CODE.get(error.code, 500)
     body = {"error": error.code, "message": error.message, **error.details}
-    headers = {"Retry-After": "2"} if status == 503 else None
+    headers = _HEADERS_BY_STATUS.get(status)
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+_HEADERS_BY_STATUS = {401: {"WWW-Authenticate": "Bearer"}, 503: {"Retry-After": "2"}}
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -219,6 +233,7 @@ def create_app(boende: Boende, *, close_on_shutdown: bool = False) -> FastAPI:
 
     app = FastAPI(
         lifespan=lifespan,
+        dependencies=[Depends(authz.authorize)],  # every route: services.authz
         title="Boende",
         version="1",
         description="Case log and oversight for social housing (sociala kontrakt).",
@@ -230,9 +245,12 @@ def create_app(boende: Boende, *, close_on_shutdown: bool = False) -> FastAPI:
         oversight_api.router,
         apartments_api.router,
         audit_api.router,
+        audit_proof_api.router,
         reports_api.oversight,
         reports_api.reports,
+        access_log.router,
         health,
+        authz.startup,  # last: refuses to start with unsafe auth settings
     ):
         app.include_router(router)
     install_error_handlers(app)

@@ -1,5 +1,5 @@
 """The ``boende`` command: ``serve`` (what ``make run`` calls), ``project``,
-``projections status|rebuild``, ``simulate``."""
+``projections status|rebuild``, ``token``, ``simulate``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
+from datetime import timedelta
 
 from infra.settings import Settings
 from services.projection_runner import Follower
@@ -17,25 +18,80 @@ def serve(_: argparse.Namespace) -> int:
     """Serve the API; unless BOENDE_RUN_PROJECTIONS=false, follow the log too."""
     import uvicorn
 
+    from infra.auth import AuthConfigError
     from services.api import create_app
+    from services.authz import check_configuration
     from services.bootstrap import bootstrap
 
     settings = Settings()
+    try:
+        check_configuration(settings)  # refuses unsafe token settings
+    except AuthConfigError as error:
+        print(f"boende serve: {error}", file=sys.stderr)
+        return 2
     boende = bootstrap(settings, follow=settings.run_projections)
     where = (
         "PostgreSQL" if settings.database_url else f"SQLite under {settings.data_dir}/"
     )
     print(f"Boende serving on http://{settings.host}:{settings.port} (store: {where})")
-    print(f"API docs: http://{settings.host}:{settings.port}/docs", flush=True)
+    print(f"API docs: http://{settings.host}:{settings.port}/docs")
+    print_development_tokens(settings)
     app = create_app(boende, close_on_shutdown=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
     return 0
 
 
-def project(_: argparse.Namespace) -> int:
+DEV_TOKEN_LIFETIME = timedelta(hours=12)
+
+
+def print_development_tokens(settings: Settings) -> None:
+    """In development, with the development key, one token of each role."""
+    from infra.auth import ROLES, mint_dev_token
+
+    if settings.auth == "off":
+        print("auth: off - every request is allowed (tests, local experiments)")
+    elif settings.environment == "development" and not (
+        settings.jwks_path or settings.jwt_public_key_path
+    ):
+        print("Development tokens, 12 h (more: boende token --role ROLE --sub NAME):")
+        for role in ROLES:
+            token = mint_dev_token(settings, f"dev-{role}", [role], DEV_TOKEN_LIFETIME)
+            print(f"  {role:<12} {token}")
+    sys.stdout.flush()
+
+
+def token(args: argparse.Namespace) -> int:
+    """Print a development token (signed with <data_dir>/keys/jwt_dev.key)."""
+    from infra.auth import AuthConfigError, mint_dev_token
+
+    lifetime = timedelta(minutes=args.minutes)
+    try:
+        print(mint_dev_token(Settings(), args.sub, args.role, lifetime))
+    except AuthConfigError as error:
+        print(f"boende token: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def add_token_command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
+    """``boende token --role ROLE [--role ROLE ...] --sub NAME [--minutes N]``."""
+    from infra.auth import ROLES
+
+    minting = commands.add_parser("token", help="mint a development bearer token")
+    minting.add_argument("--role", action="append", required=True, choices=ROLES)
+    minting.add_argument("--sub", required=True, help="who the token names")
+    minting.add_argument("--minutes", type=int, default=720, help="lifetime (720)")
+    minting.set_defaults(run=token)
+
+
+def project(args: argparse.Namespace) -> int:
     """Run the projection follower on its own, until SIGTERM or Ctrl-C."""
     from services.bootstrap import bootstrap
 
+    if args.source == "kafka":
+        return project_from_kafka()
     boende = bootstrap(Settings())
     follower = Follower(boende.runners, boende.settings.projection_poll_seconds)
     signal.signal(signal.SIGTERM, lambda *_: follower.request_stop())
@@ -47,6 +103,28 @@ def project(_: argparse.Namespace) -> int:
         pass
     finally:
         boende.close()
+    return 0
+
+
+def project_from_kafka() -> int:
+    """Keep the read models up to date from ``boende.events`` (no store access)."""
+    from services.bootstrap import PROJECTIONS
+    from services.kafka_feed import KafkaFeed
+    from services.projection_runner import build_runners
+
+    settings = Settings()
+    runners = build_runners(settings, None, [p() for p in PROJECTIONS])
+    feed = KafkaFeed(settings, runners)
+    signal.signal(signal.SIGTERM, lambda *_: feed.request_stop())
+    print(f"following boende.events on {settings.kafka_bootstrap}", flush=True)
+    try:
+        feed.run_until_stopped()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        feed.close()
+        for runner in runners:
+            runner.store.close()
     return 0
 
 
@@ -97,13 +175,32 @@ def topics_create(_: argparse.Namespace) -> int:
     return 0
 
 
+def ingest(args: argparse.Namespace) -> int:
+    """Record what committee services publish to Kafka, until SIGTERM or Ctrl-C."""
+    from services.ingest import run
+
+    return run(Settings(), args.topic, args.rejected, args.group, args.instance_id)
+
+
+def relay(args: argparse.Namespace) -> int:
+    """Publish every recorded event to Kafka, until SIGTERM or Ctrl-C."""
+    from services.relay import run
+
+    return run(Settings(), args.topic)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="boende", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="serve the HTTP API").set_defaults(run=serve)
-    commands.add_parser("project", help="keep the read models up to date").set_defaults(
-        run=project
+    follow = commands.add_parser("project", help="keep the read models up to date")
+    follow.add_argument(
+        "--source",
+        choices=["store", "kafka"],
+        default="store",
+        help="follow the event store (default) or Kafka's boende.events",
     )
+    follow.set_defaults(run=project)
     views = commands.add_parser("projections", help="read models: status, rebuild")
     view_commands = views.add_subparsers(dest="action", required=True)
     view_commands.add_parser("status", help="positions and lag").set_defaults(
@@ -117,6 +214,22 @@ def build_parser() -> argparse.ArgumentParser:
     topic_commands.add_parser("create", help="create the three topics").set_defaults(
         run=topics_create
     )
+    ingesting = commands.add_parser("ingest", help="record boende.submissions")
+    ingesting.add_argument("--topic", help="topic to consume (boende.submissions)")
+    ingesting.add_argument("--rejected", help="topic for refusals (…rejected)")
+    ingesting.add_argument("--group", help="consumer group (boende-ingest)")
+    ingesting.add_argument("--instance-id", help="static group membership id")
+    ingesting.set_defaults(run=ingest)
+    relaying = commands.add_parser("relay", help="publish the log to boende.events")
+    relaying.add_argument("--topic", help="topic to publish to (boende.events)")
+    relaying.set_defaults(run=relay)
+    add_token_command(commands)
+    from services.audit_cli import add_audit_commands  # sign, verify, export
+
+    add_audit_commands(commands)
+    from services.gdpr import add_gdpr_commands  # erase, purge
+
+    add_gdpr_commands(commands)
     # ``simulate`` is dispatched in ``main`` before parsing: it has its own
     # options (``boende simulate --help``); listed here for ``boende --help``.
     commands.add_parser("simulate", help="play IFN and ALN against the API")

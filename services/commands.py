@@ -20,8 +20,9 @@ from domain.apartment import Apartment, allowed_apartment_events, apartment_id_t
 from domain.authority import check_may_submit
 from domain.case import HousingCase, allowed_case_events, case_id_to_uuid
 from domain.errors import NotFound, TransitionNotAllowed
-from domain.facts import Stamp
+from domain.facts import Stamp, check_dates
 from domain.personnummer import parse_personnummer
+from infra.person_keys import person_keys_of
 from infra.store import CaseLog
 from services import envelope as e
 from services.errors import InvalidSubmission
@@ -90,7 +91,12 @@ def _file(sub: Any, work: Workspace, stamp: Stamp) -> Aggregate:
             "personnummer is not valid",
             details=[{"loc": "payload.applicant.personnummer", "problem": str(error)}],
         ) from None
-    applicant = {"personnummer": number.canonical, "name": p.applicant.name}
+    # Dates first, so a refused filing leaves no data key behind; then the
+    # applicant is sealed under the person's key before it reaches the domain.
+    check_dates(stamp, None, "case")
+    applicant = person_keys_of(work.app).seal_applicant(
+        sub.case_id, number.canonical, p.applicant.name
+    )
     case = HousingCase.file(
         stamp,
         sub.case_id,

@@ -15,6 +15,12 @@ from projections import counts as counts_view
 from services.api_deps import BoendeDep, MinPosition, known_at_utc, today_of
 from services.errors import InvalidRequest
 from services.read_models import answer
+from services.suppression import public_counts, public_flows
+
+#: ``public=true``: small counts suppressed for publication (services.suppression).
+Public = Annotated[
+    bool, Query(description="suppress counts 1-4 (<5) and totals that reveal them")
+]
 
 router = APIRouter(prefix="/v1/oversight", tags=["oversight"])
 
@@ -29,6 +35,7 @@ def counts(
         datetime | None, Query(description="only facts recorded by then; default now")
     ] = None,
     min_position: MinPosition = None,
+    public: Public = False,
 ) -> dict[str, Any]:
     day = as_of or today_of(boende)
     known = known_at_utc(known_at)
@@ -38,7 +45,8 @@ def counts(
         min_position,
         boende.settings.read_wait_seconds,
     )
-    return {"as_of": day.isoformat(), "known_at": known, **result}
+    body = {"as_of": day.isoformat(), "known_at": known, **result}
+    return public_counts(body) if public else body
 
 
 @router.get("/flows", summary="Facts per month, quarter or year, by effective date")
@@ -49,6 +57,7 @@ def flows(
     period: Literal["month", "quarter", "year"] = "month",
     known_at: datetime | None = None,
     min_position: MinPosition = None,
+    public: Public = False,
 ) -> dict[str, Any]:
     end = end or today_of(boende)
     start = start or date(end.year - 1, end.month, 1) + timedelta(days=0)
@@ -64,9 +73,10 @@ def flows(
         min_position,
         boende.settings.read_wait_seconds,
     )
-    return {
+    body = {
         "from": start.isoformat(),
         "to": end.isoformat(),
         "period": period,
         **result,
     }
+    return public_flows(body) if public else body

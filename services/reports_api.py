@@ -32,6 +32,7 @@ from services.api_deps import BoendeDep, MinPosition, known_at_utc, today_of
 from services.bootstrap import Boende
 from services.errors import InvalidRequest
 from services.read_models import answer
+from services.suppression import public_report
 
 oversight = APIRouter(prefix="/v1/oversight", tags=["oversight"])
 reports = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -120,6 +121,10 @@ def unexecuted_report(
     known_at: KnownAt = None,
     min_position: MinPosition = None,
     accept: Annotated[str | None, Header()] = None,
+    public: Annotated[
+        bool,
+        Query(description="section totals only, 1-4 as <5; always JSON, no rows"),
+    ] = False,
 ) -> Response:
     """Rows in three sections (``new``, ``earlier_resolved``,
     ``earlier_standing``) with the columns of ``REPORT_COLUMNS``; see
@@ -136,7 +141,7 @@ def unexecuted_report(
         boende.settings.read_wait_seconds,
     )
     headers = {"Vary": "Accept"}
-    if prefers_csv(accept):
+    if prefers_csv(accept) and not public:
         headers["X-As-Of-Position"] = str(result["as_of_position"])
         headers["Content-Disposition"] = (
             f'attachment; filename="unexecuted_{quarter}.csv"'
@@ -154,7 +159,7 @@ def unexecuted_report(
         "totals": {section: totals[section] for section in unexecuted_view.SECTIONS},
         **result,
     }
-    return JSONResponse(body, headers=headers)
+    return JSONResponse(public_report(body) if public else body, headers=headers)
 
 
 def report_csv(rows: list[dict[str, Any]]) -> str:

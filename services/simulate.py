@@ -3,7 +3,9 @@
 ``python -m services.simulate --months 12 --seed 1`` plans a seeded,
 reproducible stream of submissions (the behaviour model, and why it looks the
 way it does, is in ``services.simulation_model``) and posts it to
-``/v1/submissions``, or writes it as JSON lines with ``--out FILE``.
+``/v1/submissions``, publishes it to ``boende.submissions`` with
+``--via kafka`` (in order, keyed by case or apartment, for ``boende ingest``),
+or writes it as JSON lines with ``--out FILE``.
 
 Sending keeps the plan's order where it matters: consecutive submissions are
 grouped into *waves* in which no two touch the same case or apartment (a
@@ -252,6 +254,7 @@ def write_lines(envelopes: Iterable[Envelope], path: Path) -> int:
 
 def via_http(world: Plan, args: argparse.Namespace) -> int:
     with httpx.Client(base_url=args.base_url, timeout=30.0) as client:
+        client.headers.update({"Authorization": args.token} if args.token else {})
         try:
             client.get("/healthz").raise_for_status()
         except httpx.HTTPError as error:
@@ -264,8 +267,53 @@ def via_http(world: Plan, args: argparse.Namespace) -> int:
     return 0 if summary.unexpected == 0 else 1
 
 
-#: How planned submissions reach Boende (``--via``); Kafka can join later.
-VIAS: dict[str, Callable[[Plan, argparse.Namespace], int]] = {"http": via_http}
+def publish(envelopes: Iterable[Envelope], producer: Any, topic: str) -> int:
+    """Publish each envelope in order, keyed by its case or apartment id, and
+    wait until the broker has acknowledged every one; the number published."""
+    futures = []
+    for env in envelopes:
+        key = env.get("case_id") or env.get("apartment_id")
+        value = json.dumps(env, ensure_ascii=False).encode()
+        encoded = key.encode() if isinstance(key, str) else None
+        futures.append(producer.send(topic, key=encoded, value=value))
+    producer.flush()
+    for future in futures:
+        future.get(timeout=0)  # raises the send's error, if it failed
+    return len(futures)
+
+
+def via_kafka(world: Plan, args: argparse.Namespace) -> int:
+    """Publish the plan to ``boende.submissions``; ``boende ingest`` records
+    it and puts the refused ones on ``boende.submissions.rejected``."""
+    from kafka.errors import KafkaError
+
+    from infra.kafka import SUBMISSIONS, producer
+    from infra.settings import Settings
+
+    settings = Settings()
+    if args.bootstrap:
+        settings = settings.model_copy(update={"kafka_bootstrap": args.bootstrap})
+    started = time.perf_counter()
+    try:
+        client = producer(settings)
+        try:
+            count = publish(world.envelopes, client, SUBMISSIONS)
+        finally:
+            client.close()
+    except KafkaError as error:
+        where = settings.kafka_bootstrap
+        print(f"cannot publish to Kafka at {where}: {error}", file=sys.stderr)
+        return 1
+    took = time.perf_counter() - started
+    print(f"published {count} submissions to {SUBMISSIONS} in {took:.2f} s")
+    return 0
+
+
+#: How planned submissions reach Boende (``--via``).
+VIAS: dict[str, Callable[[Plan, argparse.Namespace], int]] = {
+    "http": via_http,
+    "kafka": via_kafka,
+}
 
 
 def _positive(text: str) -> int:
@@ -295,6 +343,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--invalid-share", type=_share, default=0.0, help="extra invalid ones (0)")
     add("--out", type=Path, help="write JSON lines to this file instead of sending")
     add("--via", choices=sorted(VIAS), default="http", help="transport (http)")
+    add("--token", type="Bearer {}".format, help="a bearer token (boende token)")
+    add("--bootstrap", help="Kafka brokers for --via kafka (BOENDE_KAFKA_BOOTSTRAP)")
     return parser
 
 

@@ -33,6 +33,11 @@ from services.api import create_app
 from services.bootstrap import Boende, bootstrap
 from services.examples import example
 
+# Most tests call the API without tokens: authentication is off unless a test
+# builds ``Settings(auth="jwt", ...)`` (tests/api/test_authorization_matrix.py,
+# tests/integration/test_access_log.py). Production refuses "off".
+os.environ.setdefault("BOENDE_AUTH", "off")
+
 ADMIN_URL = os.environ.get(
     "BOENDE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )

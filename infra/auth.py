@@ -1,0 +1,329 @@
+"""Bearer tokens (JWT): verifying them, and the development key that mints them.
+
+A token is a JWT with the claims ``sub`` (who), ``roles`` (a list of role
+names) and ``exp``, signed with RS256 or EdDSA (Ed25519). The service
+verifies it against one of:
+
+- ``BOENDE_JWKS_PATH``: a JWKS file (the identity provider's published keys;
+  a token's ``kid`` picks the key);
+- ``BOENDE_JWT_PUBLIC_KEY_PATH``: one PEM public key (RSA or Ed25519);
+- in development only, and by default: the public half of the development
+  key ``<data_dir>/keys/jwt_dev.key`` (Ed25519, made on first use, directory
+  0700, file 0600), which ``boende token`` signs with.
+
+Only the algorithms in ``BOENDE_JWT_ALGORITHMS`` that match a configured key
+are accepted, so ``none`` and HS256 (an HMAC "signed" with the public key's
+bytes) never are. Production refuses to start without a configured key, and
+with the development key: the files it writes say ``# generated-by:
+development``, and a configured key equal to the development key is refused
+too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+
+from infra.settings import Settings
+
+#: Every role a token may carry (``services.authz`` says what each may call).
+ROLES = ("ifn_officer", "aln_officer", "oversight", "auditor", "admin")
+ORIGIN_HEADER = "# generated-by: "
+DEV_KEY_NAME = "jwt_dev.key"
+DEV_PUBLIC_KEY_NAME = "jwt_dev.pub"
+_PEM = serialization.Encoding.PEM
+_RAW = serialization.Encoding.Raw
+_RAW_FORMAT = serialization.PublicFormat.Raw
+
+
+class TokenRefused(Exception):
+    """The bearer token is missing, malformed, expired or not ours."""
+
+
+class AuthConfigError(RuntimeError):
+    """Authentication is configured so that the service must not start."""
+
+
+class DevelopmentKeyRefused(AuthConfigError):
+    """Production was given the development token key."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the token's ``sub`` and ``roles``. ``authenticated`` is
+    false only with ``BOENDE_AUTH=off`` (tests, local experiments)."""
+
+    sub: str
+    roles: frozenset[str]
+    authenticated: bool = True
+
+
+@dataclass(frozen=True)
+class VerificationKey:
+    """A public key, the one algorithm it verifies, and its key id."""
+
+    key: Any
+    algorithm: str
+    kid: str | None
+
+
+class Verifier:
+    """Checks bearer tokens against the configured keys and algorithms."""
+
+    def __init__(self, keys: Iterable[VerificationKey], settings: Settings) -> None:
+        allowed = set(settings.jwt_algorithms)
+        self.keys = [k for k in keys if k.algorithm in allowed]
+        if not self.keys:
+            raise AuthConfigError(
+                f"no configured token key fits BOENDE_JWT_ALGORITHMS {sorted(allowed)}"
+            )
+        self.audience = settings.jwt_audience
+        self.issuer = settings.jwt_issuer
+        self.leeway = settings.jwt_leeway_seconds
+
+    def verify(self, token: str) -> Principal:
+        """The token's principal; :class:`TokenRefused` saying why not."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise TokenRefused("the bearer token is not a JWT") from None
+        candidates = self._keys_for(header.get("alg"), header.get("kid"))
+        for candidate in candidates:
+            try:
+                return _principal(self._decode(token, candidate))
+            except jwt.InvalidSignatureError:
+                continue  # another key of the set may have signed it
+            except jwt.ExpiredSignatureError:
+                raise TokenRefused("the bearer token has expired") from None
+            except jwt.PyJWTError as error:
+                raise TokenRefused(f"the bearer token is invalid: {error}") from None
+        raise TokenRefused("the bearer token's signature does not verify")
+
+    def _keys_for(self, algorithm: Any, kid: Any) -> list[VerificationKey]:
+        fitting = [k for k in self.keys if k.algorithm == algorithm]
+        if not fitting:
+            raise TokenRefused(f"tokens signed with {algorithm!r} are not accepted")
+        by_kid = [k for k in fitting if kid is not None and k.kid == kid]
+        return by_kid or fitting
+
+    def _decode(self, token: str, candidate: VerificationKey) -> dict[str, Any]:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            candidate.key,
+            algorithms=[candidate.algorithm],
+            audience=self.audience,
+            issuer=self.issuer,
+            leeway=self.leeway,
+            options={"require": ["exp", "sub"]},
+        )
+        return claims
+
+
+def _principal(claims: dict[str, Any]) -> Principal:
+    sub, roles = claims.get("sub"), claims.get("roles", [])
+    if not isinstance(sub, str) or not sub.strip():
+        raise TokenRefused("the bearer token's sub is empty")
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise TokenRefused("the bearer token's roles must be a list of names")
+    return Principal(sub, frozenset(roles))
+
+
+# -- loading the configured keys ------------------------------------------------
+
+
+def load_verifier(settings: Settings) -> Verifier:
+    """The verifier of ``settings``; :class:`AuthConfigError` when production
+    has no key configured or was given the development key."""
+    production = settings.environment == "production"
+    if settings.jwks_path is not None:
+        keys = jwks_keys(settings.jwks_path)
+    elif settings.jwt_public_key_path is not None:
+        keys = [pem_key(settings.jwt_public_key_path, production)]
+    elif production:
+        raise AuthConfigError(
+            "production needs BOENDE_JWT_PUBLIC_KEY_PATH or BOENDE_JWKS_PATH: "
+            "the development token key is never accepted there"
+        )
+    else:
+        public = load_or_create_dev_key(settings).public_key()
+        keys = [VerificationKey(public, "EdDSA", key_id(public))]
+    if production:
+        _refuse_development_key(settings, keys)
+    return Verifier(keys, settings)
+
+
+def pem_key(path: Path, production: bool) -> VerificationKey:
+    """The PEM public key at ``path`` (RSA: RS256; Ed25519: EdDSA)."""
+    text = _read(path)
+    if production and f"{ORIGIN_HEADER}development" in text:
+        raise DevelopmentKeyRefused(
+            f"{path} is the development token key; production must be given "
+            "the identity provider's key"
+        )
+    pem = text[text.find("-----BEGIN") :].encode()
+    try:
+        key = serialization.load_pem_public_key(pem)
+    except ValueError as error:
+        raise AuthConfigError(f"{path} holds no PEM public key: {error}") from None
+    if isinstance(key, Ed25519PublicKey):
+        return VerificationKey(key, "EdDSA", key_id(key))
+    if isinstance(key, RSAPublicKey):
+        return VerificationKey(key, "RS256", None)
+    raise AuthConfigError(f"{path}: only RSA (RS256) and Ed25519 (EdDSA) keys")
+
+
+def jwks_keys(path: Path) -> list[VerificationKey]:
+    """The signing keys of the JWKS file at ``path``."""
+    try:
+        jwks = jwt.PyJWKSet.from_json(_read(path))
+    except (jwt.PyJWTError, ValueError, json.JSONDecodeError) as error:
+        raise AuthConfigError(f"{path} holds no usable JWKS: {error}") from None
+    keys = []
+    for jwk in jwks.keys:
+        if jwk.public_key_use not in (None, "sig"):
+            continue
+        key = jwk.key.public_key() if hasattr(jwk.key, "private_bytes") else jwk.key
+        keys.append(VerificationKey(key, jwk.algorithm_name, jwk.key_id))
+    return keys
+
+
+def _refuse_development_key(settings: Settings, keys: list[VerificationKey]) -> None:
+    dev = dev_key_path(settings)
+    if not dev.exists():
+        return
+    dev_raw = read_private_key(dev).public_key().public_bytes(_RAW, _RAW_FORMAT)
+    for k in keys:
+        if isinstance(k.key, Ed25519PublicKey) and (
+            k.key.public_bytes(_RAW, _RAW_FORMAT) == dev_raw
+        ):
+            raise DevelopmentKeyRefused(
+                f"the configured token key is the development key {dev}; "
+                "production must be given the identity provider's key"
+            )
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise AuthConfigError(f"cannot read {path}: {error}") from None
+
+
+# -- the development key and tokens ----------------------------------------------
+
+
+def dev_key_path(settings: Settings) -> Path:
+    return settings.data_dir / "keys" / DEV_KEY_NAME
+
+
+def key_id(public: Ed25519PublicKey) -> str:
+    """A short, stable id of an Ed25519 key (the JWT header's ``kid``)."""
+    return hashlib.sha256(public.public_bytes(_RAW, _RAW_FORMAT)).hexdigest()[:16]
+
+
+def load_or_create_dev_key(settings: Settings) -> Ed25519PrivateKey:
+    """The development token key, made on first use with its public half
+    beside it (``jwt_dev.pub``); never in production."""
+    if settings.environment == "production":
+        raise DevelopmentKeyRefused(
+            "production never makes or uses the development token key; tokens "
+            "come from the municipality's identity provider"
+        )
+    path = dev_key_path(settings)
+    if not path.exists():
+        _create_dev_key(path)
+    key = read_private_key(path)
+    public = path.with_name(DEV_PUBLIC_KEY_NAME)
+    if not public.exists():  # from the key that won any race, so they match
+        pem = key.public_key().public_bytes(
+            _PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        _write_once(public, _DEV_HEADER.encode() + pem, 0o644)
+    return key
+
+
+def read_private_key(path: Path) -> Ed25519PrivateKey:
+    text = _read(path)
+    try:
+        key = serialization.load_pem_private_key(
+            text[text.find("-----BEGIN") :].encode(), password=None
+        )
+    except (ValueError, TypeError) as error:
+        raise AuthConfigError(f"{path} holds no usable private key: {error}") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise AuthConfigError(f"{path} does not hold an Ed25519 private key")
+    return key
+
+
+def mint(
+    private_key: Ed25519PrivateKey,
+    sub: str,
+    roles: Iterable[str],
+    lifetime: timedelta,
+    now: datetime | None = None,
+) -> str:
+    """An EdDSA token for ``sub`` with ``roles``, valid for ``lifetime``."""
+    issued = now or datetime.now(UTC)
+    claims = {
+        "sub": sub,
+        "roles": sorted(set(roles)),
+        "iat": issued,
+        "exp": issued + lifetime,
+    }
+    kid = key_id(private_key.public_key())
+    return jwt.encode(claims, private_key, algorithm="EdDSA", headers={"kid": kid})
+
+
+def mint_dev_token(
+    settings: Settings, sub: str, roles: Iterable[str], lifetime: timedelta
+) -> str:
+    """A development token (``boende token``); production refuses."""
+    return mint(load_or_create_dev_key(settings), sub, roles, lifetime)
+
+
+_DEV_HEADER = (
+    "# Boende development token key (Ed25519): `boende token` signs with it.\n"
+    "# Development only: production refuses it.\n"
+    f"{ORIGIN_HEADER}development\n"
+)
+
+
+def _create_dev_key(path: Path) -> None:
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        _PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.chmod(0o700)
+    _write_once(path, _DEV_HEADER.encode() + pem, 0o600)
+
+
+def _write_once(path: Path, content: bytes, mode: int) -> None:
+    """Write a file so that a racing process either wins or reads ours: a
+    private temporary file, then a hard link that fails if one exists."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(content)
+            file.flush()
+            os.fsync(file.fileno())
+        os.link(temporary, path)
+    except FileExistsError:
+        pass  # another process created it first; use theirs
+    finally:
+        temporary.unlink(missing_ok=True)

@@ -1,0 +1,205 @@
+"""Who may call what: ONE table from route to roles, and the app-wide
+dependency that enforces it.
+
+``create_app`` installs :func:`authorize` on the whole app. It finds the
+matched route's method and path template in the request scope and looks it
+up in :data:`ROUTES`: a public route passes; otherwise the bearer token must
+verify (401 ``unauthenticated``, with ``WWW-Authenticate: Bearer``) and carry
+one of the route's roles (403 ``forbidden``). A route missing from the table
+is refused to everyone (403), and ``tests/api/test_authorization_matrix.py``
+fails until it is added.
+
+With ``BOENDE_AUTH=off`` (tests and local experiments; production refuses to
+start with it) nothing is checked and the caller is an unauthenticated
+principal holding every role.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Final, Literal
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+
+from infra.auth import (
+    ROLES,
+    AuthConfigError,
+    Principal,
+    TokenRefused,
+    Verifier,
+    load_verifier,
+)
+from infra.settings import Settings
+from services.errors import ServiceError
+
+IFN: Final = "ifn_officer"  # submits case events, reads cases (and applicants)
+ALN: Final = "aln_officer"  # submits apartment events and contract_executed
+OVERSIGHT: Final = "oversight"  # oversight figures: aggregates, no personal data
+AUDITOR: Final = "auditor"  # audit trail, proofs, the access log
+ADMIN: Final = "admin"  # operations: projections, erase/purge (CLI today)
+PUBLIC: Final = "public"
+
+Access = frozenset[str] | Literal["public"]
+
+#: Every route of the app: "METHOD /path/template" -> the roles allowed.
+ROUTES: Final[dict[str, Access]] = {
+    "GET /healthz": PUBLIC,
+    "GET /readyz": PUBLIC,
+    "GET /docs": PUBLIC,
+    "GET /docs/oauth2-redirect": PUBLIC,
+    "GET /redoc": PUBLIC,
+    "GET /openapi.json": PUBLIC,
+    "POST /v1/submissions": frozenset({IFN, ALN}),  # + committee, see below
+    "GET /v1/cases/{case_id}": frozenset({IFN}),
+    "GET /v1/cases/{case_id}/applicant": frozenset({IFN}),  # logged, X-Purpose
+    "GET /v1/apartments/{apartment_id}": frozenset({ALN}),
+    "GET /v1/oversight/counts": frozenset({OVERSIGHT}),
+    "GET /v1/oversight/flows": frozenset({OVERSIGHT}),
+    "GET /v1/oversight/apartments": frozenset({OVERSIGHT}),
+    "GET /v1/oversight/lead-times": frozenset({OVERSIGHT}),
+    "GET /v1/oversight/unexecuted": frozenset({OVERSIGHT}),
+    "GET /v1/reports/unexecuted": frozenset({OVERSIGHT}),
+    "GET /v1/audit/cases/{case_id}": frozenset({AUDITOR}),
+    "GET /v1/audit/events": frozenset({AUDITOR}),
+    "GET /v1/audit/access": frozenset({AUDITOR}),
+    "GET /v1/audit/public-key": PUBLIC,  # auditors verify offline with it
+    "GET /v1/audit/tree-head": frozenset({AUDITOR}),
+    "POST /v1/audit/tree-heads": frozenset({AUDITOR, ADMIN}),
+    "GET /v1/audit/proof/inclusion": frozenset({AUDITOR}),
+    "GET /v1/audit/proof/consistency": frozenset({AUDITOR}),
+}
+
+#: Which role may submit as which committee (``actor.committee``). KS
+#: submits nothing, so no token may submit as KS.
+COMMITTEE_ROLES: Final = {"IFN": IFN, "ALN": ALN}
+
+UNCHECKED = Principal("anonymous (auth off)", frozenset(ROLES), authenticated=False)
+ANONYMOUS = Principal("anonymous", frozenset(), authenticated=False)
+
+
+class Unauthenticated(ServiceError):
+    code = "unauthenticated"
+
+
+class Forbidden(ServiceError):
+    code = "forbidden"
+
+
+#: Only for the OpenAPI document (the "Authorize" button at /docs); the
+#: checks are :func:`authenticate`'s.
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    description="a JWT: `boende serve` prints development ones; see README",
+)
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
+
+
+def route_key(request: Request) -> str:
+    """The matched route as ``METHOD /path/template``, the table's key."""
+    template = getattr(request.scope.get("route"), "path", None)
+    return f"{request.method} {template}"
+
+
+async def authorize(request: Request, credentials: Credentials) -> None:
+    """The app-wide dependency: authenticate and check the table; leaves the
+    caller in ``request.state.principal``."""
+    key = route_key(request)
+    access = ROUTES.get(key)
+    if access == PUBLIC:
+        request.state.principal = ANONYMOUS
+        return
+    verifier = verifier_of(request.app)
+    if verifier is None:
+        request.state.principal = UNCHECKED
+        return
+    if access is None:
+        raise Forbidden(f"{key} has no entry in the authorization table")
+    principal = authenticate(verifier, credentials)
+    request.state.principal = principal
+    if not principal.roles & access:
+        raise Forbidden(
+            f"{key} needs one of the roles {', '.join(sorted(access))}",
+            roles=sorted(access),
+        )
+
+
+def authenticate(
+    verifier: Verifier, credentials: HTTPAuthorizationCredentials | None
+) -> Principal:
+    """The principal of an ``Authorization: Bearer <JWT>`` header, or 401."""
+    if credentials is None or not credentials.credentials.strip():
+        raise Unauthenticated("an Authorization: Bearer token is required")
+    try:
+        return verifier.verify(credentials.credentials.strip())
+    except TokenRefused as refused:
+        raise Unauthenticated(str(refused)) from None
+
+
+async def current_principal(request: Request) -> Principal:
+    """The caller, as :func:`authorize` found them."""
+    principal = getattr(request.state, "principal", None)
+    if not isinstance(principal, Principal):
+        raise Forbidden("this route is not behind the authorization dependency")
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def require_committee(principal: Principal, committee: str) -> None:
+    """403 unless the caller's token may submit as ``committee``
+    (``POST /v1/submissions``: IFN needs ifn_officer, ALN aln_officer)."""
+    if not principal.authenticated:
+        return  # BOENDE_AUTH=off
+    role = COMMITTEE_ROLES.get(committee)
+    if role not in principal.roles:
+        needed = f"the role {role}" if role else "no role (it submits nothing)"
+        raise Forbidden(
+            f"submitting as {committee} needs {needed}", committee=committee
+        )
+
+
+# -- the verifier, and refusing to start ------------------------------------------
+
+_loading = threading.Lock()
+
+
+def check_configuration(settings: Settings) -> Verifier | None:
+    """The verifier (None with ``auth=off``); :class:`AuthConfigError` when
+    the service must not start: ``off`` or the development key in production,
+    or no key configured there."""
+    if settings.auth == "off":
+        if settings.environment == "production":
+            raise AuthConfigError(
+                "BOENDE_AUTH=off is for tests and local experiments; "
+                "production always checks bearer tokens"
+            )
+        return None
+    return load_verifier(settings)
+
+
+def verifier_of(app: FastAPI) -> Verifier | None:
+    """The app's verifier, loaded once (by the startup check, or the first
+    request when the app is served without its lifespan)."""
+    if not hasattr(app.state, "verifier"):
+        with _loading:
+            if not hasattr(app.state, "verifier"):
+                app.state.verifier = check_configuration(app.state.boende.settings)
+    verifier: Verifier | None = app.state.verifier
+    return verifier
+
+
+@asynccontextmanager
+async def _refuse_unsafe_start(app: FastAPI) -> AsyncIterator[None]:
+    await run_in_threadpool(verifier_of, app)
+    yield
+
+
+#: No routes: included last by ``create_app`` for its lifespan, which loads
+#: the token keys before serving, so a server configured unsafely never
+#: starts (after the other routers' startup checks).
+startup = APIRouter(lifespan=_refuse_unsafe_start)
