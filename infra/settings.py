@@ -68,7 +68,12 @@ class Settings(BaseSettings):
     kafka_sasl_username: str | None = None
     kafka_sasl_password: str | None = None
     kafka_ssl_cafile: str | None = None
-    kafka_topic_partitions: int = Field(default=3, ge=1)
+    # One partition by default: an apartment's facts and the case facts that
+    # name it have different keys, so across partitions a backlog can deliver
+    # an execution before its apartment's acquisition (measured: 693 of 10,000
+    # valid submissions refused with 3 partitions). Raise only with a key that
+    # covers the whole chain.
+    kafka_topic_partitions: int = Field(default=1, ge=1)
     kafka_replication_factor: int = Field(default=1, ge=1)
     kafka_min_insync_replicas: int = Field(default=1, ge=1)
     kafka_ingest_batch_max: int = Field(default=500, ge=1)

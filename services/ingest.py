@@ -125,9 +125,10 @@ def _names(partitions: Any) -> str:
 class IngestWorker:
     """One member of the ingest consumer group.
 
-    With an ``instance_id`` (say, the pod's name) it is a static member: a
-    restarted worker takes its partitions back at once instead of waiting for
-    the group to notice the old one is gone (KIP-345).
+    With an ``instance_id`` (say, the pod's name) it is a static member
+    (KIP-345): where the broker supports it, a restarted worker takes its
+    partitions back at once instead of waiting for the group to notice that
+    the old one is gone.
     """
 
     def __init__(

@@ -11,6 +11,10 @@ neither key nor value (Kafka will not take one back) is produced with an
 empty value and ``value_null: true``; a value the rejected topic refuses as
 too large is produced without it, with ``value_omitted``, ``value_bytes`` and
 ``value_sha256`` (the original stays on the source topic for its retention).
+
+Delivery is at least once: after a crash or a failed offset commit the same
+refusal can be published again. ``source_topic``, ``source_partition`` and
+``source_offset`` together identify it.
 """
 
 from __future__ import annotations
