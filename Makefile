@@ -30,7 +30,8 @@ bench: $(INSTALLED)  ## performance figures (minutes; not part of `make test`)
 	$(BIN)/python -m bench.run
 
 simulate: $(INSTALLED)  ## play IFN and ALN against a running API
-	$(BIN)/boende simulate --months 12
+	$(BIN)/boende simulate --months 12 \
+	  --token "$$($(BIN)/boende token --role ifn_officer --role aln_officer --sub simulator)"
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

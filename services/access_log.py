@@ -35,7 +35,6 @@ from services.api_deps import BoendeDep
 from services.authz import PrincipalDep, route_key
 from services.bootstrap import Boende
 from services.errors import (
-    STATUS_BY_CODE,
     InvalidRequest,
     NotFoundError,
     ServiceError,
@@ -49,10 +48,6 @@ _PG_LOCK = 0x41_43_43_45_53_53  # "ACCESS": one process creates the table
 
 class PurposeRequired(ServiceError):
     code = "purpose_required"
-
-
-# TODO(errors): move to services.errors.STATUS_BY_CODE (not this module's file).
-STATUS_BY_CODE.setdefault(PurposeRequired.code, 422)
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ class NotFoundError(ServiceError):
 STATUS_BY_CODE: dict[str, int] = {
     "invalid_submission": 422,
     "invalid_request": 422,
+    "purpose_required": 422,
     "payload_too_large": 413,
     "transition_not_allowed": 409,
     "submission_id_conflict": 409,
