@@ -7,12 +7,15 @@ Queries live in the projection's module beside its handlers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from infra.views import Sql
+
+#: A ``known_at`` later than any recorded time: "everything recorded".
+END_OF_TIME = "9999-12-31T23:59:59.999999Z"
 
 
 @dataclass(frozen=True)
@@ -77,3 +80,9 @@ class Projection:
         handler = self._handlers.get(type(recorded.event))
         if handler is not None:
             handler(self, sql, recorded)
+
+    def process_batch(self, sql: Sql, batch: Sequence[Recorded]) -> None:
+        """Apply ``batch`` in log order; a projection may override this to
+        write a batch's rows together."""
+        for recorded in batch:
+            self.process(sql, recorded)

@@ -1,23 +1,34 @@
 """Contract counts and flows: the executive board's core figures.
 
-One row per case fact (the case's state after it) and per apartment fact,
-with its effective date and recorded time. That is enough to answer "how many
-cases were in each state on day D, as far as was known at time T" — the
-latest fact of each case with ``occurred_on <= D`` and ``recorded_at <= T`` —
-so a report presented on a past day can be reproduced after late
-registrations. Flows count facts per period by effective date.
+Two tables. ``counts_facts`` holds one row per case or apartment fact: the
+state after it, the state before it, its effective date and recorded time.
+``counts_daily`` rolls those rows up per effective day, type, reason and
+state change, kept by upsert-increment in the same transaction.
+
+Each fact moves one aggregate from ``prev_state`` to ``state``, and a case's
+(or apartment's) facts never go back in effective date (the domain refuses
+it) nor in recorded time (the handler clamps it), so the facts that match
+"``occurred_on <= D`` and ``recorded_at <= T``" are a prefix of every
+aggregate's history. The number in state S is then the matching facts into S
+minus those out of S: a sum over the small daily rollup when ``T`` is now,
+one filtered pass over the facts for a past ``known_at``. A report presented
+on a past day is reproducible after late registrations. Flows count facts
+per period by effective date.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from domain.apartment import Apartment
 from domain.case import CaseState, HousingCase
 from infra.views import Sql
-from projections.base import Projection, Recorded, handles
+from projections.base import END_OF_TIME, Projection, Recorded
+
+__all__ = ["END_OF_TIME", "counts", "flows"]
 
 CASE_STATES = [s.value for s in CaseState]
 APARTMENT_STATES = ["available", "occupied", "returned", "transferred"]
@@ -31,94 +42,122 @@ FLOW_TYPES = {
     "contract_terminated": "terminated",
     "grant_cancelled": "cancelled",
 }
-END_OF_TIME = "9999-12-31T23:59:59.999999Z"
+#: Per counted event class: the kind of aggregate and its state after the fact.
+STATE_AFTER: dict[type, tuple[str, str]] = {
+    HousingCase.Filed: ("case", "filed"),
+    HousingCase.Withdrawn: ("case", "withdrawn"),
+    HousingCase.Granted: ("case", "granted"),
+    HousingCase.Rejected: ("case", "rejected"),
+    HousingCase.GrantCancelled: ("case", "cancelled"),
+    HousingCase.ContractExecuted: ("case", "executed"),
+    HousingCase.ConvertedToFirstHand: ("case", "converted"),
+    HousingCase.ContractTerminated: ("case", "terminated"),
+    Apartment.Acquired: ("apartment", "available"),
+    Apartment.Returned: ("apartment", "returned"),
+    Apartment.Occupied: ("apartment", "occupied"),
+    Apartment.Vacated: ("apartment", "available"),
+    Apartment.Transferred: ("apartment", "transferred"),
+}
+#: Facts that start an aggregate's history: nothing before them to look up.
+FIRST_FACTS = (HousingCase.Filed, Apartment.Acquired)
+#: Facts whose ``reason`` is one of a fixed list (DOMAIN.md), never free text.
+ENUMERATED_REASONS = (HousingCase.ContractTerminated, HousingCase.GrantCancelled)
+_ROLLUP_KEY = "occurred_on, kind, type, reason, state, prev_state"
 
 
 class Counts(Projection):
     name = "counts"
     tables = {
-        "counts_case_facts": (
-            "CREATE TABLE IF NOT EXISTS counts_case_facts ("
-            "position BIGINT PRIMARY KEY, case_id TEXT NOT NULL, type TEXT NOT NULL, "
-            "state TEXT NOT NULL, reason TEXT, occurred_on TEXT NOT NULL, "
-            "recorded_at TEXT NOT NULL)"
+        "counts_facts": (
+            "CREATE TABLE IF NOT EXISTS counts_facts ("
+            "position BIGINT PRIMARY KEY, kind TEXT NOT NULL, "
+            "aggregate_id TEXT NOT NULL, type TEXT NOT NULL, reason TEXT NOT NULL, "
+            "state TEXT NOT NULL, prev_state TEXT NOT NULL, "
+            "occurred_on TEXT NOT NULL, recorded_at TEXT NOT NULL)"
         ),
-        "counts_apartment_facts": (
-            "CREATE TABLE IF NOT EXISTS counts_apartment_facts ("
-            "position BIGINT PRIMARY KEY, apartment_id TEXT NOT NULL, "
-            "state TEXT NOT NULL, occurred_on TEXT NOT NULL, recorded_at TEXT NOT NULL)"
+        "counts_daily": (
+            "CREATE TABLE IF NOT EXISTS counts_daily ("
+            "occurred_on TEXT NOT NULL, kind TEXT NOT NULL, type TEXT NOT NULL, "
+            "reason TEXT NOT NULL, state TEXT NOT NULL, prev_state TEXT NOT NULL, "
+            f"n BIGINT NOT NULL, PRIMARY KEY ({_ROLLUP_KEY}))"
+        ),
+        "counts_last_recorded": (
+            "CREATE TABLE IF NOT EXISTS counts_last_recorded ("
+            "id INTEGER PRIMARY KEY CHECK (id = 1), recorded_at TEXT NOT NULL)"
         ),
     }
     indexes = [
-        "CREATE INDEX IF NOT EXISTS counts_case_facts_by_case "
-        "ON counts_case_facts (case_id, position)",
-        "CREATE INDEX IF NOT EXISTS counts_case_facts_by_day "
-        "ON counts_case_facts (occurred_on)",
+        "CREATE INDEX IF NOT EXISTS counts_facts_by_aggregate "
+        "ON counts_facts (kind, aggregate_id, position)",
+        "CREATE INDEX IF NOT EXISTS counts_facts_by_day ON counts_facts (occurred_on)",
     ]
 
-    @handles(
-        HousingCase.Filed,
-        HousingCase.Withdrawn,
-        HousingCase.Granted,
-        HousingCase.Rejected,
-        HousingCase.GrantCancelled,
-        HousingCase.ContractExecuted,
-        HousingCase.ConvertedToFirstHand,
-        HousingCase.ContractTerminated,
-    )
-    def case_fact(self, sql: Sql, r: Recorded) -> None:
-        event = r.event
+    def process(self, sql: Sql, recorded: Recorded) -> None:
+        self.process_batch(sql, [recorded])
+
+    def process_batch(self, sql: Sql, batch: Sequence[Recorded]) -> None:
+        latest: dict[tuple[str, str], tuple[str, str]] = {}  # this batch's facts
+        facts: list[list[Any]] = []
+        daily = Counter[tuple[str, ...]]()
+        for r in batch:
+            counted = STATE_AFTER.get(type(r.event))
+            if counted is None:
+                continue
+            kind, state = counted
+            event = r.event
+            key = (kind, event.case_id if kind == "case" else event.apartment_id)
+            before = latest.get(key)
+            if before is None and not isinstance(event, FIRST_FACTS):
+                before = _latest_fact(sql, *key)
+            prev_state, prev_recorded = before or ("", "")
+            # Known no earlier than the fact before it, so that "recorded by T"
+            # selects a prefix of the aggregate's history even if clocks of
+            # two writing hosts disagree.
+            recorded_at = max(r.recorded_at, prev_recorded)
+            latest[key] = (state, recorded_at)
+            # Only enumerated reasons: a rejection's or withdrawal's is free text
+            # and may name a person, so it never reaches an oversight table.
+            reason = event.reason if isinstance(event, ENUMERATED_REASONS) else ""
+            facts.append(
+                [
+                    r.position,
+                    kind,
+                    key[1],
+                    event.type_name,
+                    reason,
+                    state,
+                    prev_state,
+                    r.occurred_on,
+                    recorded_at,
+                ]
+            )
+            daily[
+                (r.occurred_on, kind, event.type_name, reason, state, prev_state)
+            ] += 1
+        if not facts:
+            return
+        sql.executemany("INSERT INTO counts_facts VALUES (?,?,?,?,?,?,?,?,?)", facts)
+        sql.executemany(
+            f"INSERT INTO counts_daily ({_ROLLUP_KEY}, n) VALUES (?,?,?,?,?,?,?) "
+            f"ON CONFLICT ({_ROLLUP_KEY}) "
+            "DO UPDATE SET n = counts_daily.n + excluded.n",
+            [[*k, n] for k, n in daily.items()],
+        )
         sql.execute(
-            "INSERT INTO counts_case_facts VALUES (?,?,?,?,?,?,?)",
-            [
-                r.position,
-                event.case_id,
-                event.type_name,
-                _STATE_AFTER[event.type_name],
-                getattr(event, "reason", None),
-                r.occurred_on,
-                r.recorded_at,
-            ],
+            "INSERT INTO counts_last_recorded VALUES (1, ?) ON CONFLICT (id) DO "
+            "UPDATE SET recorded_at = excluded.recorded_at "
+            "WHERE excluded.recorded_at > counts_last_recorded.recorded_at",
+            [max(f[8] for f in facts)],
         )
 
-    @handles(
-        Apartment.Acquired,
-        Apartment.Returned,
-        Apartment.Occupied,
-        Apartment.Vacated,
-        Apartment.Transferred,
+
+def _latest_fact(sql: Sql, kind: str, aggregate_id: str) -> tuple[str, str] | None:
+    row = sql.one(
+        "SELECT state, recorded_at FROM counts_facts WHERE kind = ? "
+        "AND aggregate_id = ? ORDER BY position DESC LIMIT 1",
+        [kind, aggregate_id],
     )
-    def apartment_fact(self, sql: Sql, r: Recorded) -> None:
-        event = r.event
-        sql.execute(
-            "INSERT INTO counts_apartment_facts VALUES (?,?,?,?,?)",
-            [
-                r.position,
-                event.apartment_id,
-                _APARTMENT_STATE_AFTER[event.type_name],
-                r.occurred_on,
-                r.recorded_at,
-            ],
-        )
-
-
-_STATE_AFTER = {
-    "application_filed": "filed",
-    "application_withdrawn": "withdrawn",
-    "application_granted": "granted",
-    "application_rejected": "rejected",
-    "grant_cancelled": "cancelled",
-    "contract_executed": "executed",
-    "converted_to_first_hand": "converted",
-    "contract_terminated": "terminated",
-}
-_APARTMENT_STATE_AFTER = {
-    "apartment_acquired": "available",
-    "apartment_returned": "returned",
-    "apartment_occupied": "occupied",
-    "apartment_vacated": "available",
-    "apartment_transferred": "transferred",
-}
+    return (row["state"], row["recorded_at"]) if row else None
 
 
 # -- queries ---------------------------------------------------------------
@@ -126,21 +165,34 @@ _APARTMENT_STATE_AFTER = {
 
 def counts(sql: Sql, as_of: date, known_at: str | None) -> dict[str, Any]:
     """Cases and apartments by state on ``as_of``, as known at ``known_at``."""
-    params = [as_of.isoformat(), known_at or END_OF_TIME]
-    by_state = _latest_states(sql, "counts_case_facts", "case_id", params)
-    apartments = _latest_states(sql, "counts_apartment_facts", "apartment_id", params)
+    columns = "kind, type, reason, state, prev_state"
+    if _knows_all(sql, known_at):
+        rows = sql.all(
+            f"SELECT {columns}, SUM(n) AS n FROM counts_daily "
+            f"WHERE occurred_on <= ? GROUP BY {columns}",
+            [as_of.isoformat()],
+        )
+    else:
+        rows = sql.all(
+            f"SELECT {columns}, COUNT(*) AS n FROM counts_facts "
+            f"WHERE occurred_on <= ? AND recorded_at <= ? GROUP BY {columns}",
+            [as_of.isoformat(), known_at],
+        )
+    states = {"case": Counter[str](), "apartment": Counter[str]()}
     totals = Counter[str]()
     terminations = Counter[str]()
-    for row in sql.all(
-        "SELECT type, reason, COUNT(*) AS n FROM counts_case_facts "
-        "WHERE occurred_on <= ? AND recorded_at <= ? GROUP BY type, reason",
-        params,
-    ):
-        totals[row["type"]] += row["n"]
+    for row in rows:
+        n = int(row["n"])
+        moved = states[row["kind"]]
+        moved[row["state"]] += n
+        if row["prev_state"]:
+            moved[row["prev_state"]] -= n
+        totals[row["type"]] += n
         if row["type"] == "contract_terminated":
-            terminations[row["reason"]] += row["n"]
+            terminations[row["reason"]] += n
+    by_state, apartments = states["case"], states["apartment"]
     return {
-        "cases_by_state": {s: by_state.get(s, 0) for s in CASE_STATES},
+        "cases_by_state": {s: by_state[s] for s in CASE_STATES},
         "filed_total": totals["application_filed"],
         "granted_total": totals["application_granted"],
         "rejected_total": totals["application_rejected"],
@@ -148,31 +200,39 @@ def counts(sql: Sql, as_of: date, known_at: str | None) -> dict[str, Any]:
         "converted_total": totals["converted_to_first_hand"],
         "terminated_total": totals["contract_terminated"],
         "terminations_by_reason": dict(sorted(terminations.items())),
-        "apartments_by_state": {s: apartments.get(s, 0) for s in APARTMENT_STATES},
+        "apartments_by_state": {s: apartments[s] for s in APARTMENT_STATES},
     }
 
 
-def _latest_states(sql: Sql, table: str, key: str, params: list[str]) -> dict[str, int]:
-    rows = sql.all(
-        f"SELECT f.state, COUNT(*) AS n FROM {table} f JOIN ("
-        f"SELECT {key}, MAX(position) AS last FROM {table} "
-        f"WHERE occurred_on <= ? AND recorded_at <= ? GROUP BY {key}"
-        f") latest ON f.position = latest.last GROUP BY f.state",
-        params,
-    )
-    return {row["state"]: int(row["n"]) for row in rows}
+def _knows_all(sql: Sql, known_at: str | None) -> bool:
+    """Whether ``known_at`` is no earlier than every recorded fact, so the
+    rollup (which holds every fact) answers exactly."""
+    if known_at is None:
+        return True
+    row = sql.one("SELECT recorded_at FROM counts_last_recorded WHERE id = 1")
+    return row is None or known_at >= row["recorded_at"]
 
 
 def flows(
     sql: Sql, start: date, end: date, period: str, known_at: str | None
 ) -> list[dict[str, Any]]:
     """Facts per period (by effective date) between ``start`` and ``end``."""
-    rows = sql.all(
-        "SELECT substr(occurred_on, 1, 7) AS month, type, COUNT(*) AS n "
-        "FROM counts_case_facts WHERE occurred_on >= ? AND occurred_on <= ? "
-        "AND recorded_at <= ? GROUP BY substr(occurred_on, 1, 7), type",
-        [start.isoformat(), end.isoformat(), known_at or END_OF_TIME],
-    )
+    month = "substr(occurred_on, 1, 7)"
+    between = [start.isoformat(), end.isoformat()]
+    if _knows_all(sql, known_at):
+        rows = sql.all(
+            f"SELECT {month} AS month, type, SUM(n) AS n FROM counts_daily "
+            f"WHERE kind = 'case' AND occurred_on >= ? AND occurred_on <= ? "
+            f"GROUP BY {month}, type",
+            between,
+        )
+    else:
+        rows = sql.all(
+            f"SELECT {month} AS month, type, COUNT(*) AS n FROM counts_facts "
+            f"WHERE kind = 'case' AND occurred_on >= ? AND occurred_on <= ? "
+            f"AND recorded_at <= ? GROUP BY {month}, type",
+            [*between, known_at],
+        )
     buckets = {key: Counter[str]() for key in periods(start, end, period)}
     for row in rows:
         key = period_of(date.fromisoformat(row["month"] + "-01"), period)

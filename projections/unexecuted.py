@@ -43,9 +43,8 @@ from typing import Any
 
 from domain.case import HousingCase
 from infra.views import Sql
-from projections.base import Projection, Recorded, handles
+from projections.base import END_OF_TIME, Projection, Recorded, handles
 
-END_OF_TIME = "9999-12-31T23:59:59.999999Z"
 ONE_DAY = timedelta(days=1)
 #: The quarterly report's sections, in the order rows are listed.
 SECTIONS = ("new", "earlier_resolved", "earlier_standing")

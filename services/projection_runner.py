@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from eventsourcing.persistence import IntegrityError
@@ -68,13 +68,14 @@ class ProjectionRunner:
     def step(self) -> int:
         """Process one batch after our position, in one transaction."""
         assert self.app is not None, "this runner is fed from Kafka"
-        notifications = self.app.recorder.select_notifications(
-            self.store.position(), self.batch_size, inclusive_of_start=False
-        )
-        batch = [
-            Recorded(n.id, self.app.mapper.to_domain_event(n)) for n in notifications
-        ]
-        return self.apply(batch)
+        return self.apply(read_batch(self.app, self.store.position(), self.batch_size))
+
+    def reset(self) -> None:
+        """Drop the read model and its position: empty, at the log's start."""
+        with self.store.transaction(commit=True) as sql:
+            self.projection.drop_tables(sql)
+            self.store.forget_position(sql)
+            self.projection.create_tables(sql)
 
     def apply(self, batch: Sequence[Recorded]) -> int:
         """Apply ``batch`` (in log order) and its last position in one
@@ -85,17 +86,13 @@ class ProjectionRunner:
             fresh = [r for r in batch if r.position > position]
             if not fresh:
                 return 0
-            for recorded in fresh:
-                self.projection.process(sql, recorded)
+            self.projection.process_batch(sql, fresh)
             self.store.track(sql, fresh[-1].position)
         return len(fresh)
 
     def rebuild(self) -> int:
         """Drop the read model and replay the whole log into it."""
-        with self.store.transaction(commit=True) as sql:
-            self.projection.drop_tables(sql)
-            self.store.forget_position(sql)
-            self.projection.create_tables(sql)
+        self.reset()
         return self.catch_up()
 
     def status(self) -> Status:
@@ -105,6 +102,47 @@ class ProjectionRunner:
         return Status(
             self.projection.name, position, self.app.recorder.max_notification_id() or 0
         )
+
+
+def read_batch(app: CaseLog, after: int, limit: int) -> list[Recorded]:
+    """Up to ``limit`` events recorded after position ``after``, decoded."""
+    notifications = app.recorder.select_notifications(
+        after, limit, inclusive_of_start=False
+    )
+    return [Recorded(n.id, app.mapper.to_domain_event(n)) for n in notifications]
+
+
+def step_together(runners: Sequence[ProjectionRunner]) -> int:
+    """One batch for each runner, with the log read and decoded once for all
+    runners at the same position (decoding costs as much as most handlers).
+    Each runner still commits its own transaction. Returns events applied."""
+    at: dict[int, list[ProjectionRunner]] = {}
+    for runner in runners:
+        at.setdefault(runner.store.position(), []).append(runner)
+    applied = 0
+    for position, group in at.items():
+        app = group[0].app
+        assert app is not None, "these runners are fed from Kafka"
+        batch = read_batch(app, position, max(r.batch_size for r in group))
+        applied += sum(runner.apply(batch) for runner in group)
+    return applied
+
+
+def rebuild_together(
+    runners: Sequence[ProjectionRunner], should_stop: Callable[[], bool] = lambda: False
+) -> int:
+    """Drop every runner's read model and replay the log into all of them,
+    reading it once (``boende projections rebuild all``). Returns the events
+    replayed; ``should_stop`` ends it early at a batch boundary."""
+    for runner in runners:
+        runner.reset()
+    replayed = 0
+    while not should_stop():
+        applied = step_together(runners)
+        if applied == 0:
+            break
+        replayed += applied // max(len(runners), 1)
+    return replayed
 
 
 class LogSignal:
@@ -176,7 +214,7 @@ class Follower:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                busy = sum(runner.step() for runner in self.runners)
+                busy = step_together(self.runners)
             except IntegrityError:  # another runner (a rebuild) got there first
                 log.warning("projection batch already recorded elsewhere; re-reading")
                 busy = 0

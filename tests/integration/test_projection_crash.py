@@ -16,6 +16,7 @@ from typing import Any
 
 from infra.settings import Settings
 from services.bootstrap import Boende, bootstrap
+from services.projection_runner import rebuild_together
 from services.simulate import generate
 from services.submissions import parse
 
@@ -87,6 +88,10 @@ def test_killed_runner_resumes_without_loss_or_double_count(
         live = dump(boende)
         for runner in boende.runners:
             runner.rebuild()
+        assert dump(boende) == live
+        # ``projections rebuild all``: one read of the log for every model
+        recorded = len(boende.app.recorder.select_notifications(None, last + 1))
+        assert rebuild_together(boende.runners) == recorded
         assert dump(boende) == live
     finally:
         boende.close()
