@@ -9,12 +9,13 @@ them, so CI can never go green without having run them.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,9 +30,12 @@ from fastapi.testclient import TestClient
 
 from infra.broker import BROKERS, LocalBroker
 from infra.settings import Settings
+from infra.views import ViewStore
+from projections.base import Projection
 from services.api import create_app
 from services.bootstrap import Boende, bootstrap
 from services.examples import example
+from services.projection_runner import ProjectionRunner
 
 # Most tests call the API without tokens: authentication is off unless a test
 # builds ``Settings(auth="jwt", ...)`` (tests/api/test_authorization_matrix.py,
@@ -118,6 +122,28 @@ def kafka_broker(
     broker = LocalBroker(request.param, free_port(), data_dir).start()
     yield broker
     broker.stop()
+
+
+def view_rows(store: ViewStore, projection: Projection) -> dict[str, list[str]]:
+    """Every row of ``projection``'s tables in ``store``, sorted, comparable
+    across engines and across builds (live, rebuilt, fed from Kafka)."""
+    with store.transaction(commit=False) as sql:
+        return {
+            table: sorted(
+                json.dumps(row, sort_keys=True, default=str)
+                for row in sql.all(f"SELECT * FROM {table}")
+            )
+            for table in projection.tables
+        }
+
+
+def runner_rows(runners: Iterable[ProjectionRunner]) -> dict[str, Any]:
+    """Every runner's rows (``view_rows``) and tracking position."""
+    rows: dict[str, Any] = {}
+    for runner in runners:
+        rows[f"{runner.projection.name}@"] = runner.store.position()
+        rows.update(view_rows(runner.store, runner.projection))
+    return rows
 
 
 def kafka_settings(broker: LocalBroker, data_dir: Path, **overrides: Any) -> Settings:

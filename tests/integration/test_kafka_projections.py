@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import uuid
 from pathlib import Path
-from typing import Any
 
 from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
@@ -18,23 +17,10 @@ from infra.settings import Settings
 from services.bootstrap import PROJECTIONS, bootstrap
 from services.event_codec import encode_event
 from services.kafka_feed import KafkaFeed
-from services.projection_runner import ProjectionRunner, build_runners
+from services.projection_runner import build_runners
 from services.simulate import generate
 from services.submissions import parse
-from tests.conftest import kafka_settings
-
-
-def dump(runners: list[ProjectionRunner]) -> dict[str, Any]:
-    tables: dict[str, Any] = {}
-    for runner in runners:
-        with runner.store.transaction(commit=False) as sql:
-            tables[f"{runner.projection.name}@"] = runner.store.position(sql)
-            for table in runner.projection.tables:
-                rows = sql.all(f"SELECT * FROM {table}")
-                tables[table] = sorted(
-                    json.dumps(r, sort_keys=True, default=str) for r in rows
-                )
-    return tables
+from tests.conftest import kafka_settings, runner_rows
 
 
 def test_read_models_from_kafka_equal_those_from_the_store(
@@ -81,7 +67,7 @@ def test_read_models_from_kafka_equal_those_from_the_store(
             if min(r.store.position() for r in runners) >= last:
                 break
         feed.close()
-        assert dump(runners) == dump(store.runners)
+        assert runner_rows(runners) == runner_rows(store.runners)
         for runner in runners:
             runner.store.close()
     finally:

@@ -12,13 +12,13 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Any
 
 from infra.settings import Settings
 from services.bootstrap import Boende, bootstrap
 from services.projection_runner import rebuild_together
 from services.simulate import generate
 from services.submissions import parse
+from tests.conftest import runner_rows
 
 
 def fill(boende: Boende, events_wanted: int) -> None:
@@ -28,19 +28,6 @@ def fill(boende: Boende, events_wanted: int) -> None:
         boende.service.record_batch(subs[i : i + 100])
         if (boende.app.recorder.max_notification_id() or 0) >= events_wanted:
             return
-
-
-def dump(boende: Boende) -> dict[str, Any]:
-    """Every row of every read model, in a comparable form."""
-    tables: dict[str, Any] = {}
-    for runner in boende.runners:
-        with runner.store.transaction(commit=False) as sql:
-            for table in runner.projection.tables:
-                rows = sql.all(f"SELECT * FROM {table}")
-                tables[table] = sorted(
-                    json.dumps(r, sort_keys=True, default=str) for r in rows
-                )
-    return tables
 
 
 def project_process(settings: Settings) -> subprocess.Popen[bytes]:
@@ -85,13 +72,13 @@ def test_killed_runner_resumes_without_loss_or_double_count(
             kills += 1
             assert kills < 60, "the runner makes no progress"
         assert kills >= 2, "the test must kill the runner mid-way at least once"
-        live = dump(boende)
+        live = runner_rows(boende.runners)
         for runner in boende.runners:
             runner.rebuild()
-        assert dump(boende) == live
+        assert runner_rows(boende.runners) == live
         # ``projections rebuild all``: one read of the log for every model
         recorded = len(boende.app.recorder.select_notifications(None, last + 1))
         assert rebuild_together(boende.runners) == recorded
-        assert dump(boende) == live
+        assert runner_rows(boende.runners) == live
     finally:
         boende.close()

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from infra.settings import Settings
 from services.bootstrap import bootstrap
-from tests.integration.test_projection_crash import dump, fill
+from tests.conftest import runner_rows
+from tests.integration.test_projection_crash import fill
 
 
 def cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -30,7 +31,7 @@ def test_rebuild_all_equals_live_and_status_shows_no_lag(tmp_path: Path) -> None
         last = boende.app.recorder.max_notification_id() or 0
         for runner in boende.runners:
             runner.catch_up()
-        live = dump(boende)
+        live = runner_rows(boende.runners)
     finally:
         boende.close()
 
@@ -52,7 +53,7 @@ def test_rebuild_all_equals_live_and_status_shows_no_lag(tmp_path: Path) -> None
 
     boende = bootstrap(Settings(data_dir=tmp_path))
     try:
-        assert dump(boende) == live
+        assert runner_rows(boende.runners) == live
     finally:
         boende.close()
 

@@ -40,7 +40,7 @@ from services.examples import EXAMPLE_PERSONNUMMER
 from services.relay import PRODUCER_OPTIONS, Relay, ensure_topic, wait_for_position
 from services.simulate import generate
 from services.submissions import parse
-from tests.conftest import envelope, kafka_settings
+from tests.conftest import envelope, kafka_settings, view_rows
 
 
 @dataclass(frozen=True)
@@ -151,10 +151,7 @@ def dump_views(stores: dict[str, ViewStore]) -> dict[str, list[str]]:
     """Every row of every read model, comparable."""
     tables: dict[str, list[str]] = {}
     for projection in PROJECTIONS:
-        with stores[projection.name].transaction(commit=False) as sql:
-            for table in projection.tables:
-                rows = sql.all(f"SELECT * FROM {table}")
-                tables[table] = sorted(json.dumps(r, sort_keys=True) for r in rows)
+        tables.update(view_rows(stores[projection.name], projection()))
     return tables
 
 
