@@ -20,8 +20,8 @@ from projections.lead_times import summary
 from services.api import create_app
 from services.bootstrap import Boende
 from services.simulate import generate, send
-from tests.conftest import Ids
-from tests.integration.test_unexecuted import Cases, tables
+from tests.conftest import Ids, view_rows
+from tests.integration.test_unexecuted import Cases
 
 EMPTY = {"count": 0, "median_days": None, "p90_days": None, "max_days": None}
 
@@ -162,9 +162,10 @@ def test_simulated_history_matches_a_naive_count_and_survives_a_rebuild(
     assert live == naive_quarters(envelopes)
     assert sum(q["decision_to_execution"]["count"] for q in live.values()) > 20
 
-    tables_before = tables(boende, "lead_times")
-    boende.runner("lead_times").rebuild()
-    assert tables(boende, "lead_times") == tables_before
+    runner = boende.runner("lead_times")
+    tables_before = view_rows(runner.store, runner.projection)
+    runner.rebuild()
+    assert view_rows(runner.store, runner.projection) == tables_before
     assert by_period(api, **window) == live
 
 
