@@ -1,4 +1,4 @@
-"""``make bench``: the library's append ceiling and Boende's HTTP submissions.
+"""``make bench``: the library's append ceiling, Boende's HTTP and Kafka paths.
 
 For each backend (SQLite, and PostgreSQL when it answers), in one run:
 
@@ -9,7 +9,10 @@ For each backend (SQLite, and PostgreSQL when it answers), in one run:
    concurrent HTTP clients, each POSTing unique ``application_filed``
    submissions for a few seconds; every response must be 201. Then, for
    reference, ``GET /healthz`` at the highest concurrency: the same HTTP stack
-   (uvicorn, FastAPI, one thread-pool hop) with no store behind it.
+   (uvicorn, FastAPI, one thread-pool hop) with no store behind it;
+3. through Kafka (``bench.kafka``), on a fresh store and a local broker:
+   ``boende ingest``, ``boende relay`` and ``boende project --source kafka``
+   as subprocesses, each over a backlog of unique submissions.
 
 Then, on SQLite, the read models (``bench.projections``): the library's
 read rate of the log, a rebuild of each read model and of all of them, and
@@ -22,8 +25,8 @@ server, this process and the host were during each row.
 
 Usage: ``python -m bench.run [--quick] [--backend sqlite|postgres|all]
 [--seconds N] [--clients 1,8,32] [--postgres-url URL]
-[--part http|projections|all] [--events N] [--rebuild-data] [--calls N]
-[--query-seconds S]``.
+[--part http|kafka|projections|all] [--events N] [--rebuild-data] [--calls N]
+[--query-seconds S] [--kafka-messages N] [--broker noida|tansu]``.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import postgres, projections
+from bench import kafka, postgres, projections
 from bench.library import library_env, measure_saves
 from bench.measure import HostTimes
 from bench.report import LEGEND, Row, format_row, header
@@ -52,7 +55,7 @@ from bench.submissions import FILING, HEALTHZ, measure_load
 from infra.settings import Settings
 
 BACKENDS = ("sqlite", "postgres")
-PARTS = ("http", "projections")
+PARTS = ("http", "kafka", "projections")
 LIBRARY_RUNS = ((1, "library 1 event/save"), (10, "library 10 events/save"))
 
 
@@ -70,6 +73,7 @@ class Plan:
     postgres_url: str
     parts: tuple[str, ...]
     read_models: projections.ProjectionPlan
+    kafka: kafka.KafkaPlan
 
 
 @dataclass
@@ -115,6 +119,7 @@ def parse_args(argv: Sequence[str] | None) -> Plan:
         "--part", choices=[*PARTS, "all"], default="all", help="what to measure"
     )
     projections.add_arguments(parser)
+    kafka.add_arguments(parser)
     args = parser.parse_args(argv)
     seconds = args.seconds or (1.0 if args.quick else 8.0)
     return Plan(
@@ -128,6 +133,7 @@ def parse_args(argv: Sequence[str] | None) -> Plan:
         postgres_url=args.postgres_url,
         parts=PARTS if args.part == "all" else (args.part,),
         read_models=projections.plan_from(args),
+        kafka=kafka.plan_from(args),
     )
 
 
@@ -152,6 +158,8 @@ def machine_facts(plan: Plan) -> list[str]:
         f"average {' '.join(f'{x:.2f}' for x in os.getloadavg())}, "
         f"{idle_check():.0%} of all cores busy (others' work shares this host)",
     ]
+    if "kafka" in plan.parts:
+        facts.append(kafka.describe(plan.kafka))
     return facts
 
 
@@ -182,25 +190,43 @@ def store(backend: str, plan: Plan) -> Iterator[str | None]:
 
 
 def run_backend(backend: str, plan: Plan, emit: Callable[[Row], None]) -> Findings:
-    """Every measurement on one backend, and what to say below the table."""
+    """Every measurement on one backend, and what to say below the table:
+    the library's ceiling first, then HTTP on the same store, then Kafka on a
+    store of its own (its relay and read models start from an empty log)."""
     found = Findings()
     with tempfile.TemporaryDirectory(prefix=f"boende-bench-{backend}-") as tmp:
         data_dir = Path(tmp)
         try:
             with store(backend, plan) as url:
-                settings = Settings(data_dir=data_dir, database_url=url)
-                env = library_env(settings, data_dir)
-                rates: dict[int, float] = {}
-                for per_save, label in LIBRARY_RUNS:
-                    sample = measure_saves(
-                        env, per_save, plan.library_seconds, plan.max_saves
-                    )
-                    rates[per_save] = sample.rate
-                    emit(Row(backend, label, 1, sample, rates[1]))
-                found += run_http(backend, plan, data_dir, url, rates[1], emit)
+                rate = run_library(backend, plan, data_dir, url, emit)
+                if "http" in plan.parts:
+                    found += run_http(backend, plan, data_dir, url, rate, emit)
+            if "kafka" in plan.parts:
+                with store(backend, plan) as url:
+                    for failure in kafka.run_kafka(
+                        backend, plan.kafka, data_dir / "kafka", url, rate, emit
+                    ):
+                        found.fail(failure)
         except postgres.Unavailable as error:
             emit(Row(backend, "all", note=f"unavailable: {error}"))
     return found
+
+
+def run_library(
+    backend: str,
+    plan: Plan,
+    data_dir: Path,
+    url: str | None,
+    emit: Callable[[Row], None],
+) -> float:
+    """The library's rows; its one-event-per-save rate, for the ratios."""
+    env = library_env(Settings(data_dir=data_dir, database_url=url), data_dir)
+    rates: dict[int, float] = {}
+    for per_save, label in LIBRARY_RUNS:
+        sample = measure_saves(env, per_save, plan.library_seconds, plan.max_saves)
+        rates[per_save] = sample.rate
+        emit(Row(backend, label, 1, sample, rates[1]))
+    return rates[1]
 
 
 def run_http(
@@ -263,13 +289,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(header(), flush=True)
     found = Findings()
-    if "http" in plan.parts:
+    if {"http", "kafka"} & set(plan.parts):
         for backend in plan.backends:
             found += run_backend(backend, plan, print_row)
     if dataset is not None:
         projections.run_projections(plan.read_models, dataset, print_row, found)
     print()
     print(textwrap.fill(LEGEND, width=100))
+    if "kafka" in plan.parts:
+        print(textwrap.fill(kafka.LEGEND, width=100))
     if dataset is not None:
         print(textwrap.fill(projections.LEGEND, width=100))
     for line in found.lines:

@@ -21,6 +21,11 @@ SUBMISSIONS = "boende.submissions"
 REJECTED = "boende.submissions.rejected"
 EVENTS = "boende.events"
 TOPICS = (SUBMISSIONS, REJECTED, EVENTS)
+#: A rejection is the refused message plus the reason in headers (``error``,
+#: ``message``, ``details``, the source's coordinates): the rejected topic
+#: takes this much more than the submissions topic, so that a refused message
+#: as big as the submissions topic allows still goes back with its bytes.
+REJECTED_HEADROOM_BYTES = 64 * 1024
 
 
 def client_config(settings: Settings) -> dict[str, Any]:
@@ -45,6 +50,9 @@ def producer(settings: Settings, **overrides: Any) -> KafkaProducer:
         "enable_idempotence": True,
         "linger_ms": 5,
         "retries": 2_147_483_647,
+        # kafka-python's default (1 MiB) would refuse, in ``send``, values the
+        # topics take; the broker still has the last word per topic.
+        "max_request_size": settings.kafka_max_message_bytes,
     }
     return KafkaProducer(**client_config(settings), **(options | overrides))
 
@@ -59,7 +67,11 @@ def consumer(
         "auto_offset_reset": "earliest",
         "session_timeout_ms": 6000,
         "heartbeat_interval_ms": 1000,
-        "max_partition_fetch_bytes": 4 * 1024 * 1024,
+        # At least the largest message a topic takes (brokers return one
+        # oversize batch anyway, but need not).
+        "max_partition_fetch_bytes": max(
+            4 * 1024 * 1024, settings.kafka_max_message_bytes + REJECTED_HEADROOM_BYTES
+        ),
     }
     return KafkaConsumer(*topics, **client_config(settings), **(options | overrides))
 
@@ -69,8 +81,18 @@ def topic_specs(settings: Settings) -> list[NewTopic]:
     replayable copy of the log) and has ONE partition: projections need the
     log's total order, and positions may have gaps (PostgreSQL), so merging
     several partitions back into order could never know when to stop waiting.
-    The submission topics are partitioned by key (case or apartment id)."""
+    The submission topics are partitioned by key (case or apartment id).
+
+    ``max.message.bytes`` is set on every topic rather than left to the broker
+    (1 MiB by default on Apache Kafka and noida-db): an oversize submission
+    must reach the ingest and go to the rejected topic with its original bytes."""
     common = {"min.insync.replicas": str(settings.kafka_min_insync_replicas)}
+    largest = settings.kafka_max_message_bytes
+    max_bytes = {
+        SUBMISSIONS: largest,
+        REJECTED: largest + REJECTED_HEADROOM_BYTES,
+        EVENTS: largest,
+    }
     week = str(7 * 24 * 3600 * 1000)
     retention = {SUBMISSIONS: week, REJECTED: str(90 * 24 * 3600 * 1000), EVENTS: "-1"}
     partitions = {SUBMISSIONS: settings.kafka_topic_partitions, REJECTED: 1, EVENTS: 1}
@@ -80,7 +102,11 @@ def topic_specs(settings: Settings) -> list[NewTopic]:
             partitions[name],
             settings.kafka_replication_factor,
             topic_configs=common
-            | {"retention.ms": retention[name], "cleanup.policy": "delete"},
+            | {
+                "retention.ms": retention[name],
+                "cleanup.policy": "delete",
+                "max.message.bytes": str(max_bytes[name]),
+            },
         )
         for name in TOPICS
     ]

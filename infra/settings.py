@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     kafka_min_insync_replicas: int = Field(default=1, ge=1)
     kafka_ingest_batch_max: int = Field(default=500, ge=1)
     kafka_relay_batch_max: int = Field(default=500, ge=1)
+    # The largest message the topics take (their max.message.bytes; the
+    # rejected topic has a little more, for the reason's headers) and Boende's
+    # producers send. Above max_body_bytes, so an oversize submission still
+    # reaches the ingest and goes to the rejected topic with its bytes.
+    kafka_max_message_bytes: int = Field(default=4 * 1024 * 1024, ge=1024 * 1024)
 
     @field_validator("database_url")
     @classmethod
@@ -85,6 +90,15 @@ class Settings(BaseSettings):
         if url and urlsplit(url).scheme not in ("postgresql", "postgres"):
             raise ValueError("BOENDE_DATABASE_URL must be postgresql://...")
         return url or None
+
+    @model_validator(mode="after")
+    def _kafka_takes_what_http_refuses(self) -> Settings:
+        if self.kafka_max_message_bytes <= self.max_body_bytes:
+            raise ValueError(
+                "BOENDE_KAFKA_MAX_MESSAGE_BYTES must exceed BOENDE_MAX_BODY_BYTES: "
+                "the ingest refuses oversize submissions to the rejected topic"
+            )
+        return self
 
     @property
     def uses_postgres(self) -> bool:

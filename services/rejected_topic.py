@@ -33,9 +33,6 @@ from services.submissions import Refusal
 
 log = logging.getLogger(__name__)
 
-#: The rejected topic must take back the biggest message the consumer can
-#: read (``max_partition_fetch_bytes`` is 4 MiB); the broker has the last word.
-MAX_REQUEST_BYTES = 16 * 1024 * 1024
 FLUSH_EVERY_BYTES = 8 * 1024 * 1024  # well inside the producer's 32 MiB buffer
 FLUSH_TIMEOUT_S = 60.0
 TOO_LARGE = (MessageSizeTooLargeError, RecordListTooLargeError)
@@ -93,7 +90,10 @@ class RejectedTopic:
         self.producer = self._new_producer()
 
     def _new_producer(self) -> Any:
-        return kafka.producer(self.settings, max_request_size=MAX_REQUEST_BYTES)
+        # A rejection is the refused message (as big as the submissions topic
+        # takes) plus the reason in headers: the rejected topic's own limit.
+        largest = self.settings.kafka_max_message_bytes + kafka.REJECTED_HEADROOM_BYTES
+        return kafka.producer(self.settings, max_request_size=largest)
 
     def publish(self, rejections: Sequence[tuple[Record, Refusal]]) -> None:
         """Produce every rejection; raise ``NotPublished`` unless all are acked."""

@@ -4,6 +4,12 @@ Starts a local Kafka-protocol broker (noida-db, data under ``var/kafka``),
 creates the topics, then runs the API (with the projections in-process), the
 ingest worker and the relay as child processes, and prints where each is.
 Ctrl-C (or SIGTERM) stops them all, broker last.
+
+The ingest worker is a static member of its consumer group (KIP-345,
+``--instance-id``): noida-db never evicts a member that died without leaving
+(SIGKILL, a crash), so a dynamic worker started again can stall while the
+group waits for the dead one; a static one with the same id takes the
+partitions straight back.
 """
 
 from __future__ import annotations
@@ -20,6 +26,16 @@ from infra.kafka import create_topics
 from infra.settings import Settings
 
 WORKERS = ("serve", "ingest", "relay")
+#: Stable across restarts of the stack: that is what makes it static.
+INGEST_INSTANCE_ID = "stack-ingest-0"
+
+
+def worker_command(worker: str) -> list[str]:
+    """The ``boende`` subcommand that runs ``worker``, in this interpreter."""
+    command = [sys.executable, "-m", "services.cli", worker]
+    if worker == "ingest":
+        command += ["--instance-id", INGEST_INSTANCE_ID]
+    return command
 
 
 def main() -> int:
@@ -39,8 +55,11 @@ def main() -> int:
         create_topics(settings.model_copy(update={"kafka_bootstrap": broker.bootstrap}))
         for worker in WORKERS:
             log = (settings.data_dir / f"{worker}.log").open("ab")
-            command = [sys.executable, "-m", "services.cli", worker]
-            children.append(subprocess.Popen(command, env=env, stdout=log, stderr=log))
+            children.append(
+                subprocess.Popen(
+                    worker_command(worker), env=env, stdout=log, stderr=log
+                )
+            )
         _print_where(settings, broker)
         while not stopping and all(c.poll() is None for c in children):
             time.sleep(0.5)
