@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -39,11 +37,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
+from infra import keyfiles
 from infra.settings import Settings
 
 #: Every role a token may carry (``services.authz`` says what each may call).
 ROLES = ("ifn_officer", "aln_officer", "oversight", "auditor", "admin")
-ORIGIN_HEADER = "# generated-by: "
 DEV_KEY_NAME = "jwt_dev.key"
 DEV_PUBLIC_KEY_NAME = "jwt_dev.pub"
 _PEM = serialization.Encoding.PEM
@@ -59,7 +57,7 @@ class AuthConfigError(RuntimeError):
     """Authentication is configured so that the service must not start."""
 
 
-class DevelopmentKeyRefused(AuthConfigError):
+class DevelopmentKeyRefused(AuthConfigError, keyfiles.DevelopmentKeyRefused):
     """Production was given the development token key."""
 
 
@@ -169,15 +167,14 @@ def load_verifier(settings: Settings) -> Verifier:
 
 def pem_key(path: Path, production: bool) -> VerificationKey:
     """The PEM public key at ``path`` (RSA: RS256; Ed25519: EdDSA)."""
-    text = _read(path)
-    if production and f"{ORIGIN_HEADER}development" in text:
+    text = _read_key(path)
+    if production and text.origin == keyfiles.DEVELOPMENT:
         raise DevelopmentKeyRefused(
             f"{path} is the development token key; production must be given "
             "the identity provider's key"
         )
-    pem = text[text.find("-----BEGIN") :].encode()
     try:
-        key = serialization.load_pem_public_key(pem)
+        key = serialization.load_pem_public_key(text.body.encode())
     except ValueError as error:
         raise AuthConfigError(f"{path} holds no PEM public key: {error}") from None
     if isinstance(key, Ed25519PublicKey):
@@ -224,6 +221,13 @@ def _read(path: Path) -> str:
         raise AuthConfigError(f"cannot read {path}: {error}") from None
 
 
+def _read_key(path: Path) -> keyfiles.KeyText:
+    try:
+        return keyfiles.read(path)
+    except OSError as error:
+        raise AuthConfigError(f"cannot read {path}: {error}") from None
+
+
 # -- the development key and tokens ----------------------------------------------
 
 
@@ -246,23 +250,21 @@ def load_or_create_dev_key(settings: Settings) -> Ed25519PrivateKey:
         )
     path = dev_key_path(settings)
     if not path.exists():
-        _create_dev_key(path)
+        keyfiles.create_once(path, _DEV_HEADER.encode() + _new_private_pem())
     key = read_private_key(path)
     public = path.with_name(DEV_PUBLIC_KEY_NAME)
     if not public.exists():  # from the key that won any race, so they match
         pem = key.public_key().public_bytes(
             _PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
-        _write_once(public, _DEV_HEADER.encode() + pem, 0o644)
+        keyfiles.create_once(public, _DEV_HEADER.encode() + pem, 0o644)
     return key
 
 
 def read_private_key(path: Path) -> Ed25519PrivateKey:
-    text = _read(path)
+    text = _read_key(path)
     try:
-        key = serialization.load_pem_private_key(
-            text[text.find("-----BEGIN") :].encode(), password=None
-        )
+        key = serialization.load_pem_private_key(text.body.encode(), password=None)
     except (ValueError, TypeError) as error:
         raise AuthConfigError(f"{path} holds no usable private key: {error}") from None
     if not isinstance(key, Ed25519PrivateKey):
@@ -299,31 +301,11 @@ def mint_dev_token(
 _DEV_HEADER = (
     "# Boende development token key (Ed25519): `boende token` signs with it.\n"
     "# Development only: production refuses it.\n"
-    f"{ORIGIN_HEADER}development\n"
+    + keyfiles.origin_line(keyfiles.DEVELOPMENT)
 )
 
 
-def _create_dev_key(path: Path) -> None:
-    pem = Ed25519PrivateKey.generate().private_bytes(
+def _new_private_pem() -> bytes:
+    return Ed25519PrivateKey.generate().private_bytes(
         _PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.parent.chmod(0o700)
-    _write_once(path, _DEV_HEADER.encode() + pem, 0o600)
-
-
-def _write_once(path: Path, content: bytes, mode: int) -> None:
-    """Write a file so that a racing process either wins or reads ours: a
-    private temporary file, then a hard link that fails if one exists."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(content)
-            file.flush()
-            os.fsync(file.fileno())
-        os.link(temporary, path)
-    except FileExistsError:
-        pass  # another process created it first; use theirs
-    finally:
-        temporary.unlink(missing_ok=True)

@@ -12,7 +12,7 @@ nothing but this module, ``hashlib`` and ``cryptography``.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()  # MTH({}) = SHA-256()
@@ -102,6 +102,79 @@ class CompactRange:
         clone = CompactRange()
         clone.size, clone._peaks = self.size, list(self._peaks)
         return clone
+
+
+class SubtreeHashes:
+    """The hashes of every complete, aligned subtree of ``2**chunk_bits``
+    leaves or more, kept as leaves are appended, so that the root at any
+    size up to ``size`` is at most one lookup per bit of the size plus the
+    root of fewer than ``2**chunk_bits`` leaves.
+
+    A tree of ``n`` leaves is its perfect subtrees, one per one bit of ``n``,
+    largest (leftmost) first, each aligned to a multiple of its own size;
+    its root folds their roots from the right. Those of a chunk or more are
+    looked up here; the leaves of the last, incomplete chunk are kept too,
+    and for a size inside an earlier chunk the caller passes that chunk's
+    leaves. Memory: 64 bytes per chunk (a megabyte for a million leaves with
+    64-leaf chunks), plus one chunk of leaves.
+    """
+
+    def __init__(self, chunk_bits: int = 6) -> None:
+        self.chunk = 1 << chunk_bits
+        self.size = 0
+        self._levels: list[bytearray] = []  # [j]: subtrees of chunk * 2**j leaves
+        self._open: list[bytes] = []  # the leaves after the last complete chunk
+
+    def append(self, leaf: bytes) -> None:
+        """Add one leaf hash at index ``size``."""
+        self._open.append(leaf)
+        self.size += 1
+        if len(self._open) == self.chunk:
+            self._push(root(self._open))
+            self._open = []
+
+    def extend(self, leaves: Iterable[bytes]) -> None:
+        for leaf in leaves:
+            self.append(leaf)
+
+    def _push(self, node: bytes) -> None:
+        """Record a complete chunk, and every subtree it completes."""
+        for row in self._levels:
+            row += node
+            if len(row) // HASH_SIZE % 2:
+                return
+            node = node_hash(bytes(row[-2 * HASH_SIZE : -HASH_SIZE]), node)
+        self._levels.append(bytearray(node))
+
+    def root(
+        self, size: int, chunk_leaves: Callable[[int], Sequence[bytes]] | None = None
+    ) -> bytes:
+        """MTH of the first ``size`` leaves. When ``size`` ends inside a
+        complete chunk, ``chunk_leaves(c)`` must give chunk ``c``'s leaves
+        (indexes ``c * chunk`` on)."""
+        if not 0 <= size <= self.size:
+            raise ProofError(f"no tree of {size} leaves inside one of {self.size}")
+        chunks, rest = divmod(size, self.chunk)
+        peaks, offset = [], 0
+        for level in reversed(range(chunks.bit_length())):
+            if chunks >> level & 1:
+                at = (offset >> level) * HASH_SIZE
+                peaks.append(bytes(self._levels[level][at : at + HASH_SIZE]))
+                offset += 1 << level
+        if rest:
+            if chunks * self.chunk + len(self._open) == self.size:
+                leaves = self._open[:rest]
+            elif chunk_leaves is None:
+                raise ProofError(f"the leaves of chunk {chunks} are needed")
+            else:
+                leaves = list(chunk_leaves(chunks))[:rest]
+            peaks.append(root(leaves))
+        if not peaks:
+            return EMPTY_ROOT
+        node = peaks[-1]
+        for peak in reversed(peaks[:-1]):
+            node = node_hash(peak, node)
+        return node
 
 
 def roots_at(leaf_hashes: Iterable[bytes], sizes: Iterable[int]) -> dict[int, bytes]:

@@ -19,6 +19,10 @@ signed head to ``audit_tree_heads``, in one transaction of the
 store's leaves with the leaves recorded at signing time, after checking the
 recorded leaves against every signed root (so an edited leaf table is caught
 too, and then the change is narrowed down to between two signed heads).
+
+**Reports.** ``log_at(position)`` is the tree of the events up to a log
+position (``tree_size``, ``root_hash``): what every oversight report carries
+beside its ``as_of_position``, from ``services.log_tree`` in a few lookups.
 """
 
 from __future__ import annotations
@@ -27,7 +31,6 @@ import base64
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import astuple, dataclass, field
-from itertools import takewhile
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +52,7 @@ from infra.signing import (
 )
 from infra.store import CaseLog
 from infra.views import Sql, ViewStore
+from services.log_tree import LogTree
 
 PAGE = 5000
 _PG_LOCK = 0x42_4F_45_4E_44_45  # "BOENDE": one signer at a time per database
@@ -119,6 +123,7 @@ class AuditLog:
         with self.store.transaction(commit=True) as sql:
             for statement in _tables(self.store.postgres):
                 sql.execute(statement)
+        self.log_tree = LogTree(app, self.store, canonical_event)
 
     @property
     def signer(self) -> AuditSigner:
@@ -206,19 +211,19 @@ class AuditLog:
             )
         return int(row["leaf_index"]) if row else None
 
+    def log_at(self, position: int) -> dict[str, Any]:
+        """The log a report computed at ``position`` came from: ``tree_size``
+        (the events up to ``position``) and ``root_hash``, hex. A few lookups
+        (``services.log_tree``), so every oversight answer can carry them."""
+        size, root = self.log_tree.at(position)
+        return {"tree_size": size, "root_hash": root.hex()}
+
     def tree_at_position(self, position: int) -> dict[str, Any]:
-        """The tree as of a log position (what a report saw): ``tree_size``,
-        the events up to ``position``, and ``root_hash``; ``signed`` tells
-        whether a head covers it yet (if not, a later head's consistency
-        proof from ``tree_size`` binds it)."""
-        recorded = self.recorded_leaves()
-        last = recorded[-1][0] if recorded else 0
-        leaves = [h for p, h in recorded if p <= position]
-        if position > last:
-            newer = stored_leaves(self.app, last)
-            leaves += [h for _, h in takewhile(lambda e: e[0] <= position, newer)]
-        root = merkle.root(leaves).hex()
-        return {"tree_size": len(leaves), "root_hash": root, "signed": position <= last}
+        """:meth:`log_at`, and ``signed``: whether a head covers that tree
+        yet (if not, a later head's consistency proof from ``tree_size``
+        binds it)."""
+        tree = self.log_at(position)
+        return {**tree, "signed": tree["tree_size"] <= self.signed_size()}
 
     # -- checking ------------------------------------------------------------
 

@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 
 class HeadSigner:
     """Signs a tree head whenever the latest one is ``interval_seconds`` old
-    (or there is none), in a daemon thread, until stopped."""
+    (or there is none), in a daemon thread, until stopped; after the first,
+    it reads the log's tree for reports (``AuditLog.log_at``)."""
 
     def __init__(self, audit: AuditLog, interval_seconds: float) -> None:
         self.audit = audit
@@ -51,8 +52,19 @@ class HeadSigner:
         self._thread.join(timeout=30)
 
     def _run(self) -> None:
-        while not self._stop.wait(self.tick()):
-            pass
+        delay = self.tick()
+        self.warm()
+        while not self._stop.wait(delay):
+            delay = self.tick()
+
+    def warm(self) -> None:
+        """Read the log's tree once (``services.log_tree``), so the first
+        report of this process does not wait for it."""
+        try:
+            position = self.audit.app.recorder.max_notification_id() or 0
+            self.audit.log_at(position)
+        except Exception:  # the first report will try again
+            log.exception("reading the log's tree at startup failed")
 
     def tick(self) -> float:
         """Sign if due; the seconds until the next head is due."""

@@ -1,7 +1,8 @@
 """The executive board's oversight endpoints (KS: *uppsiktsplikt*).
 
 Aggregates only: no personnummer, name or anything else that identifies a
-person. Every answer carries ``as_of_position``.
+person. Every answer carries ``as_of_position``, and the ``tree_size`` and
+``root_hash`` of the log up to it (``services.read_models``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from fastapi import APIRouter, Query
 
 from projections import counts as counts_view
 from services.api_deps import BoendeDep, MinPosition, known_at_utc, today_of
+from services.audit_proof_api import AuditDep
 from services.errors import InvalidRequest
 from services.read_models import answer
 from services.suppression import public_counts, public_flows
@@ -28,6 +30,7 @@ router = APIRouter(prefix="/v1/oversight", tags=["oversight"])
 @router.get("/counts", summary="Cases and apartments by state; cumulative totals")
 def counts(
     boende: BoendeDep,
+    audit: AuditDep,
     as_of: Annotated[
         date | None, Query(description="effective date; default today")
     ] = None,
@@ -37,6 +40,8 @@ def counts(
     min_position: MinPosition = None,
     public: Public = False,
 ) -> dict[str, Any]:
+    """On ``as_of``, as known at ``known_at``; with ``as_of_position`` and the
+    ``tree_size`` and ``root_hash`` (hex) of the log up to it."""
     day = as_of or today_of(boende)
     known = known_at_utc(known_at)
     result = answer(
@@ -44,6 +49,7 @@ def counts(
         lambda sql: counts_view.counts(sql, day, known),
         min_position,
         boende.settings.read_wait_seconds,
+        audit,
     )
     body = {"as_of": day.isoformat(), "known_at": known, **result}
     return public_counts(body) if public else body
@@ -52,6 +58,7 @@ def counts(
 @router.get("/flows", summary="Facts per month, quarter or year, by effective date")
 def flows(
     boende: BoendeDep,
+    audit: AuditDep,
     start: Annotated[date | None, Query(alias="from")] = None,
     end: Annotated[date | None, Query(alias="to")] = None,
     period: Literal["month", "quarter", "year"] = "month",
@@ -59,6 +66,8 @@ def flows(
     min_position: MinPosition = None,
     public: Public = False,
 ) -> dict[str, Any]:
+    """Per period; with ``as_of_position`` and the ``tree_size`` and
+    ``root_hash`` (hex) of the log up to it."""
     end = end or today_of(boende)
     start = start or date(end.year - 1, end.month, 1) + timedelta(days=0)
     if start > end:
@@ -72,6 +81,7 @@ def flows(
         lambda sql: {"periods": counts_view.flows(sql, start, end, period, known)},
         min_position,
         boende.settings.read_wait_seconds,
+        audit,
     )
     body = {
         "from": start.isoformat(),

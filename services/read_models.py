@@ -1,6 +1,12 @@
 """Answering from a read model: every answer says which log position it
 reflects (``as_of_position``), and a caller may first wait for a position it
-wrote (``min_position``) — bounded, then 503 ``projection_lagging``."""
+wrote (``min_position``) — bounded, then 503 ``projection_lagging``.
+
+Reports (counts, flows, the quarterly report) also say which log they came
+from: the ``tree_size`` and ``root_hash`` of the Merkle tree of the events up
+to ``as_of_position`` (``services.log_tree``), so a published figure can
+later be tied to a signed tree head with a consistency proof.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from typing import Any
 from eventsourcing.persistence import PersistenceError
 
 from infra.views import Sql, ViewStore
+from services.audit_log import AuditLog
 from services.errors import ServiceError, StoreUnavailable
 from services.projection_runner import wait_for
 
@@ -23,8 +30,10 @@ def answer(
     query: Callable[[Sql], dict[str, Any]],
     min_position: int | None,
     wait_seconds: float,
+    log: AuditLog | None = None,
 ) -> dict[str, Any]:
-    """Run ``query`` on ``store`` once it has reached ``min_position``."""
+    """Run ``query`` on ``store`` once it has reached ``min_position``; with
+    ``log``, the answer also carries ``tree_size`` and ``root_hash``."""
     try:
         if min_position and not wait_for(store, min_position, wait_seconds):
             raise ProjectionLagging(
@@ -36,6 +45,8 @@ def answer(
             )
         with store.transaction(commit=False) as sql:
             position = store.position(sql)
-            return {"as_of_position": position, **query(sql)}
+            result = query(sql)
+        tree = log.log_at(position) if log else {}
+        return {"as_of_position": position, **tree, **result}
     except PersistenceError:
         raise StoreUnavailable("the read model's database is unreachable") from None

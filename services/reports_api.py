@@ -11,6 +11,8 @@
 Cases appear only under their pseudonymous reference (``infra.keys``), never
 with their case id, personnummer or name. Every JSON answer carries
 ``as_of_position``; a CSV answer carries it in the ``X-As-Of-Position`` header.
+The quarterly report also carries the log it came from, ``tree_size`` and
+``root_hash`` (in CSV: ``X-Tree-Size`` and ``X-Root-Hash``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from infra.keys import pseudonym, pseudonym_key
 from projections import lead_times as lead_times_view
 from projections import unexecuted as unexecuted_view
 from services.api_deps import BoendeDep, MinPosition, known_at_utc, today_of
+from services.audit_proof_api import AuditDep
 from services.bootstrap import Boende
 from services.errors import InvalidRequest
 from services.read_models import answer
@@ -109,14 +112,30 @@ def unexecuted(
     responses={
         200: {
             "description": "JSON by default; CSV (comma-separated, a header "
-            "row, LF line ends) when Accept prefers text/csv",
+            "row, LF line ends) when Accept prefers text/csv. JSON carries "
+            "as_of_position, tree_size and root_hash; CSV the headers below",
             "content": {"text/csv": {}},
+            "headers": {
+                "X-As-Of-Position": {
+                    "description": "CSV: the log position the report reflects",
+                    "schema": {"type": "integer"},
+                },
+                "X-Tree-Size": {
+                    "description": "CSV: events in the log up to that position",
+                    "schema": {"type": "integer"},
+                },
+                "X-Root-Hash": {
+                    "description": "CSV: the Merkle root (hex) of that log",
+                    "schema": {"type": "string"},
+                },
+            },
         },
         422: {"description": "invalid_request: quarter is not like 2021Q3"},
     },
 )
 def unexecuted_report(
     boende: BoendeDep,
+    audit: AuditDep,
     quarter: Annotated[str, Query(description="the quarter, e.g. 2021Q3")],
     known_at: KnownAt = None,
     min_position: MinPosition = None,
@@ -139,10 +158,13 @@ def unexecuted_report(
         },
         min_position,
         boende.settings.read_wait_seconds,
+        audit,
     )
     headers = {"Vary": "Accept"}
     if prefers_csv(accept) and not public:
         headers["X-As-Of-Position"] = str(result["as_of_position"])
+        headers["X-Tree-Size"] = str(result["tree_size"])
+        headers["X-Root-Hash"] = result["root_hash"]
         headers["Content-Disposition"] = (
             f'attachment; filename="unexecuted_{quarter}.csv"'
         )

@@ -23,8 +23,9 @@ from pydantic import ValidationError
 
 from domain.errors import DomainError
 from domain.facts import Stamp
+from infra.person_keys import PersonKeyConflict
 from infra.store import CaseLog, Receipt
-from services.commands import Workspace, apply_submission
+from services.commands import apply_submission, open_workspace
 from services.envelope import SUBMISSION, Envelope
 from services.errors import (
     ConcurrentUpdate,
@@ -153,14 +154,23 @@ class SubmissionService:
         return ConcurrentUpdate("another submission changed this case first; retry")
 
     def _record_together(self, subs: Sequence[Envelope]) -> list[Outcome]:
+        try:
+            return self._decide_and_save(subs)
+        except PersonKeyConflict:
+            # Another process made a data key for one of these persons first;
+            # a second run finds it. A second conflict is a lost race like any.
+            return self._decide_and_save(subs)
+
+    def _decide_and_save(self, subs: Sequence[Envelope]) -> list[Outcome]:
         ids = [str(sub.submission_id) for sub in subs]
         known: dict[str, Receipt] = self.app.recorder.select_receipts(ids)  # type: ignore[attr-defined]
-        work = Workspace(self.app)
+        today = self.today()
+        new = [sub for sid, sub in zip(ids, subs, strict=True) if sid not in known]
+        work = open_workspace(self.app, new, today)
         outcomes: list[Outcome | None] = [None] * len(subs)
         fresh: dict[str, Receipt] = {}  # accepted in this batch, by submission id
         repeats: dict[int, str] = {}  # index -> digest, of in-batch repeats
         events: list[Any] = []  # in submission order
-        today = self.today()
         for index, sub in enumerate(subs):
             digest = body_sha256(sub)
             sid = ids[index]
@@ -176,6 +186,7 @@ class SubmissionService:
                     continue
                 fresh[sid] = _receipt(sub, aggregate, digest)
                 events += work.collect_events(last=aggregate)
+        work.store_new_keys()
         saved = self._save(events, list(fresh.values()))
         for index, sid in enumerate(ids):
             if index in repeats:

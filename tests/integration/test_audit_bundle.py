@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
@@ -328,6 +329,110 @@ def test_a_report_position_maps_to_a_signed_tree(
         bytes.fromhex(second["root_hash"]),
     )
     audit.close()
+
+
+def burn_positions(boende: Boende, count: int) -> None:
+    """On PostgreSQL, leave a gap of ``count`` positions in the log, as
+    rolled-back inserts do; SQLite's positions have none."""
+    url = boende.settings.database_url
+    if url is None:
+        return
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "SELECT nextval(pg_get_serial_sequence('caselog_events', "
+            "'notification_id')) FROM generate_series(1, %s)",
+            [count],
+        )
+
+
+def test_reports_carry_the_log_they_came_from(boende: Boende) -> None:
+    """Counts, flows and the quarterly report (JSON, CSV, public) name the
+    tree of the events up to their ``as_of_position``; its root is the one
+    the proof endpoints and the offline verifier compute for that size, and
+    an inclusion proof of the last event verifies against it."""
+    client = TestClient(create_app(boende))
+    record(boende, some_facts("v", 3))
+    burn_positions(boende, 5)
+    last = record(boende, some_facts("w", 1))[-1]
+    for runner in boende.runners:
+        runner.catch_up()
+    counts = client.get("/v1/oversight/counts").json()
+    size, root = counts["tree_size"], counts["root_hash"]
+    assert counts["as_of_position"] == last and size == 8
+    leaves = [merkle.leaf_hash(d) for _, d in stored_events(boende.app)]
+    assert root == merkle.root(leaves[:size]).hex()  # what the verifier computes
+
+    answers = [
+        client.get("/v1/oversight/counts", params={"public": "true"}).json(),
+        client.get("/v1/oversight/flows", params={"from": "2021-01-01"}).json(),
+        client.get("/v1/oversight/flows", params={"public": "true"}).json(),
+        client.get("/v1/reports/unexecuted", params={"quarter": "2021Q2"}).json(),
+        client.get(
+            "/v1/reports/unexecuted", params={"quarter": "2021Q2", "public": "true"}
+        ).json(),
+    ]
+    for body in answers:
+        assert (body["as_of_position"], body["tree_size"], body["root_hash"]) == (
+            last,
+            size,
+            root,
+        )
+    csv = client.get(
+        "/v1/reports/unexecuted",
+        params={"quarter": "2021Q2"},
+        headers={"Accept": "text/csv"},
+    )
+    assert csv.headers["x-tree-size"] == str(size)
+    assert csv.headers["x-root-hash"] == root
+
+    record(boende, some_facts("x", 1))  # the log goes on; a head signs it all
+    head = client.post("/v1/audit/tree-heads").json()
+    assert head["tree_size"] == size + 2
+    proof = client.get(
+        "/v1/audit/proof/inclusion", params={"position": last, "tree_size": size}
+    ).json()
+    assert proof["root_hash"] == root and proof["leaf_index"] == size - 1
+    assert merkle.verify_inclusion(
+        size - 1,
+        size,
+        leaves[size - 1],
+        [bytes.fromhex(h) for h in proof["audit_path"]],
+        bytes.fromhex(root),
+    )
+    consistency = client.get(
+        "/v1/audit/proof/consistency", params={"from_size": size}
+    ).json()
+    assert merkle.verify_consistency(
+        size,
+        head["tree_size"],
+        [bytes.fromhex(h) for h in consistency["proof"]],
+        bytes.fromhex(root),
+        bytes.fromhex(head["root_hash"]),
+    )
+
+
+def test_the_tree_at_any_position_is_a_few_lookups_and_always_right(
+    boende: Boende,
+) -> None:
+    """Positions asked in any order, inside and between 64-leaf chunks, with
+    part of the log signed (leaves from the leaf table) and part not (from
+    the store), agree with the root over every leaf."""
+    audit = AuditLog(boende.settings, boende.app)
+    record(boende, some_facts("y", 50))
+    audit.sign_head()
+    burn_positions(boende, 3)
+    record(boende, some_facts("z", 70))  # 240 leaves: chunk 2 all unsigned
+    positions = [p for p, _ in stored_events(boende.app)]
+    leaves = [merkle.leaf_hash(d) for _, d in stored_events(boende.app)]
+    fresh = AuditLog(boende.settings, boende.app)  # another process, say
+    asked = [positions[-1], 1, 0, 63, 64, 65, 100, 130, 99, 150, positions[200] - 1]
+    for position in [*asked, *positions[::7]]:
+        size = sum(p <= position for p in positions)
+        expected = {"tree_size": size, "root_hash": merkle.root(leaves[:size]).hex()}
+        assert audit.log_at(position) == expected, position
+        assert fresh.log_at(position) == expected, position
+    audit.close()
+    fresh.close()
 
 
 def test_proof_requests_outside_the_signed_log_are_refused(

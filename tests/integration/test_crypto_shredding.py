@@ -13,6 +13,7 @@ is a fact of its own in the audit trail.
 
 from __future__ import annotations
 
+import json
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from domain.personnummer import luhn_check_digit
 from infra import crypto
 from infra.person_keys import (
     DevelopmentKeyRefused,
+    KeyBatch,
     PersonKeyError,
     PersonKeys,
     load_or_create_key,
@@ -40,7 +42,9 @@ from infra.settings import Settings
 from services import cli, gdpr
 from services.api import create_app
 from services.bootstrap import Boende, bootstrap
+from services.envelope import Envelope
 from services.examples import EXAMPLE_PERSONNUMMER
+from services.submissions import Accepted, parse
 from tests.conftest import Ids, envelope
 
 OFFICER = "dataskydd-7"
@@ -147,7 +151,8 @@ class Store:
 
     def answers(self) -> dict[str, Any]:
         """Counts and reports, with the read models caught up; the position
-        they reflect left out (the erasure facts move it on)."""
+        they reflect and the log they came from left out (the erasure facts
+        move both on)."""
         for runner in self.boende.runners:
             runner.catch_up()
         urls = [
@@ -163,7 +168,9 @@ class Store:
             response = self.client.get(url)
             assert response.status_code == 200, response.text
             answers[url] = {
-                k: v for k, v in response.json().items() if k != "as_of_position"
+                k: v
+                for k, v in response.json().items()
+                if k not in ("as_of_position", "tree_size", "root_hash")
             }
         assert all(answers[url]["rows"] for url in urls if "/reports/" in url)
         return answers
@@ -364,6 +371,84 @@ def test_an_applicant_recorded_in_clear_is_read_but_reported(store: Store) -> No
     assert outcome.in_clear == 1
     assert old not in outcome.cases
     assert sorted(outcome.cases) == sorted([store.cases["a1"], store.cases["a2"]])
+
+
+# -- a batch's keys -----------------------------------------------------------------
+
+
+def filing(case_id: str, personnummer: str, day: str = "2021-03-15") -> Envelope:
+    body = envelope(
+        "application_filed",
+        case_id,
+        day,
+        payload={"applicant": {"personnummer": personnummer}},
+    )
+    return parse(json.dumps(body).encode(), 1 << 20)
+
+
+def test_a_batch_looks_up_its_keys_in_one_query_and_stores_new_ones_together(
+    boende: Boende, ids: Ids, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """However many filings a batch holds: one query for the keys its persons
+    have, one transaction for the keys of those who have none, and none for
+    a refused filing."""
+    keys = person_keys_of(boende.app)
+    boende.service.submit(filing(ids.next("c"), ANNA.personnummer))
+    calls: list[str] = []
+    for name in ("by_person", "by_persons", "insert_new"):
+        method = getattr(keys.table, name)
+        monkeypatch.setattr(
+            keys.table, name, lambda *a, _n=name, _m=method: calls.append(_n) or _m(*a)
+        )
+    newcomers = [valid_number(f"1960{m:02d}01", "123") for m in range(1, 13)]
+    refused = valid_number("19591231", "456")
+    batch = [filing(ids.next("c"), n) for n in newcomers]
+    batch += [filing(ids.next("c"), ANNA.personnummer) for _ in range(3)]
+    batch += [filing(ids.next("c"), newcomers[0])]  # twice in one batch: one key
+    batch += [filing(ids.next("c"), refused, "2999-01-01")]  # a future date
+
+    outcomes = boende.service.record_batch(batch)
+
+    assert calls == ["by_persons", "insert_new"]
+    assert [type(o).__name__ for o in outcomes] == ["Accepted"] * 16 + ["FutureDate"]
+    assert keys.key_id_of(refused) is None
+    assert len(keys.table.key_ids()) == 1 + len(newcomers)
+    for sub in batch[:-1]:
+        applicant = gdpr.applicant_of(boende, sub.case_id)  # type: ignore[attr-defined]
+        assert applicant is not None
+        assert applicant["personnummer"] == sub.payload.applicant.personnummer  # type: ignore[attr-defined]
+
+
+def test_racing_processes_agree_on_one_key_per_person(
+    boende: Boende, ids: Ids, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process stores a key for a person of this batch between the
+    batch's look-up and its store: its key is kept, and the batch is sealed
+    again under it."""
+    contested, uncontested = BERIT.personnummer, CARL.personnummer
+    other = PersonKeys.open(boende.settings)  # a second process: same files
+    store_new = KeyBatch.store_new
+    raced: list[str] = []
+
+    def after_the_other_process(batch: KeyBatch) -> None:
+        if not raced:
+            theirs = other.batch([contested])
+            theirs.seal_applicant("c-elsewhere", contested, None)
+            store_new(theirs)  # the original, unpatched
+            raced.append(other.key_id_of(contested) or "")
+        store_new(batch)
+
+    monkeypatch.setattr(KeyBatch, "store_new", after_the_other_process)
+    subs = [filing(ids.next("c"), contested), filing(ids.next("c"), uncontested)]
+    outcomes = boende.service.record_batch(subs)
+    other.close()
+
+    assert all(isinstance(o, Accepted) for o in outcomes), outcomes
+    keys = person_keys_of(boende.app)
+    assert len(keys.table.key_ids()) == 2
+    case = boende.app.repository.get(case_id_to_uuid(subs[0].case_id))  # type: ignore[attr-defined]
+    assert case.applicant["key_id"] == raced[0] == keys.key_id_of(contested)
+    assert gdpr.applicant_of(boende, subs[0].case_id)["personnummer"] == contested  # type: ignore[attr-defined,index]
 
 
 # -- the key files -----------------------------------------------------------------

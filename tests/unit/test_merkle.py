@@ -267,6 +267,32 @@ def test_the_streaming_tree_agrees_with_the_level_by_level_root(
     assert tree.root() == merkle.root(leaves)
 
 
+@pytest.mark.parametrize("chunk_bits", [0, 1, 3])
+def test_stored_subtrees_give_the_root_at_every_size(chunk_bits: int) -> None:
+    leaves = [merkle.leaf_hash(i.to_bytes(4, "big")) for i in range(150)]
+    tree = merkle.SubtreeHashes(chunk_bits)
+    asked: list[int] = []
+
+    def chunk_leaves(c: int) -> list[bytes]:
+        asked.append(c)
+        return leaves[c * tree.chunk : (c + 1) * tree.chunk]
+
+    for count, leaf in enumerate(leaves, 1):
+        tree.append(leaf)
+        assert tree.root(count) == merkle.root(leaves[:count])
+    for size in range(len(leaves) + 1):
+        assert tree.root(size, chunk_leaves) == merkle.root(leaves[:size]), size
+    inside_a_chunk = [
+        s for s in range(150) if s % tree.chunk and s < 150 - 150 % tree.chunk
+    ]
+    assert asked == [s // tree.chunk for s in inside_a_chunk]
+    with pytest.raises(merkle.ProofError):
+        tree.root(151)
+    if chunk_bits:
+        with pytest.raises(merkle.ProofError, match="leaves of chunk"):
+            tree.root(1)
+
+
 # -- speed -------------------------------------------------------------------------
 
 
@@ -283,9 +309,17 @@ def test_time_to_verify_100_000_leaves(capsys: pytest.CaptureFixture[str]) -> No
     tree.extend(leaves)
     assert tree.root() == expected
     streamed = time.perf_counter()
+    stored = merkle.SubtreeHashes()
+    stored.extend(leaves)
+    kept = time.perf_counter()
+    for size in range(99_000, 100_001, 10):
+        assert stored.root(size, lambda c: leaves[c * 64 : c * 64 + 64])
+    looked_up = (time.perf_counter() - kept) / 101
+    assert stored.root(100_000) == expected
     with capsys.disabled():
         print(
             f"\n100,000 leaves: hashing {hashed - started:.3f} s, "
             f"verify_leaves {(verified - hashed) / 2:.3f} s per root, "
-            f"streaming root {streamed - verified:.3f} s"
+            f"streaming root {streamed - verified:.3f} s, stored subtrees "
+            f"{kept - streamed:.3f} s, then {looked_up * 1e6:.0f} µs per root"
         )
