@@ -20,7 +20,10 @@ On a case log of ``--events`` recorded events (default 1,000,000, about
    day, then 1,000 with a random ``known_at`` too, each series for at most
    ``--query-seconds`` (60: the row's note says when that cut it short); for
    reference, one filtered ``COUNT(*)`` over the case facts with the same
-   parameters (a single scan: the query makes several), for at most 20 s.
+   parameters (a single scan: the query makes several), for at most 20 s;
+4. the auditor's checks on the same log (``bench.audit``): signing a tree
+   head, ``boende audit verify`` over every event, and the root each
+   oversight answer carries.
 
 The log is made of many independent simulated municipalities ("worlds", five
 years each, different seeds), their ids prefixed per world, recorded through
@@ -55,6 +58,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from uuid import NAMESPACE_URL, uuid5
 
+from bench import audit
 from bench.measure import Clock, Sample
 from bench.report import Row, format_row, header
 from bench.server import ROOT
@@ -330,6 +334,7 @@ def run_projections(
         query_counts(boende, plan, emit)
     finally:
         boende.close()
+    audit.run_audit(settings_for(dataset.data_dir), ceiling, emit)
 
 
 def read_log(boende: Boende, batch: int, seconds: float, *, decode: bool) -> Sample:
