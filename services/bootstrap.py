@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from infra.person_keys import PersonKeys
 from infra.person_keys import attach as attach_person_keys
+from infra.schema_lock import schema_lock
 from infra.settings import Settings
 from infra.store import CaseLog
 from infra.views import ViewStore
@@ -81,12 +82,13 @@ def bootstrap(
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    person_keys = PersonKeys.open(settings)  # first: production refuses dev keys
-    app = CaseLog(env=settings.eventsourcing_env())
+    with schema_lock(settings):  # processes starting at once on one database
+        person_keys = PersonKeys.open(settings)  # first: production refuses dev keys
+        app = CaseLog(env=settings.eventsourcing_env())
+        runners = build_runners(settings, app, [p() for p in PROJECTIONS])
     attach_person_keys(app, person_keys)  # what the filing handler seals with
     service = SubmissionService(app, today or local_today(settings.timezone))
     committer = GroupCommitter(service, max_batch=settings.commit_batch_max)
-    runners = build_runners(settings, app, [p() for p in PROJECTIONS])
     boende = Boende(settings, app, service, committer, runners)
     boende.closers.append(person_keys.close)  # closed last: the committer seals
     boende.closers += [app.close, committer.close]
