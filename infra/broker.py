@@ -10,6 +10,7 @@ at a real cluster.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import subprocess
@@ -18,6 +19,9 @@ from importlib.resources import files
 from pathlib import Path
 
 BROKERS = ("noida", "tansu")
+STOP_TIMEOUT_S = 30
+
+log = logging.getLogger(__name__)
 
 
 def binary(kind: str) -> Path:
@@ -84,8 +88,12 @@ class LocalBroker:
             return
         self.process.terminate()
         try:
-            self.process.wait(timeout=10)
+            # A broker killed mid-flush loses messages it had acknowledged
+            # (one node, no replicas): give it time to stop cleanly, even on
+            # a loaded machine.
+            self.process.wait(timeout=STOP_TIMEOUT_S)
         except subprocess.TimeoutExpired:
+            log.warning("%s did not stop in %d s: killed", self.kind, STOP_TIMEOUT_S)
             self.process.kill()
             self.process.wait(timeout=10)
         self.process = None
