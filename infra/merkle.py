@@ -158,23 +158,60 @@ class SubtreeHashes:
         peaks, offset = [], 0
         for level in reversed(range(chunks.bit_length())):
             if chunks >> level & 1:
-                at = (offset >> level) * HASH_SIZE
-                peaks.append(bytes(self._levels[level][at : at + HASH_SIZE]))
+                peaks.append(self._stored(level, offset >> level))
                 offset += 1 << level
         if rest:
-            if chunks * self.chunk + len(self._open) == self.size:
-                leaves = self._open[:rest]
-            elif chunk_leaves is None:
-                raise ProofError(f"the leaves of chunk {chunks} are needed")
-            else:
-                leaves = list(chunk_leaves(chunks))[:rest]
-            peaks.append(root(leaves))
+            peaks.append(root(self._leaves(chunks, chunk_leaves)[:rest]))
         if not peaks:
             return EMPTY_ROOT
         node = peaks[-1]
         for peak in reversed(peaks[:-1]):
             node = node_hash(peak, node)
         return node
+
+    def range_root(
+        self,
+        low: int,
+        high: int,
+        chunk_leaves: Callable[[int], Sequence[bytes]] | None = None,
+    ) -> bytes:
+        """MTH of the leaves ``low..high-1``: what a proof is made of. A
+        complete aligned block of a chunk or more is one lookup; a range
+        inside one chunk hashes that chunk's leaves (``chunk_leaves`` as for
+        :meth:`root`); any other range splits as the RFC's tree does. The
+        ranges of RFC 9162 proofs are aligned blocks or a block's right
+        edge, so each is a few lookups and at most one partial chunk."""
+        if not 0 <= low <= high <= self.size:
+            raise ProofError(f"no leaves {low}..{high - 1} in a tree of {self.size}")
+        width = high - low
+        if width == 0:
+            return EMPTY_ROOT
+        if width >= self.chunk and width & (width - 1) == 0 and low % width == 0:
+            return self._stored((width // self.chunk).bit_length() - 1, low // width)
+        chunk = low // self.chunk
+        if (high - 1) // self.chunk == chunk:
+            start = chunk * self.chunk
+            return root(self._leaves(chunk, chunk_leaves)[low - start : high - start])
+        k = split_point(width)
+        return node_hash(
+            self.range_root(low, low + k, chunk_leaves),
+            self.range_root(low + k, high, chunk_leaves),
+        )
+
+    def _stored(self, level: int, index: int) -> bytes:
+        """The ``index``-th complete subtree of ``chunk * 2**level`` leaves."""
+        at = index * HASH_SIZE
+        return bytes(self._levels[level][at : at + HASH_SIZE])
+
+    def _leaves(
+        self, chunk: int, chunk_leaves: Callable[[int], Sequence[bytes]] | None
+    ) -> Sequence[bytes]:
+        """The leaves of chunk ``chunk``: kept, if it is the open one."""
+        if chunk == self.size // self.chunk:
+            return self._open
+        if chunk_leaves is None:
+            raise ProofError(f"the leaves of chunk {chunk} are needed")
+        return chunk_leaves(chunk)
 
 
 def roots_at(leaf_hashes: Iterable[bytes], sizes: Iterable[int]) -> dict[int, bytes]:
@@ -196,44 +233,65 @@ def roots_at(leaf_hashes: Iterable[bytes], sizes: Iterable[int]) -> dict[int, by
     return found
 
 
+SubtreeRoot = Callable[[int, int], bytes]  # (low, high) -> MTH(D[low:high])
+
+
 def inclusion_proof(index: int, leaf_hashes: Sequence[bytes]) -> list[bytes]:
-    """PATH(index, D[n]) of RFC 9162 §2.1.3.1, nearest sibling first."""
-    n = len(leaf_hashes)
-    if not 0 <= index < n:
-        raise ProofError(f"leaf index {index} is not in a tree of {n} leaves")
+    """PATH(index, D[n]) of RFC 9162 §2.1.3.1, nearest sibling first, over
+    every leaf (the reference: ``SubtreeHashes.range_root`` answers it in a
+    few lookups through :func:`inclusion_path`)."""
+    return inclusion_path(index, len(leaf_hashes), _slices_of(leaf_hashes))
+
+
+def consistency_proof(first_size: int, leaf_hashes: Sequence[bytes]) -> list[bytes]:
+    """PROOF(m, D[n]) of RFC 9162 §2.1.4.1 over every leaf; empty when
+    ``m`` is 0 or ``n`` (the reference for :func:`consistency_path`)."""
+    return consistency_path(first_size, len(leaf_hashes), _slices_of(leaf_hashes))
+
+
+def inclusion_path(index: int, size: int, subtree: SubtreeRoot) -> list[bytes]:
+    """PATH(index, D[size]), nearest sibling first, with each sibling's root
+    from ``subtree(low, high)``: every range asked is an aligned complete
+    subtree or the right edge of one."""
+    if not 0 <= index < size:
+        raise ProofError(f"leaf index {index} is not in a tree of {size} leaves")
     siblings: list[bytes] = []
-    low, high = 0, n
+    low, high = 0, size
     while high - low > 1:
         k = split_point(high - low)
         if index < low + k:
-            siblings.append(root(leaf_hashes[low + k : high]))
+            siblings.append(subtree(low + k, high))
             high = low + k
         else:
-            siblings.append(root(leaf_hashes[low : low + k]))
+            siblings.append(subtree(low, low + k))
             low += k
     return siblings[::-1]
 
 
-def consistency_proof(first_size: int, leaf_hashes: Sequence[bytes]) -> list[bytes]:
-    """PROOF(m, D[n]) of RFC 9162 §2.1.4.1; empty when ``m`` is 0 or ``n``."""
-    n = len(leaf_hashes)
-    if not 0 <= first_size <= n:
-        raise ProofError(f"no tree of {first_size} leaves inside one of {n}")
-    if first_size in (0, n):
+def consistency_path(first_size: int, size: int, subtree: SubtreeRoot) -> list[bytes]:
+    """PROOF(first_size, D[size]), with each node's root from ``subtree``
+    (ranges as for :func:`inclusion_path`)."""
+    if not 0 <= first_size <= size:
+        raise ProofError(f"no tree of {first_size} leaves inside one of {size}")
+    if first_size in (0, size):
         return []
     nodes: list[bytes] = []
-    m, low, high, complete = first_size, 0, n, True
+    m, low, high, complete = first_size, 0, size, True
     while m != high - low:  # SUBPROOF(m, D[low:high], complete)
         k = split_point(high - low)
         if m <= k:
-            nodes.append(root(leaf_hashes[low + k : high]))
+            nodes.append(subtree(low + k, high))
             high = low + k
         else:
-            nodes.append(root(leaf_hashes[low : low + k]))
+            nodes.append(subtree(low, low + k))
             m, low, complete = m - k, low + k, False
     if not complete:
-        nodes.append(root(leaf_hashes[low:high]))
+        nodes.append(subtree(low, high))
     return nodes[::-1]
+
+
+def _slices_of(leaf_hashes: Sequence[bytes]) -> SubtreeRoot:
+    return lambda low, high: root(leaf_hashes[low:high])
 
 
 def verify_inclusion(

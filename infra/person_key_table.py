@@ -3,30 +3,40 @@
 ``person_keys`` is in the store's engine: its own SQLite file
 ``<data_dir>/person_keys.sqlite``, or a table of the store's PostgreSQL
 database. One row per person: ``person_ref`` (the keyed hash of the canonical
-personnummer), a random ``key_id``, the wrapped key and the master key's
-fingerprint. Deleting the row is the erasure. A batch of filings reads its
-persons' rows with one query (:meth:`KeyTable.by_persons`) and stores the new
-ones in one transaction (:meth:`KeyTable.insert_new`).
+personnummer), a random ``key_id``, the wrapped key, the master key's
+fingerprint, and ``used_at``: when a batch of filings last made the key or
+sealed an applicant under it (UTC text). Deleting the row is the erasure. A
+batch of filings reads its persons' rows with one query
+(:meth:`KeyTable.by_persons`), then stores the new ones and marks the ones it
+used in one transaction (:meth:`KeyTable.insert_new`).
+
+A key can outlive every ciphertext under it, or never get one: a batch
+stores its keys before its events, and the events may then fail to save.
+The retention purge deletes such a key once it has been unused for a grace
+period (:meth:`KeyTable.delete_unused`); a batch that seals under it
+meanwhile marks it used, so the delete passes it by, or finds it gone and
+seals again under a new key. Each purge appends a row to
+``person_key_purges`` in the same transaction as its deletions: when, who,
+which cutoffs, how many keys. Counts only, no key ids; append-only.
+
+The tables, and the migration of an older key table, are in
+``infra.person_key_schema``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, fields, replace
 from typing import Any
 
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 
+from infra.person_key_schema import create_or_migrate
 from infra.settings import Settings, postgres_env
+from infra.signing import utc_timestamp
 from infra.views import Sql
-
-TABLE = (
-    "CREATE TABLE IF NOT EXISTS person_keys ("
-    "person_ref TEXT PRIMARY KEY, key_id TEXT NOT NULL UNIQUE, "
-    "wrapped_key TEXT NOT NULL, master_key_id TEXT NOT NULL)"
-)
 
 
 @dataclass(frozen=True)
@@ -39,6 +49,20 @@ class KeyRow:
     master_key_id: str
 
 
+@dataclass(frozen=True)
+class KeyPurge:
+    """The record of one retention purge (*gallring*) of data keys: counts
+    and cutoffs, no personal data and no key ids."""
+
+    purged_at: str  # UTC text
+    purged_by: str
+    rule: str
+    cases_before: str  # ISO date: keys of cases whose last fact is earlier
+    unused_before: str  # UTC text: keys of no case, unused since earlier
+    case_keys_deleted: int
+    orphan_keys_deleted: int = 0
+
+
 class KeyTable:
     """The ``person_keys`` table, in the store's engine."""
 
@@ -48,7 +72,7 @@ class KeyTable:
         self._factory = InfrastructureFactory.construct(Environment("PersonKeys", env))
         self.datastore: Any = self._factory.datastore  # type: ignore[attr-defined]
         with self.transaction(commit=True) as sql:
-            sql.execute(TABLE)
+            create_or_migrate(sql, self.postgres)
 
     @contextmanager
     def transaction(self, *, commit: bool) -> Iterator[Sql]:
@@ -68,35 +92,93 @@ class KeyTable:
         with self.transaction(commit=False) as sql:
             return _by_persons(sql, set(person_refs))
 
-    def insert_new(self, rows: Sequence[KeyRow]) -> dict[str, KeyRow]:
-        """Insert each row unless its person has a key, all in one
+    def insert_new(
+        self, rows: Sequence[KeyRow], used: Sequence[str] = ()
+    ) -> dict[str, KeyRow]:
+        """Insert each row unless its person has a key, and mark the keys of
+        the persons ``used`` (``person_ref``) used now, all in one
         transaction; then every one of these persons' keys, by
-        ``person_ref`` (another process's where it got there first)."""
+        ``person_ref`` (another process's where it got there first; none
+        where a key was deleted meanwhile)."""
+        now = utc_timestamp()
         with self.transaction(commit=True) as sql:
             sql.executemany(
                 "INSERT INTO person_keys (person_ref, key_id, wrapped_key, "
-                "master_key_id) VALUES (?,?,?,?) ON CONFLICT (person_ref) DO NOTHING",
-                [astuple(row) for row in rows],
+                "master_key_id, used_at) VALUES (?,?,?,?,?) "
+                "ON CONFLICT (person_ref) DO NOTHING",
+                [(*astuple(row), now) for row in rows],
             )
-            return _by_persons(sql, {row.person_ref for row in rows})
+            for part in _parts(sorted(set(used))):
+                sql.execute(
+                    "UPDATE person_keys SET used_at = ? "
+                    f"WHERE person_ref IN ({_marks(part)})",
+                    [now, *part],
+                )
+            return _by_persons(sql, {row.person_ref for row in rows} | set(used))
 
     def key_ids(self) -> set[str]:
         """Every key id whose key still exists."""
         with self.transaction(commit=False) as sql:
             return {row["key_id"] for row in sql.all(_KEY_IDS)}
 
+    def unused_before(self, moment: str) -> set[str]:
+        """The key ids no batch has made or sealed under since ``moment``
+        (UTC text, as ``infra.signing.utc_timestamp`` writes it)."""
+        with self.transaction(commit=False) as sql:
+            rows = sql.all("SELECT key_id FROM person_keys WHERE used_at < ?", [moment])
+        return {row["key_id"] for row in rows}
+
     def delete(self, key_ids: Iterable[str]) -> set[str]:
         """Delete the keys ``key_ids``; return those that existed."""
         wanted = set(key_ids)
         with self.transaction(commit=True) as sql:
-            if not self.postgres:  # zero the deleted bytes, not just unlink them
-                sql.execute("PRAGMA secure_delete = ON")
+            self._zero_deleted_bytes(sql)
             present = {row["key_id"] for row in sql.all(_KEY_IDS)} & wanted
             sql.executemany(
                 "DELETE FROM person_keys WHERE key_id = ?", [[k] for k in present]
             )
         self._compact()
         return present
+
+    def delete_unused(
+        self, key_ids: Iterable[str], unused_before: str, record: KeyPurge
+    ) -> set[str]:
+        """Delete those of ``key_ids`` still unused since ``unused_before``
+        (a key a batch sealed under meanwhile stays), and append ``record``
+        with their count to ``person_key_purges``, in one transaction; the
+        key ids deleted."""
+        deleted: set[str] = set()
+        with self.transaction(commit=True) as sql:
+            self._zero_deleted_bytes(sql)
+            for part in _parts(sorted(set(key_ids))):
+                rows = sql.all(
+                    "DELETE FROM person_keys WHERE used_at < ? "
+                    f"AND key_id IN ({_marks(part)}) RETURNING key_id",
+                    [unused_before, *part],
+                )
+                deleted |= {row["key_id"] for row in rows}
+            record = replace(record, orphan_keys_deleted=len(deleted))
+            sql.execute(
+                f"INSERT INTO person_key_purges ({_PURGE_COLUMNS}) "
+                f"VALUES ({_marks(fields(KeyPurge))})",
+                astuple(record),
+            )
+        if deleted:
+            self._compact()
+        return deleted
+
+    def purges(self) -> list[KeyPurge]:
+        """Every purge's record, oldest first."""
+        with self.transaction(commit=False) as sql:
+            rows = sql.all(
+                f"SELECT {_PURGE_COLUMNS} FROM person_key_purges ORDER BY id"
+            )
+        return [KeyPurge(**row) for row in rows]
+
+    def _zero_deleted_bytes(self, sql: Sql) -> None:
+        """Zero the deleted rows' bytes in SQLite's file, not just unlink them."""
+        if not self.postgres:
+            sql.execute("PRAGMA secure_delete = ON")
 
     def _compact(self) -> None:
         """Leave no copy of deleted rows in the files the engine keeps:
@@ -123,13 +205,23 @@ def _row(found: dict[str, Any] | None) -> KeyRow | None:
 
 
 def _by_persons(sql: Sql, person_refs: set[str]) -> dict[str, KeyRow]:
-    wanted, found = sorted(person_refs), {}
-    for start in range(0, len(wanted), _PER_QUERY):
-        part = wanted[start : start + _PER_QUERY]
-        marks = ",".join("?" * len(part))
-        for row in sql.all(_SELECT + f"WHERE person_ref IN ({marks})", part):
+    found = {}
+    for part in _parts(sorted(person_refs)):
+        for row in sql.all(_SELECT + f"WHERE person_ref IN ({_marks(part)})", part):
             found[row["person_ref"]] = KeyRow(**row)
     return found
+
+
+def _parts(values: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(values), _PER_QUERY):
+        yield values[start : start + _PER_QUERY]
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ",".join("?" * len(values))
+
+
+_PURGE_COLUMNS = ",".join(f.name for f in fields(KeyPurge))
 
 
 def _table_env(settings: Settings) -> dict[str, str]:

@@ -21,9 +21,12 @@ links a ``key_id`` in the log to a personnummer, so once the row is gone
 nobody can tell whose it was.
 
 A batch of filings seals through one :class:`KeyBatch`: one query for the
-keys its persons have, one transaction for the keys of those who have none,
-committed before the batch's events, so a key is durable before any
-ciphertext under it is stored.
+keys its persons have, one transaction for the keys of those who have none
+(and to mark the existing keys it sealed under as used), committed before
+the batch's events, so a key is durable before any ciphertext under it is
+stored. A key whose events then fail to save is left with no ciphertext
+under it; the retention purge deletes it after a grace period
+(``services.gdpr.purge``), unless a batch has used it since.
 """
 
 from __future__ import annotations
@@ -182,7 +185,9 @@ class PersonKeys:
 
 class PersonKeyConflict(IntegrityError):
     """Another process stored a data key first for a person this batch made
-    one for: its key is kept, so the batch's filings must be sealed again."""
+    one for, or deleted a key this batch sealed under (an erasure, or the
+    purge of an unused key): the table's state is kept, so the batch's
+    filings must be sealed again."""
 
 
 class KeyBatch:
@@ -190,10 +195,13 @@ class KeyBatch:
 
     Persons' existing keys are looked up together (``look_up``, one query).
     A person without one gets a fresh key in memory; ``store_new`` stores all
-    of those in one transaction, and must succeed before any ciphertext under
-    them is saved. If another process stored a key for one of those persons
-    first, its key wins and ``store_new`` raises :class:`PersonKeyConflict`:
-    seal again with a new batch, which finds the winner's key.
+    of those, and marks the existing keys sealed under as used, in one
+    transaction, which must succeed before any ciphertext under them is
+    saved. If another process stored a key for one of those persons first,
+    its key wins; if a key sealed under was deleted since the look-up, it
+    stays deleted: either way ``store_new`` raises
+    :class:`PersonKeyConflict`: seal again with a new batch, which finds the
+    winner's key or makes a new one.
     """
 
     def __init__(self, keys: PersonKeys) -> None:
@@ -201,6 +209,7 @@ class KeyBatch:
         self._rows: dict[str, KeyRow] = {}  # by person_ref: looked up or new
         self._looked_up: set[str] = set()
         self._new: dict[str, KeyRow] = {}
+        self._used: set[str] = set()  # persons whose looked-up key sealed
 
     def look_up(self, personnummers: Iterable[str]) -> KeyBatch:
         """Fetch the keys of these persons not asked about yet (one query)."""
@@ -221,20 +230,28 @@ class KeyBatch:
         row = self._rows.get(ref)
         if row is None:
             row = self._rows[ref] = self._new[ref] = self._keys.new_key_row(ref)
+        elif ref not in self._new:
+            self._used.add(ref)
         return self._keys.seal_under(row, case_id, personnummer, name)
 
     def store_new(self) -> None:
-        """Make the keys this batch made durable, in one transaction."""
-        if not self._new:
+        """Make the keys this batch made durable, and mark the ones it found
+        as used, in one transaction."""
+        if not self._new and not self._used:
             return
-        kept = self._keys.table.insert_new(list(self._new.values()))
-        lost = [ref for ref, row in self._new.items() if kept.get(ref) != row]
+        new, used = list(self._new.values()), sorted(self._used)
+        kept = self._keys.table.insert_new(new, used)
+        lost = [row.person_ref for row in new if kept.get(row.person_ref) != row]
+        gone = [ref for ref in used if kept.get(ref) != self._rows[ref]]
+        for ref in gone:
+            del self._rows[ref]
+            self._looked_up.discard(ref)
         self._rows |= kept
-        self._new = {}
-        if lost:
+        self._new, self._used = {}, set()
+        if lost or gone:
             raise PersonKeyConflict(
                 f"another process made the data key of {len(lost)} person(s) "
-                "of this batch first"
+                f"of this batch first, or deleted that of {len(gone)}"
             )
 
 

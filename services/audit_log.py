@@ -52,7 +52,7 @@ from infra.signing import (
 )
 from infra.store import CaseLog
 from infra.views import Sql, ViewStore
-from services.log_tree import LogTree
+from services.log_tree import LogTree, SignedTree
 
 PAGE = 5000
 _PG_LOCK = 0x42_4F_45_4E_44_45  # "BOENDE": one signer at a time per database
@@ -124,6 +124,7 @@ class AuditLog:
             for statement in _tables(self.store.postgres):
                 sql.execute(statement)
         self.log_tree = LogTree(app, self.store, canonical_event)
+        self.signed_tree = SignedTree(self.store)  # what proofs prove against
 
     @property
     def signer(self) -> AuditSigner:
@@ -180,10 +181,15 @@ class AuditLog:
             rows = sql.all(f"SELECT {_HEAD_COLUMNS} FROM audit_tree_heads ORDER BY id")
         return [_head(row) for row in rows]
 
-    def latest_head(self) -> SignedTreeHead | None:
+    def latest_head(self, tree_size: int | None = None) -> SignedTreeHead | None:
+        """The head signed last, or the last one signed at ``tree_size``."""
+        at_size = tree_size is not None
+        where, params = ("WHERE tree_size = ? ", [tree_size]) if at_size else ("", [])
         with self.store.transaction(commit=False) as sql:
             row = sql.one(
-                f"SELECT {_HEAD_COLUMNS} FROM audit_tree_heads ORDER BY id DESC LIMIT 1"
+                f"SELECT {_HEAD_COLUMNS} FROM audit_tree_heads {where}"
+                "ORDER BY id DESC LIMIT 1",
+                params,
             )
         return _head(row) if row else None
 

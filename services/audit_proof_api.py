@@ -4,6 +4,8 @@ checked without trusting the operators.
 
 Proofs are of the tree *as signed*: leaves come from the leaf table written
 when heads are signed, so ``tree_size`` may be at most the latest head's.
+Each proof is a few dozen lookups in the process's cached subtree hashes of
+that table (``services.log_tree.SignedTree``), not a pass over every leaf.
 ``GET /tree-head`` answers 404 until a head exists rather than signing on a
 read; the API signs one at startup when none is fresh, then every
 ``tree_head_interval_minutes`` (a background thread started by this router's
@@ -22,8 +24,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from infra import merkle
-from infra.signing import SignedTreeHead, parse_timestamp, public_pem, public_raw_hex
+from infra.signing import parse_timestamp, public_pem, public_raw_hex
 from services.audit_log import AuditLog
 from services.errors import InvalidRequest, NotFoundError
 
@@ -58,11 +59,13 @@ class HeadSigner:
             delay = self.tick()
 
     def warm(self) -> None:
-        """Read the log's tree once (``services.log_tree``), so the first
-        report of this process does not wait for it."""
+        """Read the log's tree and the signed tree once
+        (``services.log_tree``), so the first report or proof of this
+        process does not wait for them."""
         try:
             position = self.audit.app.recorder.max_notification_id() or 0
             self.audit.log_at(position)
+            self.audit.signed_tree.extend_to(self.audit.signed_size())
         except Exception:  # the first report will try again
             log.exception("reading the log's tree at startup failed")
 
@@ -173,14 +176,14 @@ def inclusion_proof(
             f"position {position} is leaf {index}, not in a tree of {size} leaves",
             details=[{"loc": "tree_size", "problem": f"must be above {index}"}],
         )
-    leaves = [h for _, h in audit.recorded_leaves(size)]
+    proof = audit.signed_tree.inclusion(index, size)
     return {
         "position": position,
         "leaf_index": index,
         "tree_size": size,
-        "leaf_hash": leaves[index].hex(),
-        "audit_path": [h.hex() for h in merkle.inclusion_proof(index, leaves)],
-        "root_hash": merkle.root(leaves).hex(),
+        "leaf_hash": proof.leaf.hex(),
+        "audit_path": [h.hex() for h in proof.path],
+        "root_hash": proof.root.hex(),
         "signed_head": _signed_head(audit, size),
     }
 
@@ -199,13 +202,13 @@ def consistency_proof(
             f"from_size {from_size} is larger than to_size {size}",
             details=[{"loc": "from_size", "problem": "after to_size"}],
         )
-    leaves = [h for _, h in audit.recorded_leaves(size)]
+    proof = audit.signed_tree.consistency(from_size, size)
     return {
         "from_size": from_size,
         "to_size": size,
-        "from_root": merkle.root(leaves[:from_size]).hex(),
-        "to_root": merkle.root(leaves).hex(),
-        "proof": [h.hex() for h in merkle.consistency_proof(from_size, leaves)],
+        "from_root": proof.first_root.hex(),
+        "to_root": proof.second_root.hex(),
+        "proof": [h.hex() for h in proof.path],
         "from_head": _signed_head(audit, from_size),
         "to_head": _signed_head(audit, size),
     }
@@ -228,5 +231,5 @@ def _size(audit: AuditLog, asked: int | None) -> int:
 
 def _signed_head(audit: AuditLog, size: int) -> dict[str, Any] | None:
     """The latest head signed at exactly this size, if any."""
-    heads: list[SignedTreeHead] = [h for h in audit.heads() if h.tree_size == size]
-    return heads[-1].as_json() if heads else None
+    head = audit.latest_head(size)
+    return head.as_json() if head else None

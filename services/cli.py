@@ -228,7 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     from services.audit_cli import add_audit_commands  # sign, verify, export
 
     add_audit_commands(commands)
-    from services.gdpr import add_gdpr_commands  # erase, purge
+    from services.gdpr_cli import add_gdpr_commands  # erase, purge
 
     add_gdpr_commands(commands)
     # ``simulate`` is dispatched in ``main`` before parsing: it has its own

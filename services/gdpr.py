@@ -10,16 +10,25 @@ as ``personal_data_erased`` on every affected case (who, when, which rule).
 The order makes a rerun finish an interrupted one: the erasure facts are
 recorded first, then the key is deleted, then any case that took the same key
 meanwhile (a filing racing the erasure) gets its fact too.
+
+The retention purge also deletes *orphan* keys: keys no filing in the log
+was sealed under (a batch stores its keys before its events, and the events
+may then fail to save, or a retried filing be refused), and that no batch
+has made or used for ``ORPHAN_KEY_GRACE``, so a batch in flight keeps its
+key. An orphan has no case to carry a ``personal_data_erased`` fact and no
+ciphertext that its deletion changes, so it is recorded as a count: each
+purge appends one row to ``person_key_purges`` (when, who, both cutoffs, how
+many keys of expired cases and how many orphans), in the same transaction
+as the orphans' deletion (``infra.person_key_table``).
 """
 
 from __future__ import annotations
 
 import logging
-import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.application import AggregateNotFoundError
@@ -31,7 +40,9 @@ from domain.errors import NotFound
 from domain.facts import Stamp
 from domain.personnummer import parse_personnummer
 from infra import crypto
+from infra.person_key_table import KeyPurge
 from infra.person_keys import PersonKeys, person_keys_of
+from infra.signing import utc_timestamp
 from infra.store import CaseLog
 from projections.audit import CASE_FACTS
 
@@ -43,6 +54,9 @@ log = logging.getLogger(__name__)
 #: Who erases, in the audit trail: the committee that holds the cases.
 ERASING_COMMITTEE = "IFN"
 SAVE_ATTEMPTS = 3
+#: How long a key no filing was sealed under is kept after a batch last made
+#: or used it: far longer than any batch takes from storing keys to saving.
+ORPHAN_KEY_GRACE = timedelta(days=1)
 _PAGE = 1000
 _FILED = get_topic(HousingCase.Filed)
 
@@ -62,9 +76,10 @@ class Erasure:
     """The outcome of one erasure or purge."""
 
     rule: str
-    keys_deleted: int = 0
+    keys_deleted: int = 0  # keys of cases: their erasure is on each case
     cases: list[str] = field(default_factory=list)  # erasure facts recorded
     in_clear: int = 0  # cases that hold their applicant unencrypted
+    orphan_keys_deleted: int = 0  # keys of no case (purge only)
 
 
 def cases_of(boende: Boende, personnummer: str) -> list[str]:
@@ -99,15 +114,24 @@ def erase(boende: Boende, personnummer: str, erased_by: str) -> Erasure:
     key_id = keys.key_id_of(canonical)
     outcome = Erasure("request", in_clear=_in_clear(boende.app, canonical))
     if key_id is not None:
-        _shred(boende, keys, {key_id}, outcome, erased_by)
+        deleted = _shred(boende, keys, {key_id}, outcome, erased_by)
+        _record_late(boende, deleted, outcome, erased_by)
     return outcome
 
 
-def purge(boende: Boende, before: date | None, erased_by: str) -> Erasure:
+def purge(
+    boende: Boende,
+    before: date | None,
+    erased_by: str,
+    now: datetime | None = None,
+) -> Erasure:
     """Erase the personal data of every person whose cases all had their last
     fact before ``before`` (default: ``retention_years`` before today). A
     person with a newer case keeps their key. ``before`` may not be later
-    than the default: data inside the retention period is never purged."""
+    than the default: data inside the retention period is never purged.
+    Keys of no case, unused for ``ORPHAN_KEY_GRACE`` before ``now``
+    (default: the clock), are deleted too, and the purge is recorded in
+    ``person_key_purges`` (module docstring)."""
     cutoff = retention_cutoff(boende.service.today(), boende.settings.retention_years)
     before = before or cutoff
     if before > cutoff:
@@ -124,7 +148,10 @@ def purge(boende: Boende, before: date | None, erased_by: str) -> Erasure:
                 newest.get(record.key_id, record.last_fact_on), record.last_fact_on
             )
     expired = {key_id for key_id, last in newest.items() if last < before}
-    _shred(boende, person_keys_of(boende.app), expired, outcome, erased_by, records)
+    keys = person_keys_of(boende.app)
+    deleted = _shred(boende, keys, expired, outcome, erased_by, records)
+    deleted |= _purge_orphans(keys, records, outcome, erased_by, before, now)
+    _record_late(boende, deleted, outcome, erased_by)
     return outcome
 
 
@@ -161,14 +188,50 @@ def _shred(
     outcome: Erasure,
     erased_by: str,
     records: list[CaseRecord] | None = None,
-) -> None:
-    """Record the erasure on the cases under ``key_ids``, delete the keys,
-    then record it on any case that took one of them meanwhile."""
+) -> set[str]:
+    """Record the erasure on the cases under ``key_ids``, then delete the
+    keys; the keys deleted."""
     key_ids = key_ids & keys.table.key_ids()
     _record_on(boende, records or scan_cases(boende.app), key_ids, outcome, erased_by)
     deleted = keys.erase(key_ids)
     outcome.keys_deleted += len(deleted)
-    _record_on(boende, scan_cases(boende.app), deleted, outcome, erased_by)
+    return deleted
+
+
+def _purge_orphans(
+    keys: PersonKeys,
+    records: list[CaseRecord],
+    outcome: Erasure,
+    erased_by: str,
+    before: date,
+    now: datetime | None,
+) -> set[str]:
+    """Delete the keys no filing was sealed under and no batch has made or
+    used for ``ORPHAN_KEY_GRACE``, and record this purge; the keys deleted."""
+    now = now or datetime.now(UTC)
+    unused_before = utc_timestamp(now - ORPHAN_KEY_GRACE)
+    sealed_under = {record.key_id for record in records}
+    orphans = keys.table.unused_before(unused_before) - sealed_under
+    entry = KeyPurge(
+        purged_at=utc_timestamp(now),
+        purged_by=erased_by,
+        rule=outcome.rule,
+        cases_before=before.isoformat(),
+        unused_before=unused_before,
+        case_keys_deleted=outcome.keys_deleted,
+    )
+    deleted = keys.table.delete_unused(orphans, unused_before, entry)
+    outcome.orphan_keys_deleted = len(deleted)
+    return deleted
+
+
+def _record_late(
+    boende: Boende, deleted: set[str], outcome: Erasure, erased_by: str
+) -> None:
+    """Record the erasure on any case that took one of the ``deleted`` keys
+    while they were being deleted (a filing racing the erasure)."""
+    if deleted:
+        _record_on(boende, scan_cases(boende.app), deleted, outcome, erased_by)
 
 
 def _record_on(
@@ -235,60 +298,3 @@ def _events(app: CaseLog, topics: list[str]) -> Iterator[Any]:
         if len(page) < _PAGE:
             return
         start = page[-1].id + 1
-
-
-# -- ``boende gdpr erase|purge`` ---------------------------------------------------
-
-
-def add_gdpr_commands(commands: Any) -> None:
-    """Add ``gdpr erase`` and ``gdpr purge`` to ``boende``'s parser."""
-    gdpr = commands.add_parser("gdpr", help="personal data: erase, purge")
-    actions = gdpr.add_subparsers(dest="action", required=True)
-    erasing = actions.add_parser("erase", help="erase one person's data on request")
-    erasing.add_argument(
-        "--personnummer",
-        required=True,
-        help="the person's number; '-' reads it from stdin (keeps it out of "
-        "the shell history and the process list)",
-    )
-    erasing.add_argument("--by", required=True, help="who erases (user id)")
-    erasing.set_defaults(run=_erase_command)
-    purging = actions.add_parser("purge", help="erase data past the retention period")
-    purging.add_argument(
-        "--before",
-        type=date.fromisoformat,
-        help="cases whose last fact is before this date (default: "
-        "BOENDE_RETENTION_YEARS before today; never later)",
-    )
-    purging.add_argument("--by", required=True, help="who purges (user id)")
-    purging.set_defaults(run=_purge_command)
-
-
-def _erase_command(args: Any) -> int:
-    number = sys.stdin.readline().strip() if args.personnummer == "-" else None
-    return _run(lambda b: erase(b, number or args.personnummer, args.by))
-
-
-def _purge_command(args: Any) -> int:
-    return _run(lambda b: purge(b, args.before, args.by))
-
-
-def _run(act: Callable[[Boende], Erasure]) -> int:
-    from infra.settings import Settings
-    from services.bootstrap import bootstrap
-
-    boende = bootstrap(Settings())
-    try:
-        outcome = act(boende)
-    except ValueError as error:
-        print(f"refused: {error}", file=sys.stderr)
-        return 2
-    finally:
-        boende.close()
-    print(
-        f"erased ({outcome.rule}): {outcome.keys_deleted} data key(s) deleted; "
-        f"personal_data_erased recorded on {len(outcome.cases)} case(s)"
-    )
-    if outcome.in_clear:
-        print(f"warning: {outcome.in_clear} case(s) hold their applicant in clear")
-    return 0

@@ -13,6 +13,12 @@ asked, so a root costs a few lookups, not a pass over every leaf. Leaves come
 from the leaf table written when heads are signed (``audit_leaves``) as far as
 it goes, so a report's root is the signed one for a signed size; after that,
 from the store, hashed as ``audit_log.canonical_event`` does.
+
+Proofs are of the tree *as signed*, so they have a tree of their own,
+:class:`SignedTree`: the same stored subtree hashes, of the leaf table only
+(never the store). An inclusion or consistency proof is then a few dozen
+lookups plus at most two 64-leaf chunks read again, not a pass over every
+signed leaf.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ import threading
 from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache
 
 from eventsourcing.persistence import Notification
 
@@ -122,3 +130,90 @@ class LogTree:
             stored = self._stored_leaves(after, 1 << 62, end - index)
             leaves += [leaf for _, leaf in stored]
         return leaves
+
+
+@dataclass(frozen=True)
+class InclusionProof:
+    """RFC 9162 §2.1.3: the leaf, its audit path, and the tree's root."""
+
+    leaf: bytes
+    path: list[bytes]
+    root: bytes
+
+
+@dataclass(frozen=True)
+class ConsistencyProof:
+    """RFC 9162 §2.1.4: both trees' roots and the proof between them."""
+
+    first_root: bytes
+    second_root: bytes
+    path: list[bytes]
+
+
+class SignedTree:
+    """The tree of the leaves recorded when heads were signed
+    (``audit_leaves``), as far as this process has read them; thread-safe.
+    The table is append-only, so what was read stays right; it is extended
+    by the leaves signed since, when a proof asks for a larger tree."""
+
+    def __init__(self, leaf_table: ViewStore) -> None:
+        self.leaf_table = leaf_table  # the audit_heads store: audit_leaves
+        self._lock = threading.Lock()
+        self._hashes = merkle.SubtreeHashes()
+
+    def extend_to(self, size: int) -> None:
+        """Read the recorded leaves up to ``size`` (the proofs do it too)."""
+        with self._lock:
+            self._extend_to(size)
+
+    def inclusion(self, index: int, size: int) -> InclusionProof:
+        """The audit path of leaf ``index`` in the signed tree of ``size``."""
+        with self._lock:
+            subtree = self._subtrees(size)
+            path = merkle.inclusion_path(index, size, subtree)
+            return InclusionProof(subtree(index, index + 1), path, subtree(0, size))
+
+    def consistency(self, first_size: int, size: int) -> ConsistencyProof:
+        """The proof that the signed tree of ``first_size`` is a prefix of
+        that of ``size``."""
+        with self._lock:
+            subtree = self._subtrees(size)
+            path = merkle.consistency_path(first_size, size, subtree)
+            return ConsistencyProof(subtree(0, first_size), subtree(0, size), path)
+
+    def _subtrees(self, size: int) -> merkle.SubtreeRoot:
+        """Subtree roots of the leaf table's first ``size`` leaves (or more);
+        a chunk whose leaves are needed is read once per proof."""
+        self._extend_to(size)
+        width = self._hashes.chunk
+
+        @cache
+        def chunk_leaves(chunk: int) -> list[bytes]:
+            return self._leaves(chunk * width, (chunk + 1) * width)
+
+        return lambda low, high: self._hashes.range_root(low, high, chunk_leaves)
+
+    def _extend_to(self, size: int) -> None:
+        while self._hashes.size < size:
+            read = self._leaves(self._hashes.size, min(size, self._hashes.size + PAGE))
+            if not read:
+                raise merkle.ProofError(
+                    f"the leaf table holds {self._hashes.size} leaves, not {size}"
+                )
+            self._hashes.extend(read)
+
+    def _leaves(self, first: int, end: int) -> list[bytes]:
+        """The recorded leaf hashes of indexes ``first..end-1``, as far as
+        they go without a gap."""
+        with self.leaf_table.transaction(commit=False) as sql:
+            rows = sql.all(
+                "SELECT leaf_index, leaf_hash FROM audit_leaves "
+                "WHERE leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index",
+                [first, end],
+            )
+        found = []
+        for expected, row in enumerate(rows, first):
+            if int(row["leaf_index"]) != expected:
+                break
+            found.append(bytes.fromhex(row["leaf_hash"]))
+        return found

@@ -435,6 +435,50 @@ def test_the_tree_at_any_position_is_a_few_lookups_and_always_right(
     fresh.close()
 
 
+def test_proofs_past_the_first_chunks_equal_proofs_over_every_signed_leaf(
+    boende: Boende,
+) -> None:
+    """With several 64-leaf chunks signed over three heads, positions with a
+    gap on PostgreSQL, and the cached tree asked for small sizes before large
+    ones (so it grows between requests), every proof the endpoints answer is
+    the one ``infra.merkle`` computes over every signed leaf; a second
+    process (a fresh app) answers the same."""
+    record(boende, some_facts("k", 40))
+    clients = [TestClient(create_app(boende))]
+    clients[0].post("/v1/audit/tree-heads")  # 80
+    burn_positions(boende, 4)
+    record(boende, some_facts("l", 45))
+    clients[0].post("/v1/audit/tree-heads")  # 170
+    record(boende, some_facts("m", 30))
+    head = clients[0].post("/v1/audit/tree-heads").json()  # 230
+    assert head["tree_size"] == 230
+    positions = [p for p, _ in stored_events(boende.app)]
+    leaves = [merkle.leaf_hash(d) for _, d in stored_events(boende.app)]
+    clients.append(TestClient(create_app(boende)))  # another process, say
+    asked = [(0, 5), (63, 64), (64, 80), (79, 80), (100, 170), (64, 129), (5, 230)]
+    asked += [(i, size) for i, size in [(127, 128), (128, 129), (200, 230)]]
+    for client in clients:
+        for index, size in asked:
+            proof = client.get(
+                "/v1/audit/proof/inclusion",
+                params={"position": positions[index], "tree_size": size},
+            ).json()
+            assert proof["leaf_index"] == index
+            assert proof["leaf_hash"] == leaves[index].hex()
+            assert proof["root_hash"] == merkle.root(leaves[:size]).hex()
+            expected = merkle.inclusion_proof(index, leaves[:size])
+            assert proof["audit_path"] == [h.hex() for h in expected], (index, size)
+            first = index + 1
+            consistency = client.get(
+                "/v1/audit/proof/consistency",
+                params={"from_size": first, "to_size": size},
+            ).json()
+            expected = merkle.consistency_proof(first, leaves[:size])
+            assert consistency["proof"] == [h.hex() for h in expected], (first, size)
+            assert consistency["from_root"] == merkle.root(leaves[:first]).hex()
+            assert consistency["to_root"] == merkle.root(leaves[:size]).hex()
+
+
 def test_proof_requests_outside_the_signed_log_are_refused(
     client: TestClient, sqlite_boende: Boende
 ) -> None:

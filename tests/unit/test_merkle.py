@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import time
 from pathlib import Path
 from typing import Any
@@ -293,6 +294,67 @@ def test_stored_subtrees_give_the_root_at_every_size(chunk_bits: int) -> None:
             tree.root(1)
 
 
+@pytest.mark.parametrize("chunk_bits", [0, 2, 6])
+def test_proofs_from_stored_subtrees_equal_the_reference(chunk_bits: int) -> None:
+    """At random sizes, leaf indexes and first sizes (and at the edges of
+    chunks and powers of two), the proofs made from stored subtree hashes
+    are the reference proofs over every leaf, whether the stored tree ends
+    at that size (the open chunk is kept) or goes on past it; and no proof
+    reads more than two chunks again."""
+    rng = random.Random(9162 + chunk_bits)
+    leaves = [merkle.leaf_hash(i.to_bytes(4, "big")) for i in range(3000)]
+    edges = [1, 2, 3, 63, 64, 65, 127, 128, 129, 1024, 2047, 2048, 2049, 2944, 3000]
+    sizes = sorted({*edges, *(rng.randint(1, 3000) for _ in range(30))})
+    whole = merkle.SubtreeHashes(chunk_bits)
+    whole.extend(leaves)
+    growing = merkle.SubtreeHashes(chunk_bits)
+    for size in sizes:
+        growing.extend(leaves[growing.size : size])
+        indexes = {0, size - 1, rng.randrange(size), rng.randrange(size)}
+        firsts = {0, 1, size, rng.randint(0, size), 1 << (size.bit_length() - 1)}
+        for tree in (growing, whole):
+            for index in indexes:
+                subtree, read = subtrees(tree, leaves)
+                expected = merkle.inclusion_proof(index, leaves[:size])
+                assert merkle.inclusion_path(index, size, subtree) == expected
+                assert subtree(index, index + 1) == leaves[index]
+                assert subtree(0, size) == merkle.root(leaves[:size])
+                assert len(read) <= 2, (size, index, read)
+            for first in firsts:
+                subtree, read = subtrees(tree, leaves)
+                expected = merkle.consistency_proof(first, leaves[:size])
+                assert merkle.consistency_path(first, size, subtree) == expected
+                assert subtree(0, first) == merkle.root(leaves[:first])
+                assert len(read) <= 2, (size, first, read)
+
+
+def subtrees(
+    tree: merkle.SubtreeHashes, leaves: list[bytes]
+) -> tuple[merkle.SubtreeRoot, set[int]]:
+    """``tree``'s range roots, and the chunks they read again."""
+    read: set[int] = set()
+
+    def chunk_leaves(c: int) -> list[bytes]:
+        read.add(c)
+        return leaves[c * tree.chunk : (c + 1) * tree.chunk]
+
+    return lambda low, high: tree.range_root(low, high, chunk_leaves), read
+
+
+def test_range_roots_outside_the_stored_tree_are_refused() -> None:
+    tree = merkle.SubtreeHashes(2)
+    tree.extend(LEAF_HASHES)
+    assert tree.range_root(3, 3) == merkle.EMPTY_ROOT
+    assert tree.range_root(2, 7, lambda c: LEAF_HASHES[c * 4 : c * 4 + 4]) == (
+        merkle.root(LEAF_HASHES[2:7])
+    )
+    for low, high in [(-1, 2), (3, 2), (0, 9)]:
+        with pytest.raises(merkle.ProofError):
+            tree.range_root(low, high)
+    with pytest.raises(merkle.ProofError, match="leaves of chunk 0"):
+        tree.range_root(1, 2)
+
+
 # -- speed -------------------------------------------------------------------------
 
 
@@ -316,10 +378,17 @@ def test_time_to_verify_100_000_leaves(capsys: pytest.CaptureFixture[str]) -> No
         assert stored.root(size, lambda c: leaves[c * 64 : c * 64 + 64])
     looked_up = (time.perf_counter() - kept) / 101
     assert stored.root(100_000) == expected
+    proved = time.perf_counter()
+    for index in range(0, 100_000, 997):
+        subtree, _ = subtrees(stored, leaves)
+        merkle.inclusion_path(index, 99_999, subtree)
+        merkle.consistency_path(index + 1, 99_999, subtree)
+    per_proof = (time.perf_counter() - proved) / 2 / len(range(0, 100_000, 997))
     with capsys.disabled():
         print(
             f"\n100,000 leaves: hashing {hashed - started:.3f} s, "
             f"verify_leaves {(verified - hashed) / 2:.3f} s per root, "
             f"streaming root {streamed - verified:.3f} s, stored subtrees "
-            f"{kept - streamed:.3f} s, then {looked_up * 1e6:.0f} µs per root"
+            f"{kept - streamed:.3f} s, then {looked_up * 1e6:.0f} µs per root, "
+            f"{per_proof * 1e6:.0f} µs per proof"
         )
