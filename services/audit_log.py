@@ -38,6 +38,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.persistence import Notification
 
 from infra import merkle
+from infra.schema_lock import schema_lock
 from infra.settings import Settings
 from infra.signing import (
     AuditSigner,
@@ -120,7 +121,8 @@ class AuditLog:
         self._signer = signer
         self._lock = threading.Lock()
         self._tree = merkle.CompactRange()  # of the recorded leaves, as last seen
-        with self.store.transaction(commit=True) as sql:
+        # API replicas starting at once on a fresh database: one at a time.
+        with schema_lock(settings), self.store.transaction(commit=True) as sql:
             for statement in _tables(self.store.postgres):
                 sql.execute(statement)
         self.log_tree = LogTree(app, self.store, canonical_event)
