@@ -20,6 +20,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from bench.measure import Clock, Sample
 from bench.report import Row
@@ -61,16 +62,8 @@ def run_audit(settings: Settings, ceiling: float, emit: Callable[[Row], None]) -
 
 
 def _once(events: int, clock: Clock) -> Sample:
-    seconds = clock.elapsed()
-    return Sample(
-        ok=events,
-        failed=0,
-        seconds=seconds,
-        latencies=[seconds],
-        events=events,
-        client_cpu=clock.cpu_used(),
-        host_busy=clock.host_busy(),
-    )
+    """One timed operation over ``events``: its latency is the whole run."""
+    return clock.sample(events, [clock.elapsed()])
 
 
 def _roots(audit: AuditLog, log_end: int, ceiling: float) -> Row:
@@ -86,14 +79,7 @@ def _roots(audit: AuditLog, log_end: int, ceiling: float) -> Row:
         started = time.perf_counter()
         audit.log_at(position)
         latencies.append(time.perf_counter() - started)
-    sample = Sample(
-        ok=len(latencies),
-        failed=0,
-        seconds=clock.elapsed(),
-        latencies=latencies,
-        events=0,
-        client_cpu=clock.cpu_used(),
-        host_busy=clock.host_busy(),
-    )
+    sample = clock.sample(0, latencies)
+    sample = replace(sample, ok=len(latencies))
     note = f"first call of a process (reads the tree): {first:.1f} s"
     return Row(BACKEND, "report tree_size+root", 1, sample, None, note)

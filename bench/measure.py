@@ -88,3 +88,15 @@ class Clock:
 
     def host_busy(self) -> float:
         return HostTimes.now().busy_since(self.host)
+
+    def sample(self, events: int, latencies: Sequence[float]) -> Sample:
+        """``events`` processed since the start, timed as ``latencies``."""
+        return Sample(
+            ok=events,
+            failed=0,
+            seconds=self.elapsed(),
+            latencies=latencies,
+            events=events,
+            client_cpu=self.cpu_used(),
+            host_busy=self.host_busy(),
+        )

@@ -354,19 +354,7 @@ def read_log(boende: Boende, batch: int, seconds: float, *, decode: bool) -> Sam
         latencies.append(time.perf_counter() - started)
         events += len(notes)
         position = notes[-1].id
-    return _sample(events, latencies, clock)
-
-
-def _sample(events: int, latencies: list[float], clock: Clock) -> Sample:
-    return Sample(
-        ok=events,
-        failed=0,
-        seconds=clock.elapsed(),
-        latencies=latencies,
-        events=events,
-        client_cpu=clock.cpu_used(),
-        host_busy=clock.host_busy(),
-    )
+    return clock.sample(events, latencies)
 
 
 def _prefix_note(sample: Sample, log_end: int) -> str:
@@ -421,7 +409,7 @@ def rebuild_all(
         clock = Clock()
         with deadline(runner, max(allowed, REBUILD_RESERVE_S), own):
             replayed = runner.rebuild()
-        sample = _sample(replayed, own, clock)
+        sample = clock.sample(replayed, own)
         name = runner.projection.name
         note = _prefix_note(sample, log_end)
         if note:
@@ -483,7 +471,7 @@ def rebuild_at_once(
         return clock.elapsed() >= plan.rebuild_seconds
 
     replayed = rebuild_together(boende.runners, should_stop)
-    sample = _sample(replayed, latencies[1:], clock)
+    sample = clock.sample(replayed, latencies[1:])
     label = f"rebuild all {len(boende.runners)} at once"
     emit(Row(BACKEND, label, 1, sample, ceiling, _prefix_note(sample, log_end)))
 
