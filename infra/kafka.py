@@ -4,16 +4,20 @@ Three topics: ``boende.submissions`` (committee services publish envelopes;
 key = case or apartment id), ``boende.submissions.rejected`` (what the ingest
 refused, with the original key and bytes and the reason in headers) and
 ``boende.events`` (every recorded event, in log order, keyed by aggregate).
+
+``ensure_topics`` (``boende topics create``) creates the missing ones and
+brings the configs of existing ones in line with the settings, reporting what
+it changed and what it cannot change (partition count, replication factor).
 """
 
 from __future__ import annotations
 
-import contextlib
+from dataclasses import dataclass, field
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
-from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
+from kafka.errors import IncompatibleBrokerVersion, KafkaError, TopicAlreadyExistsError
 
 from infra.settings import Settings
 
@@ -112,15 +116,269 @@ def topic_specs(settings: Settings) -> list[NewTopic]:
     ]
 
 
-def create_topics(settings: Settings) -> list[str]:
-    """Create the topics that do not exist yet; return the names created."""
+@dataclass(frozen=True)
+class ConfigChange:
+    """One config of ours that an existing topic had otherwise."""
+
+    key: str
+    old: str | None  # None: the broker did not report the key for this topic
+    new: str
+
+    def __str__(self) -> str:
+        old = "(not reported)" if self.old is None else self.old
+        return f"{self.key} {old} -> {self.new}"
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """A difference configs cannot fix (partition count, replication factor)."""
+
+    what: str  # "partition count" or "replication factor"
+    actual: int
+    wanted: int
+    setting: str | None  # the setting that asks for ``wanted``; None: Boende's own
+
+    def __str__(self) -> str:
+        asks = f"{self.setting} asks for" if self.setting else "Boende needs"
+        return (
+            f"{self.what} is {self.actual}, {asks} {self.wanted}; "
+            "not changed (topics create cannot alter it)"
+        )
+
+
+@dataclass
+class TopicOutcome:
+    """What ``ensure_topics`` found and did for one topic."""
+
+    name: str
+    created: bool = False
+    altered: list[ConfigChange] = field(default_factory=list)
+    mismatches: list[Mismatch] = field(default_factory=list)
+    unreadable: str | None = None  # why its configs could not be read (so unchecked)
+    failed: str | None = None  # why altering its configs failed
+
+    @property
+    def in_line(self) -> bool:
+        """True unless something still differs from the settings (or failed).
+        Unreadable configs count as in line: nothing is known to differ."""
+        return not self.mismatches and self.failed is None
+
+    def lines(self) -> list[str]:
+        """Human-readable report, one line per finding, each naming the topic."""
+        if self.created:
+            return [f"{self.name}: created"]
+        if self.failed is not None:
+            head = f"{self.name}: exists; altering its configs failed: {self.failed}"
+        elif self.unreadable is not None:
+            head = (
+                f"{self.name}: exists; configs could not be read "
+                f"({self.unreadable}), so they were not checked"
+            )
+        elif self.altered:
+            head = f"{self.name}: exists; altered " + ", ".join(map(str, self.altered))
+        else:
+            head = f"{self.name}: exists; configs match"
+        return [head] + [f"{self.name}: {m}" for m in self.mismatches]
+
+
+@dataclass
+class TopicsReport:
+    """``ensure_topics``'s outcome, per topic, in ``topic_specs`` order."""
+
+    topics: list[TopicOutcome]
+
+    @property
+    def created(self) -> list[str]:
+        return [t.name for t in self.topics if t.created]
+
+    @property
+    def altered(self) -> dict[str, list[ConfigChange]]:
+        return {t.name: t.altered for t in self.topics if t.altered}
+
+    @property
+    def in_line(self) -> bool:
+        return all(t.in_line for t in self.topics)
+
+    def lines(self) -> list[str]:
+        return [line for t in self.topics for line in t.lines()]
+
+
+#: The setting that asks for a topic's partition count (the others have one).
+_PARTITIONS_SETTING = {SUBMISSIONS: "BOENDE_KAFKA_TOPIC_PARTITIONS"}
+
+
+def ensure_topics(
+    settings: Settings, specs: list[NewTopic] | None = None
+) -> TopicsReport:
+    """Create the topics that do not exist yet and bring existing ones in line
+    with ``specs`` (default: ``topic_specs(settings)``).
+
+    Every config of ours whose value differs on an existing topic is altered
+    (IncrementalAlterConfigs, which sets only the keys sent; on a broker
+    without it, AlterConfigs with all of our keys, since that request replaces
+    the topic's whole set of dynamic configs — kafka-python adds the topic's
+    other modified keys to it). Partition count and replication factor cannot
+    be changed this way: a difference is reported, never acted on. A broker
+    that reports no configs at all for a topic leaves it unchecked, reported
+    as such."""
+    specs = topic_specs(settings) if specs is None else specs
+    outcomes = {spec.name: TopicOutcome(spec.name) for spec in specs}
     admin = KafkaAdminClient(**client_config(settings))
     try:
-        existing = set(admin.list_topics())
-        missing = [t for t in topic_specs(settings) if t.name not in existing]
-        for spec in missing:
-            with contextlib.suppress(TopicAlreadyExistsError):  # a racing creator
+        listed = set(admin.list_topics())
+        existing = [spec for spec in specs if spec.name in listed]
+        for spec in specs:
+            if spec.name in listed:
+                continue
+            try:
                 admin.create_topics([spec])
-        return [t.name for t in missing]
+                outcomes[spec.name].created = True
+            except TopicAlreadyExistsError:  # a racing creator: check it instead
+                existing.append(spec)
+        if existing:
+            _check_layout(admin, existing, outcomes)
+            _align_configs(admin, existing, outcomes)
     finally:
         admin.close()
+    return TopicsReport([outcomes[spec.name] for spec in specs])
+
+
+def create_topics(settings: Settings) -> list[str]:
+    """Create the missing topics and align existing ones (``ensure_topics``);
+    return the names created."""
+    return ensure_topics(settings).created
+
+
+def _check_layout(
+    admin: KafkaAdminClient, specs: list[NewTopic], outcomes: dict[str, TopicOutcome]
+) -> None:
+    """Report partition counts and replication factors that differ."""
+    described = {t["name"]: t for t in admin.describe_topics([s.name for s in specs])}
+    for spec in specs:
+        topic = described.get(spec.name)
+        partitions = (topic or {}).get("partitions") or []
+        if topic is None or topic.get("error_code") or not partitions:
+            continue  # not described (yet): nothing known to differ
+        outcome = outcomes[spec.name]
+        if spec.num_partitions > 0 and len(partitions) != spec.num_partitions:
+            outcome.mismatches.append(
+                Mismatch(
+                    "partition count",
+                    len(partitions),
+                    spec.num_partitions,
+                    _PARTITIONS_SETTING.get(spec.name),
+                )
+            )
+        replicas = max(len(p["replica_nodes"]) for p in partitions)
+        if spec.replication_factor > 0 and replicas != spec.replication_factor:
+            outcome.mismatches.append(
+                Mismatch(
+                    "replication factor",
+                    replicas,
+                    spec.replication_factor,
+                    "BOENDE_KAFKA_REPLICATION_FACTOR",
+                )
+            )
+
+
+def _describe(admin: KafkaAdminClient, names: list[str]) -> dict[str, dict[str, str]]:
+    """Each topic's configs (key -> value) as the broker reports them.
+
+    All of them, whatever their source: kafka-python's default filter drops
+    values the broker calls defaults, and Tansu labels every value a default,
+    even one set at creation. No keys are named in the request: Tansu 0.6
+    drops the connection on a DescribeConfigs that names keys."""
+    answer = admin.describe_configs(
+        [ConfigResource(ConfigResourceType.TOPIC, name) for name in names],
+        config_filter="all",
+    )
+    topics = answer.get("topic", {})
+    return {
+        name: {key: entry["value"] for key, entry in topics.get(name, {}).items()}
+        for name in names
+    }
+
+
+def _align_configs(
+    admin: KafkaAdminClient, specs: list[NewTopic], outcomes: dict[str, TopicOutcome]
+) -> None:
+    """Alter the configs of ours that differ on existing topics."""
+    try:
+        current = _describe(admin, [spec.name for spec in specs])
+    except KafkaError as error:
+        for spec in specs:
+            outcomes[spec.name].unreadable = f"describe_configs failed: {error!r}"
+        return
+    changes: dict[str, list[ConfigChange]] = {}
+    for spec in specs:
+        configs = current[spec.name]
+        if not configs:  # nothing at all: unsupported, or not allowed to see them
+            outcomes[spec.name].unreadable = "the broker reported none"
+            continue
+        differing = [
+            ConfigChange(key, configs.get(key), value)
+            for key, value in spec.topic_configs.items()
+            if configs.get(key) != value
+        ]
+        if differing:
+            changes[spec.name] = differing
+    if not changes:
+        return
+    wanted = {spec.name: spec.topic_configs for spec in specs if spec.name in changes}
+    try:
+        results = _alter(admin, wanted, changes)
+    except KafkaError as error:
+        for name in changes:
+            outcomes[name].failed = repr(error)
+        return
+    try:
+        after = _describe(admin, list(changes))
+    except KafkaError:  # not confirmed, but the broker said what it did
+        after = {name: {} for name in changes}
+    for name, differing in changes.items():
+        result = results.get(name, "no answer from the broker")
+        still = {
+            c.key: after[name][c.key]
+            for c in differing
+            if after[name].get(c.key, c.new) != c.new
+        }
+        if result != "OK":
+            outcomes[name].failed = f"{result}; wanted " + ", ".join(
+                map(str, differing)
+            )
+        elif still:
+            outcomes[name].failed = (
+                "the broker accepted but still reports "
+                + ", ".join(f"{key}={value}" for key, value in still.items())
+            )
+        else:
+            outcomes[name].altered = differing
+
+
+def _alter(
+    admin: KafkaAdminClient,
+    wanted: dict[str, dict[str, str]],
+    changes: dict[str, list[ConfigChange]],
+) -> dict[str, str]:
+    """Set the differing keys (incremental), or all of ours where the broker
+    has only the replacing AlterConfigs. Returns topic -> "OK" or the error."""
+    incremental = [
+        ConfigResource(
+            ConfigResourceType.TOPIC, name, {c.key: c.new for c in changes[name]}
+        )
+        for name in changes
+    ]
+    try:
+        answer = admin.alter_configs(
+            incremental, raise_on_unknown=False, incremental=True
+        )
+    except IncompatibleBrokerVersion:
+        replacing = [
+            ConfigResource(ConfigResourceType.TOPIC, name, dict(wanted[name]))
+            for name in changes
+        ]
+        answer = admin.alter_configs(
+            replacing, raise_on_unknown=False, incremental=False
+        )
+    results: dict[str, str] = answer.get("topic", {})
+    return results

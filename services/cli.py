@@ -166,14 +166,14 @@ def projections_rebuild(args: argparse.Namespace) -> int:
 
 
 def topics_create(_: argparse.Namespace) -> int:
-    """Create the Kafka topics that do not exist yet."""
-    from infra.kafka import TOPICS, create_topics
+    """Create the missing Kafka topics and bring existing ones' configs in
+    line; 1 if a difference could not be fixed (partitions, replicas)."""
+    from infra.kafka import ensure_topics
 
-    settings = Settings()
-    created = create_topics(settings)
-    for name in TOPICS:
-        print(f"{name}: {'created' if name in created else 'exists'}")
-    return 0
+    report = ensure_topics(Settings())
+    for line in report.lines():
+        print(line)
+    return 0 if report.in_line else 1
 
 
 def ingest(args: argparse.Namespace) -> int:
@@ -212,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild.set_defaults(run=projections_rebuild)
     topics = commands.add_parser("topics", help="Kafka topics")
     topic_commands = topics.add_subparsers(dest="action", required=True)
-    topic_commands.add_parser("create", help="create the three topics").set_defaults(
+    topic_commands.add_parser("create", help="create the three topics, align their configs").set_defaults(
         run=topics_create
     )
     ingesting = commands.add_parser("ingest", help="record boende.submissions")
