@@ -212,9 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild.set_defaults(run=projections_rebuild)
     topics = commands.add_parser("topics", help="Kafka topics")
     topic_commands = topics.add_subparsers(dest="action", required=True)
-    topic_commands.add_parser("create", help="create the three topics, align their configs").set_defaults(
-        run=topics_create
-    )
+    topic_commands.add_parser(
+        "create", help="create the three topics, align their configs"
+    ).set_defaults(run=topics_create)
     ingesting = commands.add_parser("ingest", help="record boende.submissions")
     ingesting.add_argument("--topic", help="topic to consume (boende.submissions)")
     ingesting.add_argument("--rejected", help="topic for refusals (…rejected)")
