@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from eventsourcing.application import AggregateNotFoundError
@@ -34,12 +34,8 @@ from projections.base import utc_text
 from services.api_deps import BoendeDep
 from services.authz import PrincipalDep, route_key
 from services.bootstrap import Boende
-from services.errors import (
-    InvalidRequest,
-    NotFoundError,
-    ServiceError,
-    StoreUnavailable,
-)
+from services.day_pages import PAGE_RESPONSES, DayPage, DayPageDep
+from services.errors import NotFoundError, ServiceError, StoreUnavailable
 from services.gdpr import applicant_of
 
 MAX_PURPOSE_CHARS = 200
@@ -87,32 +83,22 @@ class AccessLog:
 
     def entries(
         self,
+        page: DayPage,
         case_id: str | None = None,
         user: str | None = None,
-        start: date | None = None,
-        end: date | None = None,
-        after: int = 0,
-        limit: int = 100,
     ) -> list[Access]:
-        """Entries with id above ``after``, in id order; ``start``/``end`` are
-        whole UTC days, both inclusive."""
-        where: list[str] = ["id > ?"]
-        params: list[object] = [after]
+        """The entries of ``page`` (up to ``page.fetch``), in id order,
+        filtered by case and user when given."""
+        where, params = page.conditions("accessed_at")
         for column, value in (("case_id", case_id), ("sub", user)):
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)
-        if start is not None:
-            where.append("accessed_at >= ?")
-            params.append(start.isoformat())
-        if end is not None:
-            where.append("accessed_at < ?")
-            params.append((end + timedelta(days=1)).isoformat())
         with self.store.transaction(commit=False) as sql:
             rows = sql.all(
                 f"SELECT {_COLUMNS} FROM access_log WHERE {' AND '.join(where)} "
                 "ORDER BY id LIMIT ?",
-                [*params, limit],
+                [*params, page.fetch],
             )
         return [_access(row) for row in rows]
 
@@ -271,43 +257,20 @@ def _require_case(boende: Boende, case_id: str) -> None:
     "/v1/audit/access",
     tags=["audit"],
     summary="The access log: who read whose personal data, when and why",
+    responses=PAGE_RESPONSES,
 )
 def access(
     request: Request,
+    page: DayPageDep,
     case_id: Annotated[str | None, Query(max_length=64)] = None,
     user: Annotated[str | None, Query(max_length=256)] = None,
-    start: Annotated[
-        date | None, Query(alias="from", description="on or after this UTC day")
-    ] = None,
-    end: Annotated[
-        date | None, Query(alias="to", description="on or before this UTC day")
-    ] = None,
-    after: Annotated[
-        int, Query(ge=0, description="cursor: the previous page's next_after")
-    ] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
-    """Entries after id ``after``, in id order. ``next_after`` is the next
-    page's ``after``, or null when nothing more matches."""
-    if start and end and start > end:
-        raise InvalidRequest(
-            "from must not be after to",
-            details=[{"loc": "from", "problem": "after to"}],
-        )
+    """Entries after id ``after``, in id order, on the UTC days ``from`` to
+    ``to``. ``next_after`` is the next page's ``after``, or null when
+    nothing more matches."""
     log = access_log_of(request.app)
     try:
-        page = log.entries(case_id, user, start, end, after, limit + 1)
+        found = log.entries(page, case_id, user)
     except PersistenceError:
         raise StoreUnavailable("the access log is unreachable") from None
-    more = len(page) > limit
-    entries = [asdict(entry) for entry in page[:limit]]
-    return {
-        "case_id": case_id,
-        "user": user,
-        "from": start.isoformat() if start else None,
-        "to": end.isoformat() if end else None,
-        "after": after,
-        "limit": limit,
-        "entries": entries,
-        "next_after": entries[-1]["id"] if more else None,
-    }
+    return page.answer([asdict(entry) for entry in found], case_id=case_id, user=user)

@@ -27,6 +27,7 @@ from services import (
     audit_api,
     audit_proof_api,
     authz,
+    key_purges,
     oversight_api,
     reports_api,
 )
@@ -249,6 +250,7 @@ def create_app(boende: Boende, *, close_on_shutdown: bool = False) -> FastAPI:
         reports_api.oversight,
         reports_api.reports,
         access_log.router,
+        key_purges.router,
         health,
         authz.startup,  # last: refuses to start with unsafe auth settings
     ):

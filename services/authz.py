@@ -39,7 +39,7 @@ from services.errors import ServiceError
 IFN: Final = "ifn_officer"  # submits case events, reads cases (and applicants)
 ALN: Final = "aln_officer"  # submits apartment events and contract_executed
 OVERSIGHT: Final = "oversight"  # oversight figures: aggregates, no personal data
-AUDITOR: Final = "auditor"  # audit trail, proofs, the access log
+AUDITOR: Final = "auditor"  # audit trail, proofs, the access log, purges
 ADMIN: Final = "admin"  # operations: projections, erase/purge (CLI today)
 PUBLIC: Final = "public"
 
@@ -66,6 +66,7 @@ ROUTES: Final[dict[str, Access]] = {
     "GET /v1/audit/cases/{case_id}": frozenset({AUDITOR}),
     "GET /v1/audit/events": frozenset({AUDITOR}),
     "GET /v1/audit/access": frozenset({AUDITOR}),
+    "GET /v1/audit/purges": frozenset({AUDITOR}),  # person_key_purges
     "GET /v1/audit/public-key": PUBLIC,  # auditors verify offline with it
     "GET /v1/audit/tree-head": frozenset({AUDITOR}),
     "POST /v1/audit/tree-heads": frozenset({AUDITOR, ADMIN}),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -23,3 +24,25 @@ def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz").json()
     assert ready["status"] == "ready" and ready["position"] == 0
+
+
+def test_the_audit_listings_are_documented_alike(client: TestClient) -> None:
+    """``/v1/audit/purges`` documents the same paging and day parameters, and
+    the same refusals, as ``/v1/audit/access``."""
+    paths = client.get("/openapi.json").json()["paths"]
+    purges, access = paths["/v1/audit/purges"]["get"], paths["/v1/audit/access"]["get"]
+    assert purges["tags"] == ["audit"] and "purge" in purges["summary"]
+    assert "orphan_keys_deleted" in purges["description"]
+
+    def params(operation: dict[str, Any]) -> dict[str, Any]:
+        return {p["name"]: p for p in operation["parameters"]}
+
+    assert params(purges) == {
+        name: p
+        for name, p in params(access).items()
+        if name in {"from", "to", "after", "limit"}
+    }
+    limit = params(purges)["limit"]["schema"]
+    assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, 1000, 100)
+    assert purges["responses"]["422"] == access["responses"]["422"]
+    assert "invalid_request" in purges["responses"]["422"]["description"]
