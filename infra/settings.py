@@ -58,6 +58,15 @@ class Settings(BaseSettings):
     jwt_issuer: str | None = None
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
 
+    # PostgreSQL connections of the event store, per process: kept open, and
+    # opened on demand beyond them. Replicas, ingest workers and the relay
+    # must fit the server's max_connections together.
+    postgres_pool_size: int = Field(default=2, ge=1)
+    postgres_max_overflow: int = Field(default=18, ge=0)
+    # One pool shared by every read model, the audit and the access-log
+    # tables of a process: at most this many connections.
+    postgres_view_pool_max: int = Field(default=10, ge=2)
+
     # Kafka (issue 4). Production points the bootstrap at a real cluster; the
     # security settings are passed through to kafka-python as they are.
     kafka_bootstrap: str = "127.0.0.1:9092"
@@ -123,6 +132,8 @@ class Settings(BaseSettings):
             }
         else:
             env |= postgres_env(self.database_url) | {
+                "POSTGRES_POOL_SIZE": str(self.postgres_pool_size),
+                "POSTGRES_MAX_OVERFLOW": str(self.postgres_max_overflow),
                 "PERSISTENCE_MODULE": "eventsourcing.postgres",
                 "APPLICATION_RECORDER_TOPIC": "infra.store:ReceiptingPostgresRecorder",
             }
@@ -139,8 +150,6 @@ def postgres_env(url: str) -> dict[str, str]:
         "POSTGRES_USER": unquote(parts.username or "postgres"),
         "POSTGRES_PASSWORD": unquote(parts.password or ""),
         "POSTGRES_CONNECT_TIMEOUT": "5",
-        "POSTGRES_POOL_SIZE": "10",
-        "POSTGRES_MAX_OVERFLOW": "10",
         "POSTGRES_LOCK_TIMEOUT": "10",
     }
     return env

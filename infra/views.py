@@ -8,11 +8,13 @@ once, with ``?`` placeholders.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ClassVar
 
 from eventsourcing.persistence import InfrastructureFactory, Tracking, TrackingRecorder
+from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.utils import Environment
 
 from infra.settings import Settings, postgres_env
@@ -52,12 +54,20 @@ class ViewStore:
     def __init__(self, settings: Settings, name: str) -> None:
         self.name = name
         self.postgres = settings.uses_postgres
-        factory = InfrastructureFactory.construct(
-            Environment(name, _view_env(settings, name))
-        )
-        self.tracking: TrackingRecorder = factory.tracking_recorder()
+        if self.postgres:
+            pool = SharedPool.acquire(settings)
+            self.tracking: TrackingRecorder = PostgresTrackingRecorder(
+                pool.factory.datastore, tracking_table_name=f"{name.lower()}_tracking"
+            )
+            self.tracking.create_table()
+            self._close = pool.release
+        else:
+            factory = InfrastructureFactory.construct(
+                Environment(name, _sqlite_env(settings, name))
+            )
+            self.tracking = factory.tracking_recorder()
+            self._close = factory.close
         self.datastore: Any = self.tracking.datastore  # type: ignore[attr-defined]
-        self._factory = factory
 
     @contextmanager
     def transaction(self, *, commit: bool) -> Iterator[Sql]:
@@ -88,21 +98,52 @@ class ViewStore:
         sql.execute(f"DELETE FROM {table} WHERE application_name = ?", [TRACKED_LOG])
 
     def close(self) -> None:
-        self._factory.close()
+        self._close()
 
 
-def _view_env(settings: Settings, name: str) -> dict[str, str]:
-    if settings.database_url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        return {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": str(settings.sqlite_path(f"view_{name}")),
-            "SQLITE_LOCK_TIMEOUT": "10",
-        }
-    return postgres_env(settings.database_url) | {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        # A view needs a connection or two, not the store's pool: several
-        # read models per process must not exhaust the server's connections.
-        "POSTGRES_POOL_SIZE": "1",
-        "POSTGRES_MAX_OVERFLOW": "4",
+def _sqlite_env(settings: Settings, name: str) -> dict[str, str]:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(settings.sqlite_path(f"view_{name}")),
+        "SQLITE_LOCK_TIMEOUT": "10",
     }
+
+
+class SharedPool:
+    """One PostgreSQL connection pool for every view store of a process on
+    one database: the read models, the audit and access-log tables. A pool
+    each held ~2 connections per store at start and up to 5 under load, so a
+    handful of processes (replicas, ingest workers, the relay) exhausted a
+    server's ``max_connections``. Reference-counted: closed with its last
+    user."""
+
+    _pools: ClassVar[dict[tuple[str, int], SharedPool]] = {}
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, key: tuple[str, int]) -> None:
+        url, most = key
+        self.key = key
+        self.users = 0
+        env = postgres_env(url) | {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_POOL_SIZE": "1",
+            "POSTGRES_MAX_OVERFLOW": str(most - 1),
+        }
+        self.factory: Any = InfrastructureFactory.construct(Environment("views", env))
+
+    @classmethod
+    def acquire(cls, settings: Settings) -> SharedPool:
+        assert settings.database_url is not None
+        key = (settings.database_url, settings.postgres_view_pool_max)
+        with cls._lock:
+            pool = cls._pools.get(key) or cls._pools.setdefault(key, cls(key))
+            pool.users += 1
+            return pool
+
+    def release(self) -> None:
+        with self._lock:
+            self.users -= 1
+            if self.users == 0:
+                del self._pools[self.key]
+                self.factory.close()

@@ -10,10 +10,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-BOOT = (
+BOOT = (  # the store, read models and key table, then the API's audit tables
     "from services.bootstrap import bootstrap\n"
+    "from services.audit_log import AuditLog\n"
     "from infra.settings import Settings\n"
-    "bootstrap(Settings()).close()\n"
+    "boende = bootstrap(Settings())\n"
+    "AuditLog(boende.settings, boende.app).close()\n"
+    "boende.close()\n"
 )
 STARTING_AT_ONCE = 6
 
