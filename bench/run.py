@@ -269,8 +269,8 @@ def run_http(
     if code == -signal.SIGTERM:
         found.note(
             f"{backend} server: stopped by SIGTERM, exit {code} (uvicorn re-raises "
-            "the signal after its graceful shutdown, so `boende serve`'s "
-            "`finally: boende.close()` does not run)"
+            "the signal after its graceful shutdown, in which the app's lifespan "
+            "closed Boende: writer, follower, connections)"
         )
     elif code != 0:
         found.fail(f"{backend} server exited with {code}:\n{server.log_tail()}")
