@@ -42,6 +42,7 @@ from services.errors import (
     StoreUnavailable,
 )
 from services.examples import OPENAPI_EXAMPLES
+from services.openapi_errors import with_error_bodies
 from services.submissions import Accepted, parse
 from services.views import apartment_view, case_view
 
@@ -256,4 +257,12 @@ def create_app(boende: Boende, *, close_on_shutdown: bool = False) -> FastAPI:
     ):
         app.include_router(router)
     install_error_handlers(app)
+    build = app.openapi  # FastAPI's own, which caches what it builds
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = with_error_bodies(build)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

@@ -46,3 +46,29 @@ def test_the_audit_listings_are_documented_alike(client: TestClient) -> None:
     assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, 1000, 100)
     assert purges["responses"]["422"] == access["responses"]["422"]
     assert "invalid_request" in purges["responses"]["422"]["description"]
+
+
+def test_every_refusal_is_documented_as_the_error_body_sent(
+    client: TestClient,
+) -> None:
+    """Clients generated from the document parse refusals as they come:
+    ``{"error", "message", ...}``, never FastAPI's ``{"detail": [...]}``."""
+    document = client.get("/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas
+    assert set(schemas["Error"]["required"]) == {"error", "message"}
+    refusals = [
+        (path, status, response)
+        for path, operations in document["paths"].items()
+        for operation in operations.values()
+        for status, response in operation["responses"].items()
+        if status[0] in "45"
+    ]
+    assert len(refusals) > 20  # every route with parameters has a 422
+    for path, status, response in refusals:
+        body = response["content"]["application/json"]["schema"]
+        assert body == {"$ref": "#/components/schemas/Error"}, (path, status)
+    # and the 422 a client gets really is that shape
+    refused = client.get("/v1/oversight/counts", params={"as_of": "someday"})
+    assert refused.status_code == 422
+    assert {"error", "message"} <= set(refused.json())
