@@ -56,10 +56,15 @@ class ViewStore:
         self.postgres = settings.uses_postgres
         if self.postgres:
             pool = SharedPool.acquire(settings)
-            self.tracking: TrackingRecorder = PostgresTrackingRecorder(
-                pool.factory.datastore, tracking_table_name=f"{name.lower()}_tracking"
-            )
-            self.tracking.create_table()
+            try:
+                self.tracking: TrackingRecorder = PostgresTrackingRecorder(
+                    pool.factory.datastore,
+                    tracking_table_name=f"{name.lower()}_tracking",
+                )
+                self.tracking.create_table()
+            except BaseException:
+                pool.release()
+                raise
             self._close = pool.release
         else:
             factory = InfrastructureFactory.construct(
@@ -93,12 +98,38 @@ class ViewStore:
         )
         return int(row["notification_id"]) if row else 0
 
+    def schema_version(self, sql: Sql) -> int | None:
+        """The projection version that built this store's tables (None: none
+        recorded, a new store or one from before versions were kept)."""
+        sql.execute(
+            "CREATE TABLE IF NOT EXISTS projection_versions "
+            "(projection TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+        )
+        row = sql.one(
+            "SELECT version FROM projection_versions WHERE projection = ?", [self.name]
+        )
+        return int(row["version"]) if row else None
+
+    def set_schema_version(self, sql: Sql, version: int) -> None:
+        sql.execute(
+            "INSERT INTO projection_versions (projection, version) VALUES (?, ?) "
+            "ON CONFLICT (projection) DO UPDATE SET version = excluded.version",
+            [self.name, version],
+        )
+
     def forget_position(self, sql: Sql) -> None:
         table = f"{self.name}_tracking" if self.postgres else "tracking"
         sql.execute(f"DELETE FROM {table} WHERE application_name = ?", [TRACKED_LOG])
 
     def close(self) -> None:
-        self._close()
+        """Release the connections; safe to call twice (a shared pool must not
+        lose a user it still has)."""
+        close, self._close = self._close, _closed
+        close()
+
+
+def _closed() -> None:
+    pass
 
 
 def _sqlite_env(settings: Settings, name: str) -> dict[str, str]:

@@ -58,6 +58,12 @@ class Projection:
     name: ClassVar[str]
     tables: ClassVar[dict[str, str]]  # table name -> CREATE TABLE statement
     indexes: ClassVar[list[str]] = []
+    #: Raise when the tables or what the handlers write into them change: a
+    #: store built by another version is then dropped and rebuilt from the
+    #: log at start (``ProjectionRunner``), never read as if it were current.
+    version: ClassVar[int] = 1
+    #: Tables earlier versions had: dropped with the current ones.
+    retired_tables: ClassVar[tuple[str, ...]] = ()
     _handlers: ClassVar[dict[type, Handler]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -73,7 +79,7 @@ class Projection:
             sql.execute(statement)
 
     def drop_tables(self, sql: Sql) -> None:
-        for table in self.tables:
+        for table in [*self.tables, *self.retired_tables]:
             sql.execute(f"DROP TABLE IF EXISTS {table}")
 
     def process(self, sql: Sql, recorded: Recorded) -> None:

@@ -67,6 +67,10 @@ _ROLLUP_KEY = "occurred_on, kind, type, reason, state, prev_state"
 
 class Counts(Projection):
     name = "counts"
+    # 2: one facts table with prev_state and the daily rollup (was one table
+    # per aggregate kind, with free-text reasons).
+    version = 2
+    retired_tables = ("counts_case_facts", "counts_apartment_facts")
     tables = {
         "counts_facts": (
             "CREATE TABLE IF NOT EXISTS counts_facts ("

@@ -117,14 +117,15 @@ class AuditLog:
     ) -> None:
         self.settings = settings
         self.app = app
-        self.store = ViewStore(settings, "audit_heads")
         self._signer = signer
         self._lock = threading.Lock()
         self._tree = merkle.CompactRange()  # of the recorded leaves, as last seen
         # API replicas starting at once on a fresh database: one at a time.
-        with schema_lock(settings), self.store.transaction(commit=True) as sql:
-            for statement in _tables(self.store.postgres):
-                sql.execute(statement)
+        with schema_lock(settings):
+            self.store = ViewStore(settings, "audit_heads")
+            with self.store.transaction(commit=True) as sql:
+                for statement in _tables(self.store.postgres):
+                    sql.execute(statement)
         self.log_tree = LogTree(app, self.store, canonical_event)
         self.signed_tree = SignedTree(self.store)  # what proofs prove against
 

@@ -108,12 +108,14 @@ def project(args: argparse.Namespace) -> int:
 
 def project_from_kafka() -> int:
     """Keep the read models up to date from ``boende.events`` (no store access)."""
+    from infra.schema_lock import schema_lock
     from services.bootstrap import PROJECTIONS
     from services.kafka_feed import KafkaFeed
     from services.projection_runner import build_runners
 
     settings = Settings()
-    runners = build_runners(settings, None, [p() for p in PROJECTIONS])
+    with schema_lock(settings):  # other deployments may start at once
+        runners = build_runners(settings, None, [p() for p in PROJECTIONS])
     feed = KafkaFeed(settings, runners)
     signal.signal(signal.SIGTERM, lambda *_: feed.request_stop())
     print(f"following boende.events on {settings.kafka_bootstrap}", flush=True)

@@ -53,6 +53,19 @@ class ProjectionRunner:
         self.store = store
         self.batch_size = batch_size
         with store.transaction(commit=True) as sql:
+            built_by = store.schema_version(sql)
+            if built_by != projection.version:
+                if built_by is not None or store.position(sql):
+                    log.warning(
+                        "the %s read model was built by version %s, this is %d: "
+                        "rebuilding it from the log",
+                        projection.name,
+                        built_by,
+                        projection.version,
+                    )
+                projection.drop_tables(sql)
+                store.forget_position(sql)
+                store.set_schema_version(sql, projection.version)
             projection.create_tables(sql)
 
     def catch_up(self, until: int | None = None) -> int:
@@ -66,9 +79,15 @@ class ProjectionRunner:
         return processed
 
     def step(self) -> int:
-        """Process one batch after our position, in one transaction."""
+        """Process one batch after our position, in one transaction; 0 when
+        there is nothing new. A batch another process overtook is read again."""
         assert self.app is not None, "this runner is fed from Kafka"
-        return self.apply(read_batch(self.app, self.store.position(), self.batch_size))
+        while True:
+            after = self.store.position()
+            batch = read_batch(self.app, after, self.batch_size)
+            applied = self.apply(batch, after)
+            if applied or not batch or self.store.position() == after:
+                return applied
 
     def reset(self) -> None:
         """Drop the read model and its position: empty, at the log's start."""
@@ -77,12 +96,19 @@ class ProjectionRunner:
             self.store.forget_position(sql)
             self.projection.create_tables(sql)
 
-    def apply(self, batch: Sequence[Recorded]) -> int:
+    def apply(self, batch: Sequence[Recorded], after: int | None = None) -> int:
         """Apply ``batch`` (in log order) and its last position in one
         transaction; positions already reflected are skipped, so a source that
-        delivers at least once (Kafka) still counts each event once."""
+        delivers at least once (Kafka) still counts each event once.
+
+        ``after``: the position the batch was read after. If the read model
+        is no longer there (a rebuild reset it meanwhile, or another process
+        moved it on), nothing is applied: the batch would not follow on, and
+        applying it would leave a hole behind the tracked position."""
         with self.store.transaction(commit=True) as sql:
             position = self.store.position(sql)
+            if after is not None and position != after:
+                return 0
             fresh = [r for r in batch if r.position > position]
             if not fresh:
                 return 0
@@ -124,7 +150,7 @@ def step_together(runners: Sequence[ProjectionRunner]) -> int:
         app = group[0].app
         assert app is not None, "these runners are fed from Kafka"
         batch = read_batch(app, position, max(r.batch_size for r in group))
-        applied += sum(runner.apply(batch) for runner in group)
+        applied += sum(runner.apply(batch, position) for runner in group)
     return applied
 
 
@@ -139,10 +165,17 @@ def rebuild_together(
     replayed = 0
     while not should_stop():
         applied = step_together(runners)
-        if applied == 0:
+        if applied == 0 and not any(_behind(runner) for runner in runners):
             break
         replayed += applied // max(len(runners), 1)
     return replayed
+
+
+def _behind(runner: ProjectionRunner) -> bool:
+    """Whether the log holds events the runner has not reached: a batch it
+    lost to another process is read again rather than taken for the end."""
+    assert runner.app is not None
+    return runner.store.position() < (runner.app.recorder.max_notification_id() or 0)
 
 
 class LogSignal:

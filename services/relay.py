@@ -28,6 +28,7 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from infra.kafka import EVENTS, client_config, producer, topic_specs
+from infra.schema_lock import schema_lock
 from infra.settings import Settings
 from infra.store import CaseLog
 from infra.views import ViewStore
@@ -245,8 +246,9 @@ def run(settings: Settings, topic: str | None = None) -> int:
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    app = CaseLog(env=settings.eventsourcing_env())
-    relay = Relay(app, settings, topic=topic or EVENTS)
+    with schema_lock(settings):  # started beside the API and the ingest
+        app = CaseLog(env=settings.eventsourcing_env())
+        relay = Relay(app, settings, topic=topic or EVENTS)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: relay.request_stop())
     print(

@@ -83,6 +83,7 @@ def test_topics_carry_their_configs(
     create(settings, specs)
     configs = described(settings, [spec.name for spec in specs])
     if not any(configs.values()):
+        assert kafka_broker.kind == "tansu", "noida reports topic configs"
         pytest.skip(
             f"{kafka_broker.kind} answers describe_configs with no configs "
             "at all, so what it applied cannot be checked"
@@ -147,6 +148,7 @@ def test_topics_made_without_our_configs(
     report = ensure_topics(settings, specs)
     assert report.created == []
     if any(topic.unreadable for topic in report.topics):
+        assert kafka_broker.kind == "tansu", "noida reports topic configs"
         for _ in range(2):
             assert all(topic.unreadable for topic in report.topics)
             assert report.altered == {}
@@ -194,6 +196,8 @@ def test_a_different_partition_count_is_reported_not_changed(
 def skip_unless_configs_read(broker: LocalBroker, topics: list[TopicOutcome]) -> None:
     unreadable = [topic for topic in topics if topic.unreadable]
     if unreadable:
+        # Only Tansu may not report them: on noida this would hide a regression.
+        assert broker.kind == "tansu", f"{broker.kind} reports topic configs"
         pytest.skip(
             f"{broker.kind}: configs of {unreadable[0].name} could not be read "
             f"({unreadable[0].unreadable}), so aligning them cannot be checked"

@@ -15,7 +15,7 @@ import time
 
 from infra.settings import Settings
 from services.bootstrap import Boende, bootstrap
-from services.projection_runner import rebuild_together
+from services.projection_runner import read_batch, rebuild_together
 from services.simulate import generate
 from services.submissions import parse
 from tests.conftest import runner_rows
@@ -80,5 +80,29 @@ def test_killed_runner_resumes_without_loss_or_double_count(
         recorded = len(boende.app.recorder.select_notifications(None, last + 1))
         assert rebuild_together(boende.runners) == recorded
         assert runner_rows(boende.runners) == live
+    finally:
+        boende.close()
+
+
+def test_a_batch_read_before_a_rebuild_reset_is_not_applied_after_it(
+    store_settings: Settings,
+) -> None:
+    """A live follower reads a batch, a rebuild resets the read model and
+    replays the first events, then the follower commits its stale batch: it
+    must be refused, or the tracked position would jump past a hole."""
+    boende = bootstrap(store_settings)
+    try:
+        fill(boende, 40)
+        runner = boende.runner("counts")
+        runner.catch_up()
+        live = runner_rows([runner])
+        reached = runner.store.position()
+        stale = read_batch(boende.app, reached - 5, 1000)  # the follower's read
+
+        runner.reset()  # the rebuild starts
+        assert runner.apply(read_batch(boende.app, 0, 3), 0) == 3
+        assert runner.apply(stale, reached - 5) == 0  # refused: not after 3
+        assert runner.catch_up() > 0  # the rebuild goes on to the end
+        assert runner_rows([runner]) == live
     finally:
         boende.close()

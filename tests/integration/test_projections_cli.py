@@ -9,6 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from eventsourcing.persistence import PersistenceError
+
 from infra.settings import Settings
 from services.bootstrap import bootstrap
 from tests.conftest import runner_rows
@@ -62,3 +65,44 @@ def test_rebuilding_an_unknown_read_model_is_refused(tmp_path: Path) -> None:
     refused = cli(tmp_path, "rebuild", "kounts")
     assert refused.returncode == 2
     assert "unknown projection 'kounts'" in refused.stdout
+
+
+def test_a_read_model_built_by_an_older_version_is_rebuilt_at_start(
+    store_settings: Settings,
+) -> None:
+    """An upgrade that changes a read model's tables: the store left by the
+    old version (its own tables, its tracking position, no version recorded)
+    is dropped with its retired tables and rebuilt from the log, never read
+    as if it were current."""
+    boende = bootstrap(store_settings)
+    try:
+        fill(boende, 300)
+        runner = boende.runner("counts")
+        runner.catch_up()
+        live = runner_rows([runner])
+        with runner.store.transaction(commit=True) as sql:  # what version 1 left
+            for table in runner.projection.tables:
+                sql.execute(f"DROP TABLE {table}")
+            sql.execute("CREATE TABLE counts_case_facts (position BIGINT, reason TEXT)")
+            sql.execute("INSERT INTO counts_case_facts VALUES (1, 'free text')")
+            sql.execute("DELETE FROM projection_versions")
+    finally:
+        boende.close()
+
+    boende = bootstrap(store_settings)
+    try:
+        runner = boende.runner("counts")
+        assert runner.store.position() == 0  # to be rebuilt
+        runner.catch_up()
+        assert runner_rows([runner]) == live
+        with runner.store.transaction(commit=False) as sql:
+            assert sql.one(
+                "SELECT version FROM projection_versions WHERE projection = 'counts'"
+            ) == {"version": 2}
+        with (
+            pytest.raises(PersistenceError),
+            runner.store.transaction(commit=False) as sql,
+        ):
+            sql.execute("SELECT * FROM counts_case_facts")
+    finally:
+        boende.close()
