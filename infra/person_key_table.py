@@ -13,11 +13,13 @@ used in one transaction (:meth:`KeyTable.insert_new`).
 A key can outlive every ciphertext under it, or never get one: a batch
 stores its keys before its events, and the events may then fail to save.
 The retention purge deletes such a key once it has been unused for a grace
-period (:meth:`KeyTable.delete_unused`); a batch that seals under it
-meanwhile marks it used, so the delete passes it by, or finds it gone and
-seals again under a new key. Each purge appends a row to
-``person_key_purges`` in the same transaction as its deletions: when, who,
-which cutoffs, how many keys. Counts only, no key ids; append-only.
+period, and the key of a person whose cases are all past retention unless a
+batch has made or used it since the purge started, in one transaction
+(:meth:`KeyTable.delete_unused`); a batch that seals under a key meanwhile
+marks it used, so the delete passes it by, or finds it gone and seals again
+under a new key. That transaction also appends the purge's row to
+``person_key_purges``: when, who, which cutoffs, how many keys of each kind
+it deleted. Counts only, no key ids; append-only.
 
 The tables, and the migration of an older key table, are in
 ``infra.person_key_schema``.
@@ -59,8 +61,16 @@ class KeyPurge:
     rule: str
     cases_before: str  # ISO date: keys of cases whose last fact is earlier
     unused_before: str  # UTC text: keys of no case, unused since earlier
-    case_keys_deleted: int
+    case_keys_deleted: int = 0
     orphan_keys_deleted: int = 0
+
+
+@dataclass(frozen=True)
+class UnusedKeys:
+    """Keys to delete unless a batch has made or used them since ``since``."""
+
+    key_ids: frozenset[str]
+    since: str  # UTC text, as ``infra.signing.utc_timestamp`` writes it
 
 
 class KeyTable:
@@ -141,31 +151,30 @@ class KeyTable:
         return present
 
     def delete_unused(
-        self, key_ids: Iterable[str], unused_before: str, record: KeyPurge
-    ) -> set[str]:
-        """Delete those of ``key_ids`` still unused since ``unused_before``
-        (a key a batch sealed under meanwhile stays), and append ``record``
-        with their count to ``person_key_purges``, in one transaction; the
-        key ids deleted."""
-        deleted: set[str] = set()
+        self, case_keys: UnusedKeys, orphans: UnusedKeys, record: KeyPurge
+    ) -> tuple[set[str], set[str]]:
+        """Delete the ``case_keys`` and the ``orphans`` that no batch has made
+        or used since their ``since`` (a key a batch sealed under meanwhile
+        stays), and append ``record`` with both counts to
+        ``person_key_purges``, in one transaction; the key ids deleted of
+        each."""
         with self.transaction(commit=True) as sql:
             self._zero_deleted_bytes(sql)
-            for part in _parts(sorted(set(key_ids))):
-                rows = sql.all(
-                    "DELETE FROM person_keys WHERE used_at < ? "
-                    f"AND key_id IN ({_marks(part)}) RETURNING key_id",
-                    [unused_before, *part],
-                )
-                deleted |= {row["key_id"] for row in rows}
-            record = replace(record, orphan_keys_deleted=len(deleted))
+            of_cases = _delete_unused(sql, case_keys)
+            orphaned = _delete_unused(sql, orphans)
+            record = replace(
+                record,
+                case_keys_deleted=len(of_cases),
+                orphan_keys_deleted=len(orphaned),
+            )
             sql.execute(
                 f"INSERT INTO person_key_purges ({_PURGE_COLUMNS}) "
                 f"VALUES ({_marks(fields(KeyPurge))})",
                 astuple(record),
             )
-        if deleted:
+        if of_cases or orphaned:
             self._compact()
-        return deleted
+        return of_cases, orphaned
 
     def purges(self) -> list[KeyPurge]:
         """Every purge's record, oldest first."""
@@ -202,6 +211,18 @@ _PER_QUERY = 500  # ``IN (...)`` parameters per statement, well inside both engi
 
 def _row(found: dict[str, Any] | None) -> KeyRow | None:
     return KeyRow(**found) if found else None
+
+
+def _delete_unused(sql: Sql, keys: UnusedKeys) -> set[str]:
+    deleted: set[str] = set()
+    for part in _parts(sorted(keys.key_ids)):
+        rows = sql.all(
+            "DELETE FROM person_keys WHERE used_at < ? "
+            f"AND key_id IN ({_marks(part)}) RETURNING key_id",
+            [keys.since, *part],
+        )
+        deleted |= {row["key_id"] for row in rows}
+    return deleted
 
 
 def _by_persons(sql: Sql, person_refs: set[str]) -> dict[str, KeyRow]:

@@ -7,19 +7,32 @@ personnummer and name, sealed in every filing, become unreadable, while every
 fact, count and audit proof stays as it was. Each erasure is itself recorded,
 as ``personal_data_erased`` on every affected case (who, when, which rule).
 
-The order makes a rerun finish an interrupted one: the erasure facts are
-recorded first, then the key is deleted, then any case that took the same key
-meanwhile (a filing racing the erasure) gets its fact too.
+Keys are deleted first, and the facts recorded after, for what was actually
+deleted: every run, erase or purge, ends with a *sweep* that records the
+fact on each case whose key no longer exists and that has none yet. So the
+next run finishes one that stopped between deleting keys and recording them,
+and a filing sealed under a key that was deleted before its save landed gets
+its fact too, from this run or the next. The sweep records under its own
+run's rule and user, whichever run deleted the key. Cases recorded before
+encryption have no key: they are counted (``in_clear``), never marked.
 
-The retention purge also deletes *orphan* keys: keys no filing in the log
-was sealed under (a batch stores its keys before its events, and the events
-may then fail to save, or a retried filing be refused), and that no batch
-has made or used for ``ORPHAN_KEY_GRACE``, so a batch in flight keeps its
-key. An orphan has no case to carry a ``personal_data_erased`` fact and no
-ciphertext that its deletion changes, so it is recorded as a count: each
-purge appends one row to ``person_key_purges`` (when, who, both cutoffs, how
-many keys of expired cases and how many orphans), in the same transaction
-as the orphans' deletion (``infra.person_key_table``).
+The retention purge deletes the key of a person whose cases all ended before
+its cutoff only if no batch has made or used it since the purge started: a
+person who files while it runs keeps their key, and their older cases stay
+readable under it. (A batch that sealed under the key just before the purge
+started, and whose events are saved only after the purge read the log, is
+not seen: its key goes with the rest, and the sweep records the erasure on
+its case.)
+
+The purge also deletes *orphan* keys: keys no filing in the log was sealed
+under (a batch stores its keys before its events, and the events may then
+fail to save, or a retried filing be refused), and that no batch has made or
+used for ``ORPHAN_KEY_GRACE``, so a batch in flight keeps its key. An orphan
+has no case to carry a ``personal_data_erased`` fact and no ciphertext that
+its deletion changes, so it is recorded as a count: each purge appends one
+row to ``person_key_purges`` (when, who, both cutoffs, how many keys of
+expired cases and how many orphans it deleted), in the transaction that
+deletes both kinds (``infra.person_key_table``).
 """
 
 from __future__ import annotations
@@ -40,7 +53,7 @@ from domain.errors import NotFound
 from domain.facts import Stamp
 from domain.personnummer import parse_personnummer
 from infra import crypto
-from infra.person_key_table import KeyPurge
+from infra.person_key_table import KeyPurge, UnusedKeys
 from infra.person_keys import PersonKeys, person_keys_of
 from infra.signing import utc_timestamp
 from infra.store import CaseLog
@@ -59,6 +72,7 @@ SAVE_ATTEMPTS = 3
 ORPHAN_KEY_GRACE = timedelta(days=1)
 _PAGE = 1000
 _FILED = get_topic(HousingCase.Filed)
+_ERASED = HousingCase.PersonalDataErased.type_name
 
 
 @dataclass
@@ -80,6 +94,9 @@ class Erasure:
     cases: list[str] = field(default_factory=list)  # erasure facts recorded
     in_clear: int = 0  # cases that hold their applicant unencrypted
     orphan_keys_deleted: int = 0  # keys of no case (purge only)
+    #: Of ``cases``, those whose key was gone before this run: a run that
+    #: stopped before recording, or a filing saved after its key's erasure.
+    earlier: int = 0
 
 
 def cases_of(boende: Boende, personnummer: str) -> list[str]:
@@ -106,16 +123,18 @@ def applicant_of(boende: Boende, case_id: str) -> dict[str, Any] | None:
 
 
 def erase(boende: Boende, personnummer: str, erased_by: str) -> Erasure:
-    """Erase one person's data on their request: every case of theirs. Cases
-    recorded before encryption hold the number in clear and cannot be
-    shredded: they are counted in ``in_clear`` for a manual decision."""
+    """Erase one person's data on their request: every case of theirs, one
+    filed a moment ago too (their key is deleted however recently a batch
+    used it). Cases recorded before encryption hold the number in clear and
+    cannot be shredded: they are counted in ``in_clear`` for a manual
+    decision."""
     keys = person_keys_of(boende.app)
     canonical = _canonical(boende, personnummer)
     key_id = keys.key_id_of(canonical)
     outcome = Erasure("request", in_clear=_in_clear(boende.app, canonical))
-    if key_id is not None:
-        deleted = _shred(boende, keys, {key_id}, outcome, erased_by)
-        _record_late(boende, deleted, outcome, erased_by)
+    deleted = keys.erase({key_id}) if key_id is not None else set()
+    outcome.keys_deleted = len(deleted)
+    _sweep(boende, keys, deleted, outcome, erased_by)
     return outcome
 
 
@@ -127,31 +146,21 @@ def purge(
 ) -> Erasure:
     """Erase the personal data of every person whose cases all had their last
     fact before ``before`` (default: ``retention_years`` before today). A
-    person with a newer case keeps their key. ``before`` may not be later
-    than the default: data inside the retention period is never purged.
-    Keys of no case, unused for ``ORPHAN_KEY_GRACE`` before ``now``
-    (default: the clock), are deleted too, and the purge is recorded in
-    ``person_key_purges`` (module docstring)."""
-    cutoff = retention_cutoff(boende.service.today(), boende.settings.retention_years)
-    before = before or cutoff
-    if before > cutoff:
-        raise ValueError(
-            f"--before {before} is inside the retention period of "
-            f"{boende.settings.retention_years} years; the latest allowed is {cutoff}"
-        )
+    person with a newer case keeps their key, and so does one who files
+    while the purge runs. ``before`` may not be later than the default: data
+    inside the retention period is never purged. Keys of no case, unused for
+    ``ORPHAN_KEY_GRACE`` before ``now`` (default: the clock), are deleted
+    too, and the purge is recorded in ``person_key_purges`` at ``now``
+    (module docstring)."""
+    started = datetime.now(UTC)  # before the log is read: keys used since stay
+    before = _purge_cutoff(boende, before)
     records = scan_cases(boende.app)
-    outcome = Erasure("retention", in_clear=sum(not r.key_id for r in records))
-    newest: dict[str, date] = {}
-    for record in records:
-        if record.key_id:
-            newest[record.key_id] = max(
-                newest.get(record.key_id, record.last_fact_on), record.last_fact_on
-            )
-    expired = {key_id for key_id, last in newest.items() if last < before}
+    entry = _purge_entry(before, erased_by, now or started)
+    outcome = Erasure(entry.rule, in_clear=sum(not r.key_id for r in records))
     keys = person_keys_of(boende.app)
-    deleted = _shred(boende, keys, expired, outcome, erased_by, records)
-    deleted |= _purge_orphans(keys, records, outcome, erased_by, before, now)
-    _record_late(boende, deleted, outcome, erased_by)
+    case_keys = UnusedKeys(_expired(records, before), utc_timestamp(started))
+    deleted = _delete_keys(keys, records, case_keys, entry, outcome)
+    _sweep(boende, keys, deleted, outcome, erased_by)
     return outcome
 
 
@@ -181,88 +190,110 @@ def scan_cases(app: CaseLog) -> list[CaseRecord]:
 # -- the steps -------------------------------------------------------------------
 
 
-def _shred(
-    boende: Boende,
-    keys: PersonKeys,
-    key_ids: set[str],
-    outcome: Erasure,
-    erased_by: str,
-    records: list[CaseRecord] | None = None,
-) -> set[str]:
-    """Record the erasure on the cases under ``key_ids``, then delete the
-    keys; the keys deleted."""
-    key_ids = key_ids & keys.table.key_ids()
-    _record_on(boende, records or scan_cases(boende.app), key_ids, outcome, erased_by)
-    deleted = keys.erase(key_ids)
-    outcome.keys_deleted += len(deleted)
-    return deleted
+def _purge_cutoff(boende: Boende, before: date | None) -> date:
+    """``before``, or the retention cutoff; refused if inside the period."""
+    cutoff = retention_cutoff(boende.service.today(), boende.settings.retention_years)
+    if before is not None and before > cutoff:
+        raise ValueError(
+            f"--before {before} is inside the retention period of "
+            f"{boende.settings.retention_years} years; the latest allowed is {cutoff}"
+        )
+    return before or cutoff
 
 
-def _purge_orphans(
-    keys: PersonKeys,
-    records: list[CaseRecord],
-    outcome: Erasure,
-    erased_by: str,
-    before: date,
-    now: datetime | None,
-) -> set[str]:
-    """Delete the keys no filing was sealed under and no batch has made or
-    used for ``ORPHAN_KEY_GRACE``, and record this purge; the keys deleted."""
-    now = now or datetime.now(UTC)
-    unused_before = utc_timestamp(now - ORPHAN_KEY_GRACE)
-    sealed_under = {record.key_id for record in records}
-    orphans = keys.table.unused_before(unused_before) - sealed_under
-    entry = KeyPurge(
+def _expired(records: list[CaseRecord], before: date) -> frozenset[str]:
+    """The keys whose cases all had their last fact before ``before``."""
+    newest: dict[str, date] = {}
+    for record in records:
+        if record.key_id:
+            last = newest.get(record.key_id, record.last_fact_on)
+            newest[record.key_id] = max(last, record.last_fact_on)
+    return frozenset(key_id for key_id, last in newest.items() if last < before)
+
+
+def _purge_entry(before: date, erased_by: str, now: datetime) -> KeyPurge:
+    """The record of a purge at ``now``, its counts still to come."""
+    return KeyPurge(
         purged_at=utc_timestamp(now),
         purged_by=erased_by,
-        rule=outcome.rule,
+        rule="retention",
         cases_before=before.isoformat(),
-        unused_before=unused_before,
-        case_keys_deleted=outcome.keys_deleted,
+        unused_before=utc_timestamp(now - ORPHAN_KEY_GRACE),
     )
-    deleted = keys.table.delete_unused(orphans, unused_before, entry)
-    outcome.orphan_keys_deleted = len(deleted)
-    return deleted
 
 
-def _record_late(
-    boende: Boende, deleted: set[str], outcome: Erasure, erased_by: str
-) -> None:
-    """Record the erasure on any case that took one of the ``deleted`` keys
-    while they were being deleted (a filing racing the erasure)."""
-    if deleted:
-        _record_on(boende, scan_cases(boende.app), deleted, outcome, erased_by)
-
-
-def _record_on(
-    boende: Boende,
+def _delete_keys(
+    keys: PersonKeys,
     records: list[CaseRecord],
-    key_ids: set[str],
+    case_keys: UnusedKeys,
+    entry: KeyPurge,
+    outcome: Erasure,
+) -> set[str]:
+    """Delete the expired cases' keys no batch has made or used since the
+    purge started (``case_keys``), and the keys no filing was sealed under
+    that no batch has made or used for ``ORPHAN_KEY_GRACE``, recording the
+    purge (``entry``) with them; all the keys deleted."""
+    sealed_under = {record.key_id for record in records}
+    orphans = keys.table.unused_before(entry.unused_before) - sealed_under
+    unused = UnusedKeys(frozenset(orphans), entry.unused_before)
+    of_cases, orphaned = keys.table.delete_unused(case_keys, unused, entry)
+    outcome.keys_deleted, outcome.orphan_keys_deleted = len(of_cases), len(orphaned)
+    return of_cases | orphaned
+
+
+def _sweep(
+    boende: Boende,
+    keys: PersonKeys,
+    deleted: set[str],
     outcome: Erasure,
     erased_by: str,
 ) -> None:
-    for record in records:
-        if record.key_id in key_ids and not record.erased:
-            _record_erasure(boende, record.case_id, outcome.rule, erased_by)
-            record.erased = True
+    """Record the erasure on every case whose key is gone and that has no
+    erasure yet: those of the keys this run ``deleted``, and any left over
+    (module docstring)."""
+    for record in _unmarked_without_key(boende.app, keys):
+        if _record_erasure(boende, record.case_id, outcome.rule, erased_by):
             outcome.cases.append(record.case_id)
+            if record.key_id not in deleted:
+                outcome.earlier += 1
 
 
-def _record_erasure(boende: Boende, case_id: str, rule: str, erased_by: str) -> None:
-    """Append ``personal_data_erased`` to the case through the store; a lost
-    race with a submission for the same case is retried."""
-    today = boende.service.today()
-    for attempt in range(1, SAVE_ATTEMPTS + 1):
-        stamp = Stamp(str(uuid.uuid4()), ERASING_COMMITTEE, erased_by, today, today)
-        case = _load(boende.app, case_id)
-        case.record_personal_data_erased(stamp, rule, erased_by)
+def _unmarked_without_key(app: CaseLog, keys: PersonKeys) -> list[CaseRecord]:
+    """The sealed cases whose key no longer exists and that have no erasure.
+    The log is read before the key table: a key is stored before any filing
+    under it, so a case found whose key the table then lacks has lost it
+    (the other way round, a case filed between the two reads under a new
+    key would be taken for erased)."""
+    records = scan_cases(app)
+    present = keys.table.key_ids()
+    return [
+        record
+        for record in records
+        if record.key_id and record.key_id not in present and not record.erased
+    ]
+
+
+def _record_erasure(boende: Boende, case_id: str, rule: str, erased_by: str) -> bool:
+    """Append ``personal_data_erased`` to the case through the store, unless
+    another run has meanwhile; a lost race with a submission for the same
+    case is retried. Whether it was appended."""
+    for _ in range(SAVE_ATTEMPTS - 1):
         try:
-            boende.app.save(case)
-            return
+            return _save_erasure(boende, case_id, rule, erased_by)
         except IntegrityError:
-            if attempt == SAVE_ATTEMPTS:
-                raise
             log.info("case changed while recording its erasure; retrying")
+    return _save_erasure(boende, case_id, rule, erased_by)
+
+
+def _save_erasure(boende: Boende, case_id: str, rule: str, erased_by: str) -> bool:
+    case = _load(boende.app, case_id)
+    if any(fact["type"] == _ERASED for fact in case.history):
+        return False
+    today = boende.service.today()
+    stamp = Stamp(str(uuid.uuid4()), ERASING_COMMITTEE, erased_by, today, today)
+    case.record_personal_data_erased(stamp, rule, erased_by)
+    boende.app.save(case)
+    return True
 
 
 def _load(app: CaseLog, case_id: str) -> HousingCase:

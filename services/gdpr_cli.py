@@ -58,10 +58,21 @@ def _run(act: Callable[[Boende], Erasure]) -> int:
         return 2
     finally:
         boende.close()
+    _report(outcome)
+    return 0
+
+
+def _report(outcome: Erasure) -> None:
     print(
         f"erased ({outcome.rule}): {outcome.keys_deleted} data key(s) deleted; "
         f"personal_data_erased recorded on {len(outcome.cases)} case(s)"
     )
+    if outcome.earlier:
+        print(
+            f"of which {outcome.earlier} case(s) whose key was deleted before "
+            "this run (an interrupted run, or a filing saved after its key's "
+            "erasure)"
+        )
     if outcome.rule == "retention":
         print(
             f"{outcome.orphan_keys_deleted} data key(s) of no case deleted "
@@ -69,4 +80,3 @@ def _run(act: Callable[[Boende], Erasure]) -> int:
         )
     if outcome.in_clear:
         print(f"warning: {outcome.in_clear} case(s) hold their applicant in clear")
-    return 0
