@@ -1,14 +1,16 @@
-"""Processes that start at once on a fresh PostgreSQL database (replicas,
-ingest workers, the relay) all come up: table creation is serialized by
-``infra.schema_lock``, where PostgreSQL alone would fail one of them with
-"tuple concurrently updated"."""
+"""Processes that start at once on a fresh store (replicas, ingest workers,
+the relay) all come up: table creation and migration are serialized by
+``infra.schema_lock``. Without it PostgreSQL fails one of them with "tuple
+concurrently updated", and SQLite with "database is locked" when one reads a
+table's schema while another writes."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-from pathlib import Path
+
+from infra.settings import Settings
 
 BOOT = (  # the store, read models and key table, then the API's audit tables
     "from services.bootstrap import bootstrap\n"
@@ -21,20 +23,20 @@ BOOT = (  # the store, read models and key table, then the API's audit tables
 STARTING_AT_ONCE = 6
 
 
-def test_processes_starting_at_once_on_a_fresh_database_all_come_up(
-    postgres_url: str, tmp_path: Path
+def test_processes_starting_at_once_on_a_fresh_store_all_come_up(
+    store_settings: Settings,
 ) -> None:
     env = {
         **os.environ,
-        "BOENDE_DATABASE_URL": postgres_url,
+        "BOENDE_DATA_DIR": str(store_settings.data_dir),
         "BOENDE_LOG_LEVEL": "WARNING",
     }
+    env.pop("BOENDE_DATABASE_URL", None)
+    if store_settings.database_url:
+        env["BOENDE_DATABASE_URL"] = store_settings.database_url
     processes = [
         subprocess.Popen(
-            [sys.executable, "-c", BOOT],
-            env={**env, "BOENDE_DATA_DIR": str(tmp_path)},
-            stderr=subprocess.PIPE,
-            text=True,
+            [sys.executable, "-c", BOOT], env=env, stderr=subprocess.PIPE, text=True
         )
         for _ in range(STARTING_AT_ONCE)
     ]
