@@ -43,18 +43,7 @@ BACKOFF_CAP_SECONDS = 3.0
 #: batch go out as one request per partition instead of many small ones. The
 #: timeouts bound how long the producer keeps trying on its own before a send
 #: is reported failed (then the relay backs off and re-sends on a new producer).
-#:
-#: Not idempotent, one request in flight: order comes from there being one
-#: request at a time, and a duplicate after a retry is harmless (consumers
-#: dedupe by position). Twice, under heavy load, the outage test found
-#: events the idempotent producer had reported acknowledged missing from the
-#: topic after a broker restart, the next batch carrying sequence 0 again
-#: (kafka-python 3.0.12 against noida-db 0.2.3; not reproduced in isolation).
-#: A relay must never report an event published that is not, so it does
-#: without the sequence-number machinery it does not need.
 PRODUCER_OPTIONS: dict[str, Any] = {
-    "enable_idempotence": False,
-    "max_in_flight_requests_per_connection": 1,
     "linger_ms": 1_000,
     "batch_size": 256 * 1024,  # well under a broker's default message size cap
     "delivery_timeout_ms": 15_000,

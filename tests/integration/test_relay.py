@@ -333,7 +333,17 @@ QUICK_FAILURE = {  # give up on a send in seconds, not the default's tens
 def test_the_relay_rides_out_a_broker_outage(tmp_path: Path) -> None:
     """noida only: it keeps the topic in its data dir across a restart, where
     Tansu's memory storage would start again empty (and so could not show
-    that nothing already published is lost or skipped)."""
+    that nothing already published is lost or skipped).
+
+    The broker is stopped once the relay has published what was recorded,
+    between batches: noida-db 0.2.3 can lose a batch it acknowledged just
+    before its SIGTERM (seen twice in full-suite runs: positions 401-500
+    acknowledged to the relay, then absent after the restart, the offsets
+    contiguous), a property of one unreplicated node that replication
+    (``min.insync.replicas=2``) covers in production. What this test checks is
+    the relay's part: it notices the outage, records nothing it could not
+    publish, and after the restart publishes everything recorded meanwhile,
+    skipping nothing."""
     port, data_dir = free_port(), tmp_path / "noida"
     broker = LocalBroker("noida", port, data_dir).start()
     settings = kafka_settings(broker, tmp_path / "var", kafka_relay_batch_max=100)
@@ -349,9 +359,9 @@ def test_the_relay_rides_out_a_broker_outage(tmp_path: Path) -> None:
     try:
         record_history(boende, 600)
         worker.start()
-        wait_beyond(relay, 0)
-        broker.stop()
         before = last_position(boende)
+        assert wait_for_position(relay, before, 60)  # published, between batches
+        broker.stop()
         record_history(boende, before + 600, seed=8)  # recorded while it is down
         deadline = time.monotonic() + 30
         while relay.failures < 2:
