@@ -253,7 +253,13 @@ def _check_layout(
     admin: KafkaAdminClient, specs: list[NewTopic], outcomes: dict[str, TopicOutcome]
 ) -> None:
     """Report partition counts and replication factors that differ."""
-    described = {t["name"]: t for t in admin.describe_topics([s.name for s in specs])}
+    try:
+        topics = admin.describe_topics([s.name for s in specs])
+    except KafkaError as error:  # a report line, not a traceback at 3 a.m.
+        for spec in specs:
+            outcomes[spec.name].unreadable = f"describe_topics failed: {error!r}"
+        return
+    described = {t["name"]: t for t in topics}
     for spec in specs:
         topic = described.get(spec.name)
         partitions = (topic or {}).get("partitions") or []

@@ -223,7 +223,11 @@ class AuditLog:
     def log_at(self, position: int) -> dict[str, Any]:
         """The log a report computed at ``position`` came from: ``tree_size``
         (the events up to ``position``) and ``root_hash``, hex. A few lookups
-        (``services.log_tree``), so every oversight answer can carry them."""
+        (``services.log_tree``), so every oversight answer can carry them.
+        Nothing when this store has not reached ``position`` (read models fed
+        from Kafka may be ahead of it): a shorter log's root would be wrong."""
+        if position > (self.app.recorder.max_notification_id() or 0):
+            return {}
         size, root = self.log_tree.at(position)
         return {"tree_size": size, "root_hash": root.hex()}
 
@@ -232,6 +236,8 @@ class AuditLog:
         yet (if not, a later head's consistency proof from ``tree_size``
         binds it)."""
         tree = self.log_at(position)
+        if not tree:
+            return tree
         return {**tree, "signed": tree["tree_size"] <= self.signed_size()}
 
     # -- checking ------------------------------------------------------------

@@ -127,6 +127,18 @@ def test_configs_that_cannot_be_read_are_reported_not_altered(
     assert all("configs could not be read" in line for line in report.lines())
 
 
+def test_topics_that_cannot_be_described_are_reported_not_a_traceback(
+    admin: type[ScriptedAdmin], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreachable(self: ScriptedAdmin, names: list[str]) -> Any:
+        raise KafkaConnectionError("broker went away")
+
+    monkeypatch.setattr(admin, "describe_topics", unreachable)
+    admin.configs = ours(Settings())
+    report = ensure_topics(Settings())
+    assert all("describe_topics failed" in line for line in report.lines())
+
+
 def test_a_refused_alteration_is_reported(admin: type[ScriptedAdmin]) -> None:
     admin.configs = ours(Settings())
     admin.alter_answer = "PolicyViolationError: no"
