@@ -16,17 +16,18 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from infra import merkle
 from infra.signing import parse_timestamp, public_pem, public_raw_hex
 from services.audit_log import AuditLog
-from services.errors import InvalidRequest, NotFoundError
+from services.errors import AuditLogInconsistent, InvalidRequest, NotFoundError
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +177,8 @@ def inclusion_proof(
             f"position {position} is leaf {index}, not in a tree of {size} leaves",
             details=[{"loc": "tree_size", "problem": f"must be above {index}"}],
         )
-    proof = audit.signed_tree.inclusion(index, size)
+    with _inconsistency_refused():
+        proof = audit.signed_tree.inclusion(index, size)
     return {
         "position": position,
         "leaf_index": index,
@@ -202,7 +204,8 @@ def consistency_proof(
             f"from_size {from_size} is larger than to_size {size}",
             details=[{"loc": "from_size", "problem": "after to_size"}],
         )
-    proof = audit.signed_tree.consistency(from_size, size)
+    with _inconsistency_refused():
+        proof = audit.signed_tree.consistency(from_size, size)
     return {
         "from_size": from_size,
         "to_size": size,
@@ -212,6 +215,19 @@ def consistency_proof(
         "from_head": _signed_head(audit, from_size),
         "to_head": _signed_head(audit, size),
     }
+
+
+@contextmanager
+def _inconsistency_refused() -> Iterator[None]:
+    """The sizes were checked first, so a proof the leaf table cannot give
+    means the table was altered: say so, as the error table's code."""
+    try:
+        yield
+    except merkle.ProofError as error:
+        raise AuditLogInconsistent(
+            f"the signed leaf table cannot prove this ({error}); it was altered "
+            "outside Boende: run `boende audit verify` to locate the change"
+        ) from None
 
 
 def _size(audit: AuditLog, asked: int | None) -> int:

@@ -46,6 +46,14 @@ class NotFoundError(ServiceError):
     code = "not_found"
 
 
+class AuditLogInconsistent(ServiceError):
+    """The signed leaf table cannot give a proof it should hold: altered
+    outside Boende. Not the caller's fault; ``boende audit verify`` locates
+    it."""
+
+    code = "audit_log_inconsistent"
+
+
 STATUS_BY_CODE: dict[str, int] = {
     "invalid_submission": 422,
     "invalid_request": 422,
@@ -63,4 +71,5 @@ STATUS_BY_CODE: dict[str, int] = {
     "unavailable": 503,
     "projection_lagging": 503,
     "internal_error": 500,
+    "audit_log_inconsistent": 500,
 }

@@ -249,6 +249,25 @@ def client(sqlite_boende: Boende) -> TestClient:
     return TestClient(create_app(sqlite_boende))
 
 
+def test_a_leaf_table_altered_behind_boendes_back_is_named_not_a_bare_500(
+    sqlite_boende: Boende,
+) -> None:
+    """A proof the signed leaf table cannot give: the auditor is told the
+    table was altered and how to locate it, in the error table's shape."""
+    record(sqlite_boende, some_facts("t", 90))  # more than one 64-leaf chunk
+    AuditLog(sqlite_boende.settings, sqlite_boende.app).sign_head()
+    audit = AuditLog(sqlite_boende.settings, sqlite_boende.app)
+    with audit.store.transaction(commit=True) as sql:  # the tamperer
+        sql.execute("DROP TRIGGER audit_leaves_no_delete")
+        sql.execute("DELETE FROM audit_leaves WHERE leaf_index = 70")
+    audit.close()
+    with TestClient(create_app(sqlite_boende)) as fresh:  # another process, say
+        refused = fresh.get("/v1/audit/proof/consistency", params={"from_size": 80})
+    assert refused.status_code == 500
+    assert refused.json()["error"] == "audit_log_inconsistent"
+    assert "boende audit verify" in refused.json()["message"]
+
+
 def test_tree_heads_are_signed_on_demand_with_the_published_key(
     client: TestClient, sqlite_boende: Boende
 ) -> None:
