@@ -24,21 +24,54 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def serve_command() -> list[str]:
-    """``boende serve`` from this interpreter's environment."""
+def boende_command(*args: str) -> list[str]:
+    """``boende ARGS`` from this interpreter's environment."""
     script = Path(sys.executable).parent / "boende"
     if script.exists():
-        return [str(script), "serve"]
-    return [sys.executable, "-m", "services.cli", "serve"]
+        return [str(script), *args]
+    return [sys.executable, "-m", "services.cli", *args]
 
 
-class Server:
+class Child:
+    """A ``boende`` command as a subprocess with its own log file."""
+
+    def __init__(self, args: list[str], env: dict[str, str], log_path: Path) -> None:
+        self.log_path = log_path
+        self._log = log_path.open("wb")
+        self.process = subprocess.Popen(
+            boende_command(*args),
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def stop(self) -> int:
+        """SIGTERM (servers and workers finish what they are doing and exit),
+        then wait; kill only if it does not stop in time."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+        return self.process.returncode
+
+    def log_tail(self, lines: int = 20) -> str:
+        if not self._log.closed:
+            self._log.flush()
+        text = self.log_path.read_text(errors="replace").splitlines()
+        return "\n".join(text[-lines:])
+
+
+class Server(Child):
     """``boende serve`` started with its own data dir, port and log file."""
 
     def __init__(self, data_dir: Path, database_url: str | None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = data_dir / "server.log"
         env = os.environ | {
             "BOENDE_HOST": "127.0.0.1",
             "BOENDE_PORT": str(self.port),
@@ -50,14 +83,7 @@ class Server:
         env.pop("BOENDE_DATABASE_URL", None)
         if database_url:
             env["BOENDE_DATABASE_URL"] = database_url
-        self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            serve_command(),
-            cwd=ROOT,
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
+        super().__init__(["serve"], env, data_dir / "server.log")
 
     @property
     def pid(self) -> int:
@@ -83,24 +109,6 @@ class Server:
         response = httpx.get(f"{self.url}/readyz", timeout=10.0)
         response.raise_for_status()
         return int(response.json()["position"])
-
-    def stop(self) -> int:
-        """SIGTERM, then wait; kill only if it does not stop in time."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
-        return self.process.returncode
-
-    def log_tail(self, lines: int = 20) -> str:
-        if not self._log.closed:
-            self._log.flush()
-        text = self.log_path.read_text(errors="replace").splitlines()
-        return "\n".join(text[-lines:])
 
     def __enter__(self) -> Server:
         return self

@@ -4,26 +4,14 @@ subprocess, and timing it by the progress it makes."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from bench.measure import Clock, Sample, process_cpu
-from bench.server import ROOT
+from bench.server import Child
 
 POLL_SECONDS = 0.05
-STOP_TIMEOUT = 30.0
-
-
-def boende_command(*args: str) -> list[str]:
-    """``boende ARGS`` from this interpreter's environment."""
-    script = Path(sys.executable).parent / "boende"
-    if script.exists():
-        return [str(script), *args]
-    return [sys.executable, "-m", "services.cli", *args]
 
 
 def worker_env(
@@ -41,20 +29,12 @@ def worker_env(
     return env
 
 
-class Worker:
-    """One ``boende`` command running with its own log file."""
+class Worker(Child):
+    """One ``boende`` worker command running with its own log file."""
 
     def __init__(self, args: list[str], env: dict[str, str], log_path: Path) -> None:
+        super().__init__(args, env, log_path)
         self.name = " ".join(args)
-        self.log_path = log_path
-        self._log = log_path.open("wb")
-        self.process = subprocess.Popen(
-            boende_command(*args),
-            cwd=ROOT,
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
         self.spawned = time.perf_counter()
 
     def cpu(self) -> float:
@@ -71,24 +51,6 @@ class Worker:
             raise RuntimeError(
                 f"`boende {self.name}`: no {waiting_for} in time:\n{self.log_tail()}"
             )
-
-    def stop(self) -> int:
-        """SIGTERM (the workers finish their batch and exit 0), then wait."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
-        return self.process.returncode
-
-    def log_tail(self, lines: int = 20) -> str:
-        if not self._log.closed:
-            self._log.flush()
-        text = self.log_path.read_text(errors="replace").splitlines()
-        return "\n".join(text[-lines:])
 
 
 def follow(
