@@ -237,35 +237,6 @@ def test_poison_messages_are_rejected_whole_and_the_rest_recorded(
     assert details["details"][0]["loc"] == "(body)"  # where, never the value
 
 
-def test_a_2mb_message_is_rejected_with_its_original_bytes(
-    kafka_broker: LocalBroker, tmp_path: Path
-) -> None:
-    settings = kafka_settings(kafka_broker, tmp_path / "var")
-    topic, rejected = fresh_topics(settings)
-    huge = b'{"padding": "' + b"x" * (2 * 1024 * 1024) + b'"}'
-    after = envelope("application_filed", f"c-{uuid.uuid4().hex[:8]}")
-    try:
-        produce(settings, topic, [(b"huge", huge)], max_request_size=BIG)
-    except MessageSizeTooLargeError:
-        pytest.skip(f"{kafka_broker.kind} refuses 2 MB messages on a topic "
-                    f"with max.message.bytes={BIG}")  # fmt: skip
-    produce(settings, topic, [as_message(after)])
-    boende = bootstrap(settings)
-    try:
-        worker = IngestWorker(
-            boende.service, settings, topic=topic, rejected_topic=rejected,
-            group_id=f"g-{topic}",
-        )  # fmt: skip
-        with running(worker):
-            wait_until(lambda: worker.stats.consumed == 2, "both messages")
-        assert receipts(boende, [after]) == 1
-        [record] = read_topic(settings, rejected, expected=1)
-    finally:
-        boende.close()
-    assert (record.key, record.value) == (b"huge", huge)
-    assert header(record, "error") == b"payload_too_large"
-
-
 def test_a_value_too_big_for_the_rejected_topic_goes_without_it(
     kafka_broker: LocalBroker, tmp_path: Path
 ) -> None:
