@@ -7,21 +7,25 @@ equal what folding every recorded event, one by one, gives.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from infra.settings import Settings
+from infra.views import ViewStore
 from projections import counts as view
-from projections.base import utc_text
+from projections.base import Recorded, utc_text
 from services.bootstrap import Boende, bootstrap
 from services.simulate import generate
 from services.submissions import Accepted, parse
+from tests.conftest import envelope
 
 STATE_AFTER = {
     "application_filed": "filed",
@@ -155,3 +159,50 @@ def test_counts_and_flows_equal_a_fold_over_the_log(
             )
     finally:
         boende.close()
+
+
+@pytest.mark.parametrize("batch_size", [1, 2])
+def test_a_fact_stamped_before_the_one_it_follows_counts_from_that_ones_time(
+    tmp_path: Path, batch_size: int
+) -> None:
+    """Two writing hosts whose clocks disagree: a grant recorded one hour
+    "before" the filing it follows. As known at a moment between the two
+    stamps, the case must not exist yet (the grant is clamped to the
+    filing's time), never be counted as granted while its filing is not."""
+    boende = bootstrap(Settings(data_dir=tmp_path / "store"))
+    try:
+        for event_type, day in [("application_filed", "2021-03-01"),
+                                ("application_granted", "2021-03-15")]:  # fmt: skip
+            body = envelope(event_type, "c-skew", day)
+            assert isinstance(
+                boende.service.record_batch(
+                    [parse(json.dumps(body).encode(), 1 << 20)]
+                )[0],
+                Accepted,
+            )
+        filed, granted = log_events(boende)
+    finally:
+        boende.close()
+    skewed = dataclasses.replace(
+        granted, timestamp=filed.timestamp - timedelta(hours=1)
+    )
+    store = ViewStore(Settings(data_dir=tmp_path / "views"), "counts")
+    projection = view.Counts()
+    batch = [Recorded(1, filed), Recorded(2, skewed)]
+    try:
+        with store.transaction(commit=True) as sql:
+            projection.create_tables(sql)
+        for i in range(0, len(batch), batch_size):
+            with store.transaction(commit=True) as sql:
+                projection.process_batch(sql, batch[i : i + batch_size])
+        between = utc_text(filed.timestamp - timedelta(minutes=30))
+        as_known_then = utc_text(filed.timestamp)
+        with store.transaction(commit=False) as sql:
+            nothing = view.counts(sql, date(2021, 4, 1), between)
+            both = view.counts(sql, date(2021, 4, 1), as_known_then)
+    finally:
+        store.close()
+    assert nothing["cases_by_state"] == dict.fromkeys(view.CASE_STATES, 0)
+    assert nothing["granted_total"] == 0
+    assert both["cases_by_state"]["granted"] == 1
+    assert both["cases_by_state"]["filed"] == 0
