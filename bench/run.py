@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import kafka, postgres, projections
+from bench.dataset import prepare
 from bench.library import library_env, measure_saves
 from bench.measure import HostTimes
 from bench.report import LEGEND, Row, format_row, header
@@ -281,7 +282,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan = parse_args(argv)
     dataset = None
     if "projections" in plan.parts and "sqlite" in plan.backends:
-        dataset = projections.prepare(plan.read_models)  # minutes, the first time
+        read_models = plan.read_models
+        dataset = prepare(  # minutes, the first time
+            read_models.data_dir, read_models.events, read_models.rebuild_data
+        )
     for fact in machine_facts(plan):
         print(fact)
     if dataset is not None:
