@@ -6,6 +6,11 @@ messages. ``boende.events`` has one partition, so offsets follow the log's
 order; the relay delivers at least once, so a message whose position is not
 beyond what was already seen is dropped. Offsets are committed only after the
 read models' transactions, so a crash re-reads, and re-reading is harmless.
+
+A read model at position 0 (new, or reset because an upgrade changed it)
+needs the whole topic, whatever the group last committed: the feed then
+starts from the topic's beginning (``boende.events`` is kept forever), and
+the read models that are further on skip what they already hold.
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Sequence
+from typing import Any
 
-from kafka import KafkaConsumer
+from kafka import ConsumerRebalanceListener, KafkaConsumer
 
 from infra.kafka import EVENTS, consumer
 from infra.settings import Settings
@@ -39,8 +45,10 @@ class KafkaFeed:
         self.runners = runners
         self.batch_size = settings.projection_batch_size
         self.consumer: KafkaConsumer = consumer(
-            settings, topic, group_id=group_id, max_poll_records=self.batch_size
+            settings, group_id=group_id, max_poll_records=self.batch_size
         )
+        rewind = min((r.store.position() for r in runners), default=0) == 0
+        self.consumer.subscribe([topic], listener=_FromTheStart(self.consumer, rewind))
         self._stop = threading.Event()
 
     def step(self, timeout_ms: int = 500) -> int:
@@ -68,6 +76,23 @@ class KafkaFeed:
 
     def close(self) -> None:
         self.consumer.close()
+
+
+class _FromTheStart(ConsumerRebalanceListener):  # type: ignore[misc]
+    """On the first assignment, start from the topic's beginning if ``rewind``."""
+
+    def __init__(self, kafka: KafkaConsumer, rewind: bool) -> None:
+        self.kafka = kafka
+        self.rewind = rewind
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        pass
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        if self.rewind and assigned:
+            log.info("a read model starts from position 0: reading from the start")
+            self.kafka.seek_to_beginning(*assigned)
+            self.rewind = False
 
 
 def in_position_order(records: Iterable[Recorded]) -> list[Recorded]:
