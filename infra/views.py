@@ -9,6 +9,7 @@ once, with ``?`` placeholders.
 from __future__ import annotations
 
 import threading
+import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
@@ -73,6 +74,7 @@ class ViewStore:
             self.tracking = factory.tracking_recorder()
             self._close = factory.close
         self.datastore: Any = self.tracking.datastore  # type: ignore[attr-defined]
+        self._lock_key = zlib.crc32(f"boende:view:{name}".encode())
 
     @contextmanager
     def transaction(self, *, commit: bool) -> Iterator[Sql]:
@@ -82,6 +84,17 @@ class ViewStore:
                 # One snapshot for the position and the rows that answer a query.
                 sql.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             yield sql
+
+    def hold(self, sql: Sql) -> None:
+        """Take this read model's write lock for the rest of the transaction,
+        before reading its position: a runner applying a batch and a rebuild
+        resetting the model then go one after the other, never interleaved.
+        PostgreSQL: an advisory lock per read model. SQLite: the database's
+        write lock, taken first (a read lock could not be upgraded later)."""
+        if self.postgres:
+            sql.execute("SELECT pg_advisory_xact_lock(?)", [self._lock_key])
+        else:
+            sql.execute("UPDATE tracking SET notification_id = notification_id WHERE 0")
 
     def track(self, sql: Sql, position: int) -> None:
         """Record ``position`` in the same transaction as the view's rows; a

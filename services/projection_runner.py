@@ -53,6 +53,7 @@ class ProjectionRunner:
         self.store = store
         self.batch_size = batch_size
         with store.transaction(commit=True) as sql:
+            store.hold(sql)
             built_by = store.schema_version(sql)
             if built_by != projection.version:
                 if built_by is not None or store.position(sql):
@@ -92,6 +93,7 @@ class ProjectionRunner:
     def reset(self) -> None:
         """Drop the read model and its position: empty, at the log's start."""
         with self.store.transaction(commit=True) as sql:
+            self.store.hold(sql)
             self.projection.drop_tables(sql)
             self.store.forget_position(sql)
             self.projection.create_tables(sql)
@@ -106,6 +108,7 @@ class ProjectionRunner:
         moved it on), nothing is applied: the batch would not follow on, and
         applying it would leave a hole behind the tracked position."""
         with self.store.transaction(commit=True) as sql:
+            self.store.hold(sql)
             position = self.store.position(sql)
             if after is not None and position != after:
                 return 0

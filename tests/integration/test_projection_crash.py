@@ -106,3 +106,28 @@ def test_a_batch_read_before_a_rebuild_reset_is_not_applied_after_it(
         assert runner_rows([runner]) == live
     finally:
         boende.close()
+
+
+def test_rebuilds_beside_a_live_follower_end_equal_to_a_quiet_rebuild(
+    store_settings: Settings,
+) -> None:
+    """``boende projections rebuild all`` while a server's follower keeps the
+    same read models up to date: each batch and each reset go one after the
+    other (``ViewStore.hold``), so no batch lands behind a reset and no
+    error escapes; the end result equals a rebuild on a quiet store."""
+    boende = bootstrap(store_settings, follow=True)
+    try:
+        fill(boende, 1500)
+        for _ in range(3):
+            rebuild_together(boende.runners)
+        assert boende.follower is not None
+        boende.follower.stop()
+        last = boende.app.recorder.max_notification_id() or 0
+        for runner in boende.runners:
+            runner.catch_up()
+            assert runner.store.position() == last
+        raced = runner_rows(boende.runners)
+        rebuild_together(boende.runners)
+        assert runner_rows(boende.runners) == raced
+    finally:
+        boende.close()
