@@ -224,6 +224,8 @@ def _inconsistency_refused() -> Iterator[None]:
     try:
         yield
     except merkle.ProofError as error:
+        # Tamper evidence: the operator must hear of it, not only the caller.
+        log.error("audit leaf table inconsistent: %s", error)
         raise AuditLogInconsistent(
             f"the signed leaf table cannot prove this ({error}); it was altered "
             "outside Boende: run `boende audit verify` to locate the change"
