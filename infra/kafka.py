@@ -156,12 +156,14 @@ class TopicOutcome:
     mismatches: list[Mismatch] = field(default_factory=list)
     unreadable: str | None = None  # why its configs could not be read (so unchecked)
     failed: str | None = None  # why altering its configs failed
+    layout_unknown: str | None = None  # why partitions/replicas went unchecked
 
     @property
     def in_line(self) -> bool:
         """True unless something still differs from the settings (or failed).
-        Unreadable configs count as in line: nothing is known to differ."""
-        return not self.mismatches and self.failed is None
+        Unreadable configs count as in line: nothing is known to differ. An
+        unknown layout does not: ``boende.events`` must have one partition."""
+        return not self.mismatches and self.failed is None and not self.layout_unknown
 
     def lines(self) -> list[str]:
         """Human-readable report, one line per finding, each naming the topic."""
@@ -178,7 +180,12 @@ class TopicOutcome:
             head = f"{self.name}: exists; altered " + ", ".join(map(str, self.altered))
         else:
             head = f"{self.name}: exists; configs match"
-        return [head] + [f"{self.name}: {m}" for m in self.mismatches]
+        unknown = (
+            [f"{self.name}: partitions and replicas not checked: {self.layout_unknown}"]
+            if self.layout_unknown
+            else []
+        )
+        return [head, *unknown] + [f"{self.name}: {m}" for m in self.mismatches]
 
 
 @dataclass
@@ -257,7 +264,7 @@ def _check_layout(
         topics = admin.describe_topics([s.name for s in specs])
     except KafkaError as error:  # a report line, not a traceback at 3 a.m.
         for spec in specs:
-            outcomes[spec.name].unreadable = f"describe_topics failed: {error!r}"
+            outcomes[spec.name].layout_unknown = f"describe_topics failed: {error!r}"
         return
     described = {t["name"]: t for t in topics}
     for spec in specs:
