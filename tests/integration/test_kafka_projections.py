@@ -17,7 +17,7 @@ from infra.settings import Settings
 from services.bootstrap import PROJECTIONS, bootstrap
 from services.event_codec import encode_event
 from services.kafka_feed import KafkaFeed
-from services.projection_runner import build_runners
+from services.projection_runner import ProjectionRunner, build_runners
 from services.simulate import generate
 from services.submissions import parse
 from tests.conftest import kafka_settings, runner_rows
@@ -51,22 +51,12 @@ def test_read_models_from_kafka_equal_those_from_the_store(
         send.flush()
         send.close()
 
-        oversight = Settings(data_dir=tmp_path / "oversight", projection_batch_size=97)
-        runners = build_runners(oversight, None, [p() for p in PROJECTIONS])
-        feed = KafkaFeed(
-            kafka_settings(
-                kafka_broker, tmp_path / "oversight", projection_batch_size=97
-            ),
-            runners,
-            topic=topic,
-            group_id=f"test-{topic}",
+        oversight = kafka_settings(
+            kafka_broker, tmp_path / "oversight", projection_batch_size=97
         )
         last = events[-1][0]
-        for _ in range(400):
-            feed.step(timeout_ms=200)
-            if min(r.store.position() for r in runners) >= last:
-                break
-        feed.close()
+        runners = build_runners(oversight, None, [p() for p in PROJECTIONS])
+        feed_until(oversight, runners, topic, last)
         assert runner_rows(runners) == runner_rows(store.runners)
 
         # An upgrade that changes every read model: they are reset at start
@@ -78,21 +68,24 @@ def test_read_models_from_kafka_equal_those_from_the_store(
             runner.store.close()
         runners = build_runners(oversight, None, [p() for p in PROJECTIONS])
         assert all(r.store.position() == 0 for r in runners)
-        feed = KafkaFeed(
-            kafka_settings(
-                kafka_broker, tmp_path / "oversight", projection_batch_size=97
-            ),
-            runners,
-            topic=topic,
-            group_id=f"test-{topic}",
-        )
-        for _ in range(400):
-            feed.step(timeout_ms=200)
-            if min(r.store.position() for r in runners) >= last:
-                break
-        feed.close()
+        feed_until(oversight, runners, topic, last)  # the same group as before
         assert runner_rows(runners) == runner_rows(store.runners)
         for runner in runners:
             runner.store.close()
     finally:
         store.close()
+
+
+def feed_until(
+    settings: Settings, runners: list[ProjectionRunner], topic: str, last: int
+) -> None:
+    """Feed ``runners`` from ``topic`` (group ``test-<topic>``) until every
+    one has reached position ``last``."""
+    feed = KafkaFeed(settings, runners, topic=topic, group_id=f"test-{topic}")
+    try:
+        for _ in range(400):
+            feed.step(timeout_ms=200)
+            if min(r.store.position() for r in runners) >= last:
+                return
+    finally:
+        feed.close()
