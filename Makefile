@@ -22,9 +22,10 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 stack: $(INSTALLED)  ## broker + API + ingest + relay + projections (Kafka, local)
-	$(BIN)/python -m services.stack
+	$(BIN)/python -m services.cli.stack
 
 bench: $(INSTALLED)  ## performance figures (minutes; not part of `make test`)
 	$(BIN)/python -m bench.run

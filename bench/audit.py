@@ -26,7 +26,7 @@ from bench.measure import Clock, Sample
 from bench.report import Row
 from infra.settings import Settings
 from infra.signing import read_signer
-from services.audit_log import AuditLog, signing_key_path
+from services.audit.log import AuditLog, signing_key_path
 from services.bootstrap import bootstrap
 
 BACKEND = "sqlite"

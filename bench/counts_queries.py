@@ -17,8 +17,8 @@ from bench.report import Row
 from projections import counts as counts_view
 from projections.base import utc_text
 from services.bootstrap import Boende
-from services.read_models import answer
-from services.simulation_model import stockholm_today
+from services.projecting.answers import answer
+from services.simulation.behaviour import stockholm_today
 
 BACKEND = "sqlite"
 REF_BUDGET_S = 20.0  # for the one-scan reference

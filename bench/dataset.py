@@ -20,8 +20,9 @@ from bench.measure import Clock
 from bench.server import ROOT
 from infra.settings import Settings
 from services.bootstrap import bootstrap
-from services.simulation_model import add_months, generate, stockholm_today
-from services.submissions import Accepted, parse
+from services.simulation.behaviour import add_months, stockholm_today
+from services.simulation.scenario import generate
+from services.submission.service import Accepted, parse
 
 WORLD_MONTHS = 60  # five years: ~10,700 events and ~1,550 cases a world
 CHUNK = 500  # submissions per record_batch call while building

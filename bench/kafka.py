@@ -47,8 +47,8 @@ from infra.settings import Settings
 from infra.store import CaseLog
 from infra.views import ViewStore
 from services.bootstrap import PROJECTIONS
-from services.examples import example
-from services.simulate import publish
+from services.simulation.player import publish
+from services.submission.examples import example
 
 FULL_MESSAGES = 20_000
 QUICK_MESSAGES = 2_000

@@ -59,7 +59,7 @@ from bench.measure import Clock, Sample
 from bench.report import Row, format_row, header
 from bench.server import ROOT
 from services.bootstrap import Boende, bootstrap
-from services.projection_runner import ProjectionRunner, rebuild_together
+from services.projecting.runner import ProjectionRunner, rebuild_together
 
 BACKEND = "sqlite"
 FULL_EVENTS = 1_000_000

@@ -29,7 +29,7 @@ def boende_command(*args: str) -> list[str]:
     script = Path(sys.executable).parent / "boende"
     if script.exists():
         return [str(script), *args]
-    return [sys.executable, "-m", "services.cli", *args]
+    return [sys.executable, "-m", "services.cli.main", *args]
 
 
 class Child:

@@ -21,7 +21,7 @@ import httpx
 
 from bench.measure import Clock, Sample, process_cpu
 from bench.server import Server
-from services.examples import example
+from services.submission.examples import example
 
 HEADERS = {"content-type": "application/json"}
 START_TIMEOUT = 60.0  # seconds for every client to connect

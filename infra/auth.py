@@ -40,7 +40,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from infra import keyfiles
 from infra.settings import Settings
 
-#: Every role a token may carry (``services.authz`` says what each may call).
+#: Every role a token may carry (``services.http.authz`` says what each may call).
 ROLES = ("ifn_officer", "aln_officer", "oversight", "auditor", "admin")
 DEV_KEY_NAME = "jwt_dev.key"
 DEV_PUBLIC_KEY_NAME = "jwt_dev.pub"

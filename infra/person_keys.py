@@ -26,7 +26,7 @@ keys its persons have, one transaction for the keys of those who have none
 the batch's events, so a key is durable before any ciphertext under it is
 stored. A key whose events then fail to save is left with no ciphertext
 under it; the retention purge deletes it after a grace period
-(``services.gdpr.purge``), unless a batch has used it since.
+(``services.privacy.rights.purge``), unless a batch has used it since.
 """
 
 from __future__ import annotations

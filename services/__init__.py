@@ -1,1 +1,4 @@
-"""Services: the submission service, the HTTP API, the CLI and the workers."""
+"""Boende's services: the doors (``http``, ``cli``, ``kafka``), the one
+composition root (``bootstrap``) and the capabilities behind them
+(``submission``, ``audit``, ``privacy``, ``projecting``, ``reporting``,
+``simulation``). Arrows point down only; ``make lint`` checks it."""

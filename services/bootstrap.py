@@ -20,9 +20,9 @@ from projections.base import Projection
 from projections.counts import Counts
 from projections.lead_times import LeadTimes
 from projections.unexecuted import Unexecuted
-from services.committer import GroupCommitter
-from services.projection_runner import Follower, ProjectionRunner, build_runners
-from services.submissions import SubmissionService
+from services.projecting.runner import Follower, ProjectionRunner, build_runners
+from services.submission.committer import GroupCommitter
+from services.submission.service import SubmissionService
 
 
 def local_today(timezone: str) -> Callable[[], date]:

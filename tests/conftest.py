@@ -32,10 +32,10 @@ from infra.broker import BROKERS, LocalBroker
 from infra.settings import Settings
 from infra.views import ViewStore
 from projections.base import Projection
-from services.api import create_app
 from services.bootstrap import Boende, bootstrap
-from services.examples import example
-from services.projection_runner import ProjectionRunner
+from services.http.app import create_app
+from services.projecting.runner import ProjectionRunner
+from services.submission.examples import example
 
 # Most tests call the API without tokens: authentication is off unless a test
 # builds ``Settings(auth="jwt", ...)`` (tests/api/test_authorization_matrix.py,

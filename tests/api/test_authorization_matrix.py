@@ -1,5 +1,5 @@
 """Every route of the app, for every role, no token and broken tokens: the
-status each gets follows from the one table in ``services.authz``.
+status each gets follows from the one table in ``services.http.authz``.
 
 A route that is not in the table fails ``test_every_route_is_in_the_table``
 (and is refused with 403 to everyone), so a new endpoint cannot ship without
@@ -34,10 +34,10 @@ from infra.auth import (
     mint_dev_token,
 )
 from infra.settings import Settings
-from services import cli
-from services.api import create_app
-from services.authz import PUBLIC, ROUTES
 from services.bootstrap import Boende, bootstrap
+from services.cli import main as cli
+from services.http.app import create_app
+from services.http.authz import PUBLIC, ROUTES
 from tests.conftest import envelope
 
 HOUR = timedelta(hours=1)
@@ -89,7 +89,9 @@ def app_routes(app: FastAPI) -> set[str]:
 
 def test_every_route_is_in_the_table(app: FastAPI) -> None:
     routes = app_routes(app)
-    assert routes - set(ROUTES) == set(), "add these routes to services.authz.ROUTES"
+    assert routes - set(ROUTES) == set(), (
+        "add these routes to services.http.authz.ROUTES"
+    )
     assert set(ROUTES) - routes == set(), "these table entries have no route"
 
 

@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.bootstrap import Boende
-from services.examples import EXAMPLE_PERSONNUMMER
+from services.submission.examples import EXAMPLE_PERSONNUMMER
 from tests.conftest import Ids, envelope, later, stockholm_today
 
 Body = bytes | dict[str, Any]

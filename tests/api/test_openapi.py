@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from services.envelope import SUBMISSION, SUBMISSION_TYPES
+from services.submission.envelope import SUBMISSION, SUBMISSION_TYPES
 
 
 def test_openapi_has_an_example_per_event_type(client: TestClient) -> None:

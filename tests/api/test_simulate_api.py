@@ -12,11 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from infra.settings import Settings
-from services import cli
-from services.api import create_app
 from services.bootstrap import Boende, bootstrap
-from services.simulate import main, plan, send
-from services.simulation_model import Plan
+from services.cli import main as cli
+from services.http.app import create_app
+from services.simulation.behaviour import Plan
+from services.simulation.player import main, plan, send
 from tests.conftest import LiveServer
 
 

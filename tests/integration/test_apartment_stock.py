@@ -18,9 +18,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from infra.settings import Settings
-from services.api import create_app
 from services.bootstrap import Boende, bootstrap
-from services.examples import EXAMPLE_PERSONNUMMER, PAYLOADS
+from services.http.app import create_app
+from services.submission.examples import EXAMPLE_PERSONNUMMER, PAYLOADS
 from tests.conftest import Ids, envelope, later
 
 #: The service's "today". Day n of the script is ``later(n)``, 2021-03-15 + n;

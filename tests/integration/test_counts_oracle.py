@@ -23,8 +23,8 @@ from infra.views import ViewStore
 from projections import counts as view
 from projections.base import Recorded, utc_text
 from services.bootstrap import Boende, bootstrap
-from services.simulate import generate
-from services.submissions import Accepted, parse
+from services.simulation.player import generate
+from services.submission.service import Accepted, parse
 from tests.conftest import envelope
 
 STATE_AFTER = {

@@ -17,9 +17,9 @@ from fastapi.testclient import TestClient
 
 from projections.counts import period_of
 from projections.lead_times import summary
-from services.api import create_app
 from services.bootstrap import Boende
-from services.simulate import generate, send
+from services.http.app import create_app
+from services.simulation.player import generate, send
 from tests.conftest import Ids, view_rows
 from tests.integration.test_unexecuted import Cases
 

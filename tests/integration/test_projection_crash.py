@@ -15,9 +15,9 @@ import time
 
 from infra.settings import Settings
 from services.bootstrap import Boende, bootstrap
-from services.projection_runner import read_batch, rebuild_together
-from services.simulate import generate
-from services.submissions import parse
+from services.projecting.runner import read_batch, rebuild_together
+from services.simulation.player import generate
+from services.submission.service import parse
 from tests.conftest import runner_rows
 
 
@@ -40,7 +40,7 @@ def project_process(settings: Settings) -> subprocess.Popen[bytes]:
     env.pop("BOENDE_DATABASE_URL", None)
     if settings.database_url:
         env["BOENDE_DATABASE_URL"] = settings.database_url
-    command = [sys.executable, "-m", "services.cli", "project"]
+    command = [sys.executable, "-m", "services.cli.main", "project"]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
 
 

@@ -21,7 +21,7 @@ from tests.integration.test_projection_crash import fill
 def cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "BOENDE_DATA_DIR": str(data_dir)}
     env.pop("BOENDE_DATABASE_URL", None)
-    command = [sys.executable, "-m", "services.cli", "projections", *args]
+    command = [sys.executable, "-m", "services.cli.main", "projections", *args]
     return subprocess.run(
         command, env=env, capture_output=True, text=True, timeout=120, check=False
     )

@@ -1,4 +1,4 @@
-"""``public=true`` on real data: the sums that ``services.suppression`` relies
+"""``public=true`` on real data: the sums that ``services.reporting.suppression`` relies
 on hold in the read models, and the endpoints publish what the rules say.
 
 (The proof that nothing suppressed can be recovered, given those sums, is in
@@ -18,11 +18,11 @@ from fastapi.testclient import TestClient
 
 from infra.settings import Settings
 from projections import counts as view
-from services.api import create_app
 from services.bootstrap import Boende, bootstrap
-from services.simulate import generate
-from services.submissions import Accepted, parse
-from services.suppression import HIDDEN, SMALL, count_groups, flatten
+from services.http.app import create_app
+from services.reporting.suppression import HIDDEN, SMALL, count_groups, flatten
+from services.simulation.player import generate
+from services.submission.service import Accepted, parse
 
 START = date(2023, 1, 2)
 DICTS = ("cases_by_state", "terminations_by_reason", "apartments_by_state")

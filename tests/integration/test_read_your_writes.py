@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from infra.settings import Settings
-from services.api import create_app
 from services.bootstrap import bootstrap
-from services.submissions import parse
+from services.http.app import create_app
+from services.submission.service import parse
 from tests.conftest import envelope
 
 

@@ -14,7 +14,7 @@ from infra.settings import Settings
 
 BOOT = (  # the store, read models and key table, then the API's audit tables
     "from services.bootstrap import bootstrap\n"
-    "from services.audit_log import AuditLog\n"
+    "from services.audit.log import AuditLog\n"
     "from infra.settings import Settings\n"
     "boende = bootstrap(Settings())\n"
     "AuditLog(boende.settings, boende.app).close()\n"

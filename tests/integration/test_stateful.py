@@ -20,8 +20,8 @@ from domain.apartment import apartment_id_to_uuid
 from domain.case import case_id_to_uuid
 from infra.settings import Settings
 from services.bootstrap import bootstrap
-from services.examples import example
-from services.submissions import Accepted, parse
+from services.submission.examples import example
+from services.submission.service import Accepted, parse
 
 START = date(2020, 1, 1)
 

@@ -18,7 +18,7 @@ from domain.case import case_id_to_uuid
 from infra.settings import Settings
 from services.bootstrap import Boende, bootstrap
 from services.errors import ConcurrentUpdate
-from services.submissions import Accepted, parse
+from services.submission.service import Accepted, parse
 from tests.conftest import Ids, LiveServer, envelope, later
 
 

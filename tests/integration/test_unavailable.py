@@ -9,8 +9,8 @@ import psycopg
 from fastapi.testclient import TestClient
 
 from infra.settings import Settings
-from services.api import create_app
 from services.bootstrap import bootstrap
+from services.http.app import create_app
 from tests.conftest import ADMIN_URL, envelope
 
 

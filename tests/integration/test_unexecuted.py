@@ -27,10 +27,10 @@ from fastapi.testclient import TestClient
 
 from infra.keys import KeyFileError, pseudonym, pseudonym_key
 from projections.unexecuted import three_month_deadline
-from services.api import create_app
 from services.bootstrap import Boende
-from services.examples import EXAMPLE_PERSONNUMMER, PAYLOADS
-from services.simulate import generate, send
+from services.http.app import create_app
+from services.simulation.player import generate, send
+from services.submission.examples import EXAMPLE_PERSONNUMMER, PAYLOADS
 from tests.conftest import Ids, envelope, view_rows
 
 EXPECTED_CSV = Path(__file__).parent.parent / "data" / "unexecuted_2021Q3.csv"

@@ -28,7 +28,7 @@ from infra.auth import (
     mint,
 )
 from infra.settings import Settings
-from services.authz import check_configuration
+from services.http.authz import check_configuration
 
 HOUR = timedelta(hours=1)
 

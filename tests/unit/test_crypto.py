@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from infra import crypto
-from services.examples import EXAMPLE_PERSONNUMMER
+from services.submission.examples import EXAMPLE_PERSONNUMMER
 
 APPLICANT = {"personnummer": EXAMPLE_PERSONNUMMER, "name": "Quentin Quokkasson"}
 KEY = bytes(range(32))

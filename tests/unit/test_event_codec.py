@@ -13,14 +13,14 @@ import pytest
 from domain.apartment import Apartment
 from domain.case import HousingCase
 from domain.facts import Stamp
-from services.event_codec import (
+from services.kafka.codec import (
     UnsupportedMessage,
     decode_event,
     encode_event,
     position_of,
     to_domain_event,
 )
-from services.examples import EXAMPLE_PERSONNUMMER
+from services.submission.examples import EXAMPLE_PERSONNUMMER
 
 TODAY = date(2026, 11, 25)
 NAME = "Test Testsson"

@@ -17,7 +17,9 @@ from pydantic import ValidationError
 import services.bootstrap
 from infra import kafka
 from infra.settings import Settings
-from services import cli, ingest, stack
+from services.cli import main as cli
+from services.cli import stack
+from services.kafka import ingest
 
 
 class Recorder:

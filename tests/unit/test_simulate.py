@@ -19,15 +19,10 @@ import pytest
 from pydantic import ValidationError
 
 from domain.personnummer import parse_personnummer
-from services.envelope import SUBMISSION
-from services.simulate import keys_of, post, send, waves
-from services.simulation_model import (
-    Plan,
-    add_months,
-    generate,
-    generate_with_expectations,
-    plan,
-)
+from services.simulation.behaviour import Plan, add_months
+from services.simulation.player import keys_of, post, send, waves
+from services.simulation.scenario import generate, generate_with_expectations, plan
+from services.submission.envelope import SUBMISSION
 
 TODAY = date(2025, 6, 18)
 START = date(2023, 6, 1)

@@ -7,7 +7,7 @@ every figure shown as ``"<5"`` or ``"suppressed"``, find a neighbouring world
 *identical* while that figure's true value differs. Nothing in the published
 answer, cells and totals alike, can then tell the two values apart.
 ``tests/integration/test_public_figures.py`` checks that the world model's
-sums (the groups of ``services.suppression``) hold on real data.
+sums (the groups of ``services.reporting.suppression``) hold on real data.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from projections.counts import CASE_STATES, FLOW_TYPES
 from projections.unexecuted import SECTIONS
-from services.suppression import (
+from services.reporting.suppression import (
     EXECUTED_STATES,
     GRANTED_STATES,
     HIDDEN,

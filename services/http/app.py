@@ -1,0 +1,202 @@
+"""The HTTP application: routers per audience, one error handler, and
+:func:`run`, how ``boende serve`` starts it.
+
+Endpoints that touch the store are plain ``def``: the ``eventsourcing``
+library is synchronous, so FastAPI runs them in its thread pool.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+from eventsourcing.persistence import PersistenceError
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain.errors import DomainError
+from infra.auth import ROLES, AuthConfigError, mint_dev_token
+from infra.settings import Settings
+from services.bootstrap import Boende, bootstrap
+from services.errors import (
+    STATUS_BY_CODE,
+    ServiceError,
+    StoreUnavailable,
+)
+from services.http import (
+    access,
+    audit_trail,
+    authz,
+    cases,
+    oversight,
+    proofs,
+    reports,
+    submissions,
+)
+from services.http.deps import BoendeDep
+from services.http.openapi import with_error_bodies
+
+log = logging.getLogger(__name__)
+
+
+health = APIRouter(tags=["health"])
+
+
+@health.get("/healthz", summary="The process is up")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@health.get("/readyz", summary="The event store answers")
+def readyz(boende: BoendeDep) -> dict[str, Any]:
+    try:
+        position = boende.app.recorder.max_notification_id() or 0
+    except PersistenceError:
+        raise StoreUnavailable("the event store is unreachable") from None
+    return {"status": "ready", "position": position}
+
+
+def error_response(error: DomainError | ServiceError) -> JSONResponse:
+    status = STATUS_BY_CODE.get(error.code, 500)
+    body = {"error": error.code, "message": error.message, **error.details}
+    headers = _HEADERS_BY_STATUS.get(status)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+_HEADERS_BY_STATUS = {401: {"WWW-Authenticate": "Bearer"}, 503: {"Retry-After": "2"}}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every refusal to DOMAIN.md's error table, and nothing to a bare 500."""
+
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, error: DomainError) -> JSONResponse:
+        return error_response(error)
+
+    @app.exception_handler(ServiceError)
+    async def _service(_: Request, error: ServiceError) -> JSONResponse:
+        return error_response(error)
+
+    @app.exception_handler(RequestValidationError)
+    async def _request(_: Request, error: RequestValidationError) -> JSONResponse:
+        details = [
+            {"loc": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]}
+            for e in error.errors()
+        ]
+        return JSONResponse(
+            {
+                "error": "invalid_request",
+                "message": "invalid request",
+                "details": details,
+            },
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(
+            error.status_code, "error"
+        )
+        return JSONResponse(
+            {"error": code, "message": str(error.detail)}, status_code=error.status_code
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, error: Exception) -> JSONResponse:
+        log.error("unexpected %s", type(error).__name__, exc_info=error)
+        return JSONResponse(
+            {
+                "error": "internal_error",
+                "message": "unexpected error; see the server log",
+            },
+            status_code=500,
+        )
+
+
+def create_app(boende: Boende, *, close_on_shutdown: bool = False) -> FastAPI:
+    """The HTTP app on ``boende``; with ``close_on_shutdown`` (``boende serve``)
+    the server's shutdown also stops the writer and the projection follower."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if close_on_shutdown:
+            boende.close()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        dependencies=[Depends(authz.authorize)],  # every route: services.http.authz
+        title="Boende",
+        version="1",
+        description="Case log and oversight for social housing (sociala kontrakt).",
+    )
+    app.state.boende = boende
+    for router in (
+        submissions.router,
+        cases.router,
+        oversight.router,
+        audit_trail.router,
+        proofs.router,
+        reports.oversight,
+        reports.reports,
+        access.router,
+        health,
+        authz.startup,  # last: refuses to start with unsafe auth settings
+    ):
+        app.include_router(router)
+    install_error_handlers(app)
+    build = app.openapi  # FastAPI's own, which caches what it builds
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = with_error_bodies(build)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def run(settings: Settings) -> int:
+    """Serve the API until stopped (``boende serve``); unless
+    ``BOENDE_RUN_PROJECTIONS=false``, follow the log in this process too.
+    2 when the token settings are unsafe (the server does not start)."""
+    import uvicorn
+
+    try:
+        authz.check_configuration(settings)  # refuses unsafe token settings
+    except AuthConfigError as error:
+        print(f"boende serve: {error}", file=sys.stderr)
+        return 2
+    boende = bootstrap(settings, follow=settings.run_projections)
+    where = (
+        "PostgreSQL" if settings.database_url else f"SQLite under {settings.data_dir}/"
+    )
+    print(f"Boende serving on http://{settings.host}:{settings.port} (store: {where})")
+    print(f"API docs: http://{settings.host}:{settings.port}/docs")
+    print_development_tokens(settings)
+    app = create_app(boende, close_on_shutdown=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    return 0
+
+
+DEV_TOKEN_LIFETIME = timedelta(hours=12)
+
+
+def print_development_tokens(settings: Settings) -> None:
+    """In development, with the development key, one token of each role."""
+    if settings.auth == "off":
+        print("auth: off - every request is allowed (tests, local experiments)")
+    elif settings.environment == "development" and not (
+        settings.jwks_path or settings.jwt_public_key_path
+    ):
+        print("Development tokens, 12 h (more: boende token --role ROLE --sub NAME):")
+        for role in ROLES:
+            token = mint_dev_token(settings, f"dev-{role}", [role], DEV_TOKEN_LIFETIME)
+            print(f"  {role:<12} {token}")
+    sys.stdout.flush()

@@ -1,0 +1,103 @@
+"""FastAPI dependencies shared by the routers: the Boende of the app, the
+day, ``min_position``, ``known_at``, and the day-paged listings."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Query, Request
+
+from projections.base import utc_text
+from services.audit.log import AuditLog
+from services.audit.pages import DEFAULT_LIMIT, MAX_LIMIT, DayPage
+from services.bootstrap import Boende
+from services.errors import InvalidRequest
+
+
+async def get_boende(request: Request) -> Boende:
+    # ``async`` so FastAPI resolves it in the event loop, not a worker thread.
+    return request.app.state.boende  # type: ignore[no-any-return]
+
+
+BoendeDep = Annotated[Boende, Depends(get_boende)]
+
+
+def today_of(boende: Boende) -> date:
+    return boende.service.today()
+
+
+MinPosition = Annotated[
+    int | None,
+    Query(ge=1, description="wait until the read model reflects this position"),
+]
+
+
+def known_at_utc(moment: datetime | None) -> str | None:
+    """``known_at`` as the read models' UTC text; a time zone is required."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        raise InvalidRequest(
+            "known_at needs a time zone, e.g. 2021-10-01T12:00:00+02:00",
+            details=[{"loc": "known_at", "problem": "no time zone"}],
+        )
+    return utc_text(moment.astimezone(UTC))
+
+
+#: The refusals of a paged listing, for the OpenAPI document.
+PAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    422: {
+        "description": "invalid_request: a bad date, after or limit out of "
+        "bounds, or from after to; details per parameter"
+    },
+    503: {"description": "unavailable: the table is unreachable; retry"},
+}
+
+
+async def day_page(
+    start: Annotated[
+        date | None, Query(alias="from", description="on or after this UTC day")
+    ] = None,
+    end: Annotated[
+        date | None, Query(alias="to", description="on or before this UTC day")
+    ] = None,
+    after: Annotated[
+        int, Query(ge=0, description="cursor: the previous page's next_after")
+    ] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+) -> DayPage:
+    """The page a request asks for; 422 ``invalid_request`` when ``from`` is
+    after ``to`` (bad values and bounds are refused by the query's types)."""
+    if start and end and start > end:
+        raise InvalidRequest(
+            "from must not be after to",
+            details=[{"loc": "from", "problem": "after to"}],
+        )
+    return DayPage(start, end, after, limit)
+
+
+DayPageDep = Annotated[DayPage, Depends(day_page)]
+
+
+_creating = threading.Lock()
+
+
+def audit_log_of(app: FastAPI) -> AuditLog:
+    """The app's audit log, made on first use and closed with its Boende."""
+    with _creating:
+        audit: AuditLog | None = getattr(app.state, "audit_log", None)
+        if audit is None:
+            boende = app.state.boende
+            audit = AuditLog(boende.settings, boende.app)
+            boende.closers.append(audit.close)
+            app.state.audit_log = audit
+    return audit
+
+
+def get_audit_log(request: Request) -> AuditLog:
+    return audit_log_of(request.app)
+
+
+AuditDep = Annotated[AuditLog, Depends(get_audit_log)]

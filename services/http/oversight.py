@@ -1,0 +1,110 @@
+"""The executive board's oversight endpoints (KS: *uppsiktsplikt*): counts,
+flows and the apartment stock.
+
+Aggregates only: no personnummer, name or anything else that identifies a
+person. Every answer carries ``as_of_position``, and the ``tree_size`` and
+``root_hash`` of the log up to it (``services.projecting.answers``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from projections import apartments as apartments_view
+from projections import counts as counts_view
+from services.errors import InvalidRequest
+from services.http.deps import AuditDep, BoendeDep, MinPosition, known_at_utc, today_of
+from services.projecting.answers import answer
+from services.reporting.suppression import public_counts, public_flows
+
+#: ``public=true``: small counts suppressed for publication
+#: (``services.reporting.suppression``).
+Public = Annotated[
+    bool, Query(description="suppress counts 1-4 (<5) and totals that reveal them")
+]
+
+router = APIRouter(prefix="/v1/oversight", tags=["oversight"])
+
+
+@router.get("/counts", summary="Cases and apartments by state; cumulative totals")
+def counts(
+    boende: BoendeDep,
+    audit: AuditDep,
+    as_of: Annotated[
+        date | None, Query(description="effective date; default today")
+    ] = None,
+    known_at: Annotated[
+        datetime | None, Query(description="only facts recorded by then; default now")
+    ] = None,
+    min_position: MinPosition = None,
+    public: Public = False,
+) -> dict[str, Any]:
+    """On ``as_of``, as known at ``known_at``; with ``as_of_position`` and the
+    ``tree_size`` and ``root_hash`` (hex) of the log up to it."""
+    day = as_of or today_of(boende)
+    known = known_at_utc(known_at)
+    result = answer(
+        boende.views["counts"],
+        lambda sql: counts_view.counts(sql, day, known),
+        min_position,
+        boende.settings.read_wait_seconds,
+        audit,
+    )
+    body = {"as_of": day.isoformat(), "known_at": known, **result}
+    return public_counts(body) if public else body
+
+
+@router.get("/flows", summary="Facts per month, quarter or year, by effective date")
+def flows(
+    boende: BoendeDep,
+    audit: AuditDep,
+    start: Annotated[date | None, Query(alias="from")] = None,
+    end: Annotated[date | None, Query(alias="to")] = None,
+    period: Literal["month", "quarter", "year"] = "month",
+    known_at: datetime | None = None,
+    min_position: MinPosition = None,
+    public: Public = False,
+) -> dict[str, Any]:
+    """Per period; with ``as_of_position`` and the ``tree_size`` and
+    ``root_hash`` (hex) of the log up to it."""
+    end = end or today_of(boende)
+    start = start or date(end.year - 1, end.month, 1) + timedelta(days=0)
+    if start > end:
+        raise InvalidRequest(
+            "from must not be after to",
+            details=[{"loc": "from", "problem": "after to"}],
+        )
+    known = known_at_utc(known_at)
+    result = answer(
+        boende.views["counts"],
+        lambda sql: {"periods": counts_view.flows(sql, start, end, period, known)},
+        min_position,
+        boende.settings.read_wait_seconds,
+        audit,
+    )
+    body = {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "period": period,
+        **result,
+    }
+    return public_flows(body) if public else body
+
+
+@router.get(
+    "/apartments",
+    summary="Apartment stock by state, landlord and district; vacancy days",
+)
+def apartments(boende: BoendeDep, min_position: MinPosition = None) -> dict[str, Any]:
+    """The stock today; vacancy days count effective dates up to today."""
+    today = today_of(boende)
+    result = answer(
+        boende.views["apartments"],
+        lambda sql: apartments_view.stock(sql, today),
+        min_position,
+        boende.settings.read_wait_seconds,
+    )
+    return {"today": today.isoformat(), **result}

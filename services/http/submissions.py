@@ -1,0 +1,89 @@
+"""``POST /v1/submissions``: the committees' door for one fact (DOMAIN.md's
+envelope). The body is read with a size limit, parsed by the submission
+capability and handed to the group-commit writer."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from services.errors import PayloadTooLarge, ServiceError
+from services.http import authz
+from services.http.deps import BoendeDep
+from services.submission.envelope import SUBMISSION
+from services.submission.examples import OPENAPI_EXAMPLES
+from services.submission.service import Accepted, parse
+
+
+async def read_body(request: Request) -> bytes:
+    """The raw body, refused with 413 as soon as it passes the limit."""
+    limit: int = request.app.state.boende.settings.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise _too_large(int(declared), limit)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise _too_large(len(body), limit)
+    return bytes(body)
+
+
+def _too_large(size: int, limit: int) -> ServiceError:
+    return PayloadTooLarge(
+        f"body is over the {limit}-byte limit", limit=limit, size=size
+    )
+
+
+router = APIRouter(prefix="/v1", tags=["submissions"])
+
+
+@router.post(
+    "/submissions",
+    status_code=201,
+    summary="Record one fact of a case or an apartment",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": SUBMISSION.json_schema(
+                        ref_template="#/components/schemas/{model}"
+                    ),
+                    "examples": OPENAPI_EXAMPLES,
+                }
+            },
+        }
+    },
+    responses={
+        200: {"description": "A repeat of a recorded submission: the first result"},
+        201: {"description": "Recorded: the global log position and new version"},
+        403: {"description": "forbidden: the committee may not submit this type"},
+        404: {"description": "not_found: unknown case or apartment"},
+        409: {
+            "description": "transition_not_allowed, submission_id_conflict, "
+            "concurrent_update, apartment_unavailable or date_out_of_order"
+        },
+        413: {"description": "payload_too_large"},
+        422: {"description": "invalid_submission, with details per field"},
+        503: {"description": "unavailable: nothing was recorded; retry"},
+    },
+)
+async def submit(
+    body: Annotated[bytes, Depends(read_body)],
+    boende: BoendeDep,
+    principal: authz.PrincipalDep,
+) -> JSONResponse:
+    """Validate and record a submission (DOMAIN.md's envelope).
+
+    ``async`` although the store is synchronous: this endpoint never touches
+    the store itself, it hands the envelope to the group-commit writer thread
+    and awaits the answer without holding a worker thread."""
+    sub = parse(body, boende.settings.max_body_bytes)
+    authz.require_committee(principal, sub.actor.committee)
+    outcome = await boende.committer.submit_async(sub)
+    if not isinstance(outcome, Accepted):
+        raise outcome
+    return JSONResponse(outcome.as_json(), status_code=200 if outcome.repeated else 201)

@@ -1,0 +1,256 @@
+"""The submission service: envelope in, durable fact (or clear refusal) out.
+
+Both transports end here. ``parse`` turns raw bytes into a validated envelope
+(422/413 otherwise). ``record_batch`` runs many envelopes against the domain
+and saves every accepted one, their submission receipts included, in **one**
+store transaction (group commit). Repeats are answered from the receipts; a
+refused submission changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, PersistenceError
+from pydantic import ValidationError
+
+from domain.errors import DomainError
+from domain.facts import Stamp
+from infra.person_keys import PersonKeyConflict
+from infra.store import CaseLog, Receipt
+from services.errors import (
+    ConcurrentUpdate,
+    InvalidSubmission,
+    PayloadTooLarge,
+    ServiceError,
+    StoreUnavailable,
+    SubmissionIdConflict,
+)
+from services.submission.commands import apply_submission, open_workspace
+from services.submission.envelope import SUBMISSION, Envelope
+
+log = logging.getLogger(__name__)
+
+Refusal = DomainError | ServiceError
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A recorded submission: where it landed in the log."""
+
+    submission_id: str
+    position: int
+    aggregate_type: str
+    aggregate_id: str
+    version: int
+    repeated: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "submission_id": self.submission_id,
+            "position": self.position,
+            "aggregate_type": self.aggregate_type,
+            "aggregate_id": self.aggregate_id,
+            "version": self.version,
+            "repeated": self.repeated,
+        }
+
+
+Outcome = Accepted | Refusal
+
+
+def parse(raw: bytes, max_bytes: int) -> Envelope:
+    """Validate raw JSON bytes as a submission envelope."""
+    if len(raw) > max_bytes:
+        raise PayloadTooLarge(
+            f"body is {len(raw)} bytes; the limit is {max_bytes}", limit=max_bytes
+        )
+    try:
+        return SUBMISSION.validate_json(raw)
+    except ValidationError as error:
+        raise InvalidSubmission(
+            f"{error.error_count()} problem(s) in the submission",
+            details=validation_details(error),
+        ) from None
+
+
+def validation_details(error: ValidationError) -> list[dict[str, str]]:
+    """Each problem's field path and message; never the offending value."""
+    details = []
+    for problem in error.errors(
+        include_input=False, include_url=False, include_context=False
+    ):
+        loc = [str(part) for part in problem["loc"]]
+        if loc and loc[0] in _TAGS:  # drop the union tag pydantic puts first
+            loc = loc[1:]
+        details.append({"loc": ".".join(loc) or "(body)", "problem": problem["msg"]})
+    return details
+
+
+_TAGS = frozenset(SUBMISSION.json_schema()["discriminator"]["mapping"])
+
+
+def body_sha256(sub: Envelope) -> str:
+    """A digest of the submission's meaning: key order and spacing don't count."""
+    canonical = json.dumps(
+        sub.model_dump(mode="json"), sort_keys=True, separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class SubmissionService:
+    """Records submissions in the case log, once each."""
+
+    def __init__(self, app: CaseLog, today: Callable[[], date]) -> None:
+        self.app = app
+        self.today = today
+
+    def submit(self, sub: Envelope) -> Accepted:
+        """Record one submission, or raise its refusal."""
+        outcome = self.record_batch([sub])[0]
+        if isinstance(outcome, Accepted):
+            return outcome
+        raise outcome
+
+    def record_batch(self, subs: Sequence[Envelope]) -> list[Outcome]:
+        """Record many submissions in one transaction; one outcome each, in order.
+
+        If the shared transaction fails (another writer got there first), each
+        submission is retried on its own so one conflict cannot sink the rest.
+        """
+        try:
+            return self._record_together(subs)
+        except IntegrityError:
+            if len(subs) == 1:
+                return [self._explain_conflict(subs[0])]
+            return [self._record_alone(sub) for sub in subs]
+        except PersistenceError as error:
+            log.warning("store unavailable: %s", type(error).__name__)
+            unavailable = StoreUnavailable(
+                "the event store is unreachable; retry later"
+            )
+            return [unavailable for _ in subs]
+
+    def _record_alone(self, sub: Envelope) -> Outcome:
+        try:
+            return self._record_together([sub])[0]
+        except IntegrityError:
+            return self._explain_conflict(sub)
+        except PersistenceError:
+            return StoreUnavailable("the event store is unreachable; retry later")
+
+    def _explain_conflict(self, sub: Envelope) -> Outcome:
+        """After a lost race: a repeat of a recorded id, or a true conflict."""
+        known = self.app.recorder.select_receipts([str(sub.submission_id)])  # type: ignore[attr-defined]
+        if known:
+            return _repeat(known[str(sub.submission_id)], body_sha256(sub))
+        return ConcurrentUpdate("another submission changed this case first; retry")
+
+    def _record_together(self, subs: Sequence[Envelope]) -> list[Outcome]:
+        try:
+            return self._decide_and_save(subs)
+        except PersonKeyConflict:
+            # Another process made a data key for one of these persons first;
+            # a second run finds it. A second conflict is a lost race like any.
+            return self._decide_and_save(subs)
+
+    def _decide_and_save(self, subs: Sequence[Envelope]) -> list[Outcome]:
+        ids = [str(sub.submission_id) for sub in subs]
+        known: dict[str, Receipt] = self.app.recorder.select_receipts(ids)  # type: ignore[attr-defined]
+        today = self.today()
+        new = [sub for sid, sub in zip(ids, subs, strict=True) if sid not in known]
+        work = open_workspace(self.app, new, today)
+        outcomes: list[Outcome | None] = [None] * len(subs)
+        fresh: dict[str, Receipt] = {}  # accepted in this batch, by submission id
+        repeats: dict[int, str] = {}  # index -> digest, of in-batch repeats
+        events: list[Any] = []  # in submission order
+        for index, sub in enumerate(subs):
+            digest = body_sha256(sub)
+            sid = ids[index]
+            if sid in known:
+                outcomes[index] = _repeat(known[sid], digest)
+            elif sid in fresh:
+                repeats[index] = digest
+            else:
+                try:
+                    aggregate = apply_submission(sub, work, _stamp(sub, today))
+                except (DomainError, ServiceError) as refusal:
+                    outcomes[index] = refusal
+                    continue
+                fresh[sid] = _receipt(sub, aggregate, digest)
+                events += work.collect_events(last=aggregate)
+        work.store_new_keys()
+        saved = self._save(events, list(fresh.values()))
+        for index, sid in enumerate(ids):
+            if index in repeats:
+                outcomes[index] = _repeat(saved[sid], repeats[index])
+            elif outcomes[index] is None:
+                outcomes[index] = _accepted(saved[sid])
+        assert all(o is not None for o in outcomes), "every submission gets an outcome"
+        return outcomes  # type: ignore[return-value]
+
+    def _save(self, events: list[Any], receipts: list[Receipt]) -> dict[str, Receipt]:
+        """Append ``events`` and their receipts in one transaction."""
+        if not receipts:
+            return {}
+        recordings = self.app.save(*events, receipts=receipts)
+        position = {
+            (
+                r.domain_event.originator_id,
+                r.domain_event.originator_version,
+            ): r.notification.id
+            for r in recordings
+        }
+        return {
+            r.submission_id: replace(r, position=position[(r.originator_id, r.version)])
+            for r in receipts
+        }
+
+
+def _receipt(sub: Envelope, aggregate: Aggregate, digest: str) -> Receipt:
+    """The receipt of ``sub``, whose last event is ``aggregate``'s newest."""
+    return Receipt(
+        submission_id=str(sub.submission_id),
+        body_sha256=digest,
+        aggregate_type="case" if hasattr(sub, "case_id") else "apartment",
+        aggregate_key=sub.aggregate_key,
+        originator_id=aggregate.id,
+        version=aggregate.version,
+    )
+
+
+def _stamp(sub: Envelope, today: date) -> Stamp:
+    return Stamp(
+        submission_id=str(sub.submission_id),
+        committee=sub.actor.committee,
+        user=sub.actor.user,
+        occurred_on=sub.occurred_on,
+        today=today,
+    )
+
+
+def _accepted(receipt: Receipt, *, repeated: bool = False) -> Accepted:
+    return Accepted(
+        submission_id=receipt.submission_id,
+        position=receipt.position,
+        aggregate_type=receipt.aggregate_type,
+        aggregate_id=receipt.aggregate_key,
+        version=receipt.version,
+        repeated=repeated,
+    )
+
+
+def _repeat(receipt: Receipt, digest: str) -> Outcome:
+    if receipt.body_sha256 != digest:
+        return SubmissionIdConflict(
+            "this submission_id was used before with a different body",
+            submission_id=receipt.submission_id,
+        )
+    return _accepted(receipt, repeated=True)

@@ -1,0 +1,2 @@
+"""Integration tests of the privacy room: crypto-shredding, erasure order,
+orphan keys."""
