@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -18,6 +17,7 @@ from uuid import NAMESPACE_URL, uuid5
 
 from bench.measure import Clock
 from bench.server import ROOT
+from infra.progress import progress
 from infra.settings import Settings
 from services.bootstrap import bootstrap
 from services.simulation.behaviour import add_months, stockholm_today
@@ -127,27 +127,27 @@ def build(data_dir: Path, events: int) -> Dataset:
     boende = bootstrap(settings_for(partial))
     clock = Clock()
     submissions = cases = worlds = 0
-    last_said = 0.0
     try:
         max_bytes = boende.settings.max_body_bytes
         position = 0
-        while position < events:
-            worlds += 1
-            envs = world_envelopes(worlds, start, today)
-            for i in range(0, len(envs), CHUNK):
-                chunk = envs[i : i + CHUNK]
-                subs = [parse(json.dumps(e).encode(), max_bytes) for e in chunk]
-                outcomes = boende.service.record_batch(subs)
-                refused = [o for o in outcomes if not isinstance(o, Accepted)]
-                assert not refused, f"world {worlds}: refused {refused[:3]!r}"
-                submissions += len(chunk)
-                cases += sum(e["type"] == "application_filed" for e in chunk)
-                position = max(o.position for o in outcomes if isinstance(o, Accepted))
-                if clock.elapsed() - last_said >= 15:
-                    last_said = clock.elapsed()
-                    _progress(position, events, last_said)
-                if position >= events:
-                    break
+        with progress("building the read-model log", events) as shown:
+            while position < events:
+                worlds += 1
+                envs = world_envelopes(worlds, start, today)
+                for i in range(0, len(envs), CHUNK):
+                    chunk = envs[i : i + CHUNK]
+                    subs = [parse(json.dumps(e).encode(), max_bytes) for e in chunk]
+                    outcomes = boende.service.record_batch(subs)
+                    refused = [o for o in outcomes if not isinstance(o, Accepted)]
+                    assert not refused, f"world {worlds}: refused {refused[:3]!r}"
+                    submissions += len(chunk)
+                    cases += sum(e["type"] == "application_filed" for e in chunk)
+                    accepted = [o for o in outcomes if isinstance(o, Accepted)]
+                    reached = max(o.position for o in accepted)
+                    shown.advance(reached - position)  # SQLite: no gaps
+                    position = reached
+                    if position >= events:
+                        break
         position = boende.app.recorder.max_notification_id() or 0
     finally:
         boende.close()
@@ -162,15 +162,4 @@ def build(data_dir: Path, events: int) -> Dataset:
     }
     (partial / DATASET_FILE).write_text(json.dumps(facts, indent=2) + "\n")
     partial.rename(data_dir)
-    _progress(position, events, took)
     return Dataset(data_dir=data_dir, built_now=True, **facts)
-
-
-def _progress(position: int, target: int, seconds: float) -> None:
-    rate = position / seconds if seconds else 0.0
-    print(
-        f"building the read-model log: {position:,} / {target:,} events "
-        f"in {seconds:.0f} s ({rate:,.0f}/s)",
-        file=sys.stderr,
-        flush=True,
-    )

@@ -46,10 +46,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import kafka, postgres, projections
+from bench import kafka, metrics_cost, postgres, projections
 from bench.dataset import prepare
 from bench.library import library_env, measure_saves
-from bench.measure import HostTimes
+from bench.measure import HostTimes, Sample
 from bench.report import LEGEND, Row, format_row, header
 from bench.server import Server
 from bench.submissions import FILING, HEALTHZ, measure_load
@@ -240,6 +240,7 @@ def run_http(
 ) -> Findings:
     """Start ``boende serve``, load it level by level, stop it cleanly."""
     found = Findings()
+    plain: Sample | None = None  # the highest load, for the metrics' cost
     server = Server(data_dir, url)
     try:
         server.wait_ready()
@@ -258,6 +259,8 @@ def run_http(
             sample = measure_load(
                 server, work, clients, seconds, plan.max_requests, tag
             )
+            if work is FILING and clients == max(plan.clients):
+                plain = sample
             ratio = library_rate if work is FILING else None
             emit(Row(backend, work.name, clients, sample, ratio))
             if sample.failed:
@@ -275,6 +278,63 @@ def run_http(
         )
     elif code != 0:
         found.fail(f"{backend} server exited with {code}:\n{server.log_tail()}")
+    if plain is not None and not found.failed:
+        found += run_http_metrics(backend, plan, data_dir, url, plain, emit)
+    return found
+
+
+def run_http_metrics(
+    backend: str,
+    plan: Plan,
+    data_dir: Path,
+    url: str | None,
+    plain: Sample,
+    emit: Callable[[Row], None],
+) -> Findings:
+    """What metrics cost (``bench.metrics_cost``): the instrumentation's CPU
+    per submission against the plain server's, and the highest load again on
+    a server whose ``/metrics`` is scraped every second."""
+    found = Findings()
+    per_submission = metrics_cost.instrumentation_seconds()
+    server_cpu = (plain.server_cpu or 0.0) / max(plain.ok, 1)
+    share = per_submission / server_cpu * 100 if server_cpu else float("nan")
+    emit(
+        Row(
+            backend,
+            "metrics per submission",
+            note=f"{per_submission * 1e6:.1f} µs CPU of the server's "
+            f"{server_cpu * 1e6:.0f} µs per submission = {share:.1f} %",
+        )
+    )
+    env = metrics_cost.metrics_env()
+    server = Server(data_dir / "metrics", url, env)
+    try:
+        server.wait_ready()
+        clients = max(plan.clients)
+        with metrics_cost.scraping(server, env) as scrapes:
+            sample = measure_load(
+                server, FILING, clients, plan.seconds, plan.max_requests,
+                f"{backend}-{os.getpid()}-metrics",
+            )  # fmt: skip
+        ratio = sample.rate / plain.rate if plain.rate else float("nan")
+        slowest = max(scrapes, default=0.0) * 1000
+        emit(
+            Row(
+                backend,
+                "http subm. + /metrics",
+                clients,
+                sample,
+                None,
+                note=f"x plain {ratio:.2f}; {len(scrapes)} scrapes, "
+                f"slowest {slowest:.1f} ms",
+            )
+        )
+        if sample.failed:
+            found.fail(f"{backend} metrics run failures: {', '.join(sample.problems)}")
+    except RuntimeError as error:
+        found.fail(f"{backend} server with metrics did not start: {error}")
+    finally:
+        server.stop()
     return found
 
 

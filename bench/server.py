@@ -69,7 +69,12 @@ class Child:
 class Server(Child):
     """``boende serve`` started with its own data dir, port and log file."""
 
-    def __init__(self, data_dir: Path, database_url: str | None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        database_url: str | None,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = os.environ | {
@@ -83,6 +88,8 @@ class Server(Child):
         env.pop("BOENDE_DATABASE_URL", None)
         if database_url:
             env["BOENDE_DATABASE_URL"] = database_url
+        env |= extra_env or {}
+        data_dir.mkdir(parents=True, exist_ok=True)
         super().__init__(["serve"], env, data_dir / "server.log")
 
     @property

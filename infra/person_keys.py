@@ -58,6 +58,18 @@ class DevelopmentKeyRefused(PersonKeyError, keyfiles.DevelopmentKeyRefused):
 # -- key files -----------------------------------------------------------------
 
 
+_REFUSAL = (
+    "cannot hold personal data in production: provision a production key "
+    "there (or remove the file so production generates its own)"
+)
+
+
+def key_paths(settings: Settings) -> tuple[Path, Path]:
+    """Where the master key and the index key live."""
+    master = settings.master_key_path or settings.data_dir / "keys/master.key"
+    return master, master.with_name(INDEX_KEY_NAME)
+
+
 def load_or_create_key(path: Path, environment: str, purpose: str) -> bytes:
     """The 32-byte key at ``path``, made on first use; production refuses a
     key that a development process generated."""
@@ -65,11 +77,20 @@ def load_or_create_key(path: Path, environment: str, purpose: str) -> bytes:
         path,
         environment,
         lambda origin: _new_key_file(purpose, origin),
-        refusal="cannot hold personal data in production: provision a "
-        "production key there (or remove the file so production generates its own)",
+        refusal=_REFUSAL,
         refused=DevelopmentKeyRefused,
     )
     return _key_bytes(key)
+
+
+def load_key(path: Path, environment: str) -> str:
+    """Check the key at ``path``, which must exist, as
+    :func:`load_or_create_key` does, making nothing; what made it."""
+    key = keyfiles.load(
+        path, environment, refusal=_REFUSAL, refused=DevelopmentKeyRefused
+    )
+    _key_bytes(key)
+    return key.origin
 
 
 def read_key_file(path: Path) -> tuple[str, bytes]:
@@ -114,10 +135,9 @@ class PersonKeys:
     @classmethod
     def open(cls, settings: Settings) -> PersonKeys:
         """The key files and key table of ``settings`` (made on first use)."""
-        master_path = settings.master_key_path or settings.data_dir / "keys/master.key"
+        master_path, index_path = key_paths(settings)
         env = settings.environment
         master = load_or_create_key(master_path, env, "master key (AES-256)")
-        index_path = master_path.with_name(INDEX_KEY_NAME)
         index = load_or_create_key(index_path, env, "index key (HMAC-SHA-256)")
         return cls(master, index, KeyTable(settings))
 

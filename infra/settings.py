@@ -7,6 +7,7 @@ into the ``eventsourcing`` library's own settings (``PERSISTENCE_MODULE``,
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
@@ -26,10 +27,23 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     timezone: str = "Europe/Stockholm"
+    # The municipality's "today" for every rule that depends on it (no future
+    # dates, retention, the three-month rule): unset, today in `timezone`. A
+    # fixed day is for tests and for replaying a past day; `boende serve`
+    # refuses it in production.
+    today: date | None = None
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     commit_batch_max: int = Field(default=256, ge=1)
     aggregate_cache_size: int = Field(default=10_000, ge=0)
     log_level: str = "INFO"
+    # Log lines: "text" or "json" (one object per line); unset, JSON in
+    # production and text in development (infra.logs).
+    log_format: Literal["text", "json"] | None = None
+    # Prometheus metrics (infra.metrics) on a listener of their own, never the
+    # API's: unset, no metrics are served. Each process (serve, ingest, relay,
+    # project) needs its own port; `make stack` gives the workers the next ones.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
     run_projections: bool = True
     projection_poll_seconds: float = Field(default=0.05, gt=0)
     projection_batch_size: int = Field(default=1000, ge=1)
@@ -108,6 +122,12 @@ class Settings(BaseSettings):
                 "the ingest refuses oversize submissions to the rejected topic"
             )
         return self
+
+    @property
+    def effective_log_format(self) -> Literal["text", "json"]:
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.environment == "production" else "text"
 
     @property
     def uses_postgres(self) -> bool:

@@ -214,6 +214,12 @@ class AuditSigner:
         )
 
 
+_REFUSAL = (
+    "cannot sign in production: provision a production key there (or remove "
+    "the file so production generates its own) and publish its public key"
+)
+
+
 def load_or_create_signer(path: Path, environment: str) -> AuditSigner:
     """The key at ``path``, created on first use; production refuses a key
     that a development process generated."""
@@ -221,10 +227,17 @@ def load_or_create_signer(path: Path, environment: str) -> AuditSigner:
         path,
         environment,
         _new_key_file,
-        refusal="cannot sign in production: provision a production key there "
-        "(or remove the file so production generates its own) and publish its "
-        "public key",
+        refusal=_REFUSAL,
         refused=DevelopmentKeyRefused,
+    )
+    return _signer(key)
+
+
+def load_signer(path: Path, environment: str) -> AuditSigner:
+    """The key at ``path``, which must exist, checked as
+    :func:`load_or_create_signer` checks it; nothing is made."""
+    key = keyfiles.load(
+        path, environment, refusal=_REFUSAL, refused=DevelopmentKeyRefused
     )
     return _signer(key)
 

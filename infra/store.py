@@ -48,6 +48,11 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
+#: The library's own setting that keeps it from creating the tables: for a
+#: look that must change nothing (``boende doctor``).
+NO_NEW_TABLES = {"CREATE_TABLE": "n"}
+
+
 class CaseLog(Application[UUID]):
     """The append-only log of every case and apartment fact."""
 
@@ -56,6 +61,32 @@ class CaseLog(Application[UUID]):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
+
+    def event_count(self, after: int = 0, up_to: int | None = None) -> int:
+        """How many events the log holds at positions after ``after`` and up
+        to ``up_to`` (default: its end). Counted, not subtracted: PostgreSQL
+        positions may have gaps (a rolled-back insert still used its number)."""
+        recorder: Any = self.recorder
+        end = (1 << 62) if up_to is None else up_to
+        if isinstance(recorder, PostgresApplicationRecorder):
+            statement = SQL(
+                "SELECT COUNT(*) AS n FROM {}.{} "
+                "WHERE notification_id > %s AND notification_id <= %s"
+            ).format(
+                Identifier(recorder.datastore.schema),
+                Identifier(recorder.events_table_name),
+            )
+            with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+                curs.execute(statement, [after, end])
+                row = curs.fetchone()
+                return int(row["n"]) if row else 0
+        with recorder.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT COUNT(*) FROM {recorder.events_table_name} "
+                "WHERE rowid > ? AND rowid <= ?",
+                [after, end],
+            )
+            return int(c.fetchone()[0])
 
 
 def _positioned(

@@ -8,15 +8,19 @@ once, with ``?`` placeholders.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import zlib
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
+from pathlib import Path
 from typing import Any, ClassVar
 
+import psycopg
 from eventsourcing.persistence import InfrastructureFactory, Tracking, TrackingRecorder
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.utils import Environment
+from psycopg.sql import SQL, Identifier
 
 from infra.settings import Settings, postgres_env
 
@@ -59,8 +63,7 @@ class ViewStore:
             pool = SharedPool.acquire(settings)
             try:
                 self.tracking: TrackingRecorder = PostgresTrackingRecorder(
-                    pool.factory.datastore,
-                    tracking_table_name=f"{name.lower()}_tracking",
+                    pool.factory.datastore, tracking_table_name=tracking_table(name)
                 )
                 self.tracking.create_table()
             except BaseException:
@@ -149,9 +152,47 @@ def _sqlite_env(settings: Settings, name: str) -> dict[str, str]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-        "SQLITE_DBNAME": str(settings.sqlite_path(f"view_{name}")),
+        "SQLITE_DBNAME": str(view_path(settings, name)),
         "SQLITE_LOCK_TIMEOUT": "10",
     }
+
+
+def view_path(settings: Settings, name: str) -> Path:
+    """The SQLite file of the read model (or other view store) ``name``."""
+    return settings.sqlite_path(f"view_{name}")
+
+
+def tracking_table(name: str) -> str:
+    """The PostgreSQL table of ``name``'s tracking position."""
+    return f"{name.lower()}_tracking"
+
+
+def peek_position(settings: Settings, name: str, timeout_s: int = 5) -> int | None:
+    """``name``'s tracking position, read without creating anything (for
+    ``boende doctor``): None when it has never been built (no file, no
+    table). Waits at most ``timeout_s`` for a lock or a connection."""
+    query = "SELECT MAX(notification_id) FROM {} WHERE application_name = ?"
+    if settings.database_url is None:
+        path = view_path(settings, name)
+        if not path.exists():
+            return None
+        # Read only, but not opened read-only: such a connection to a WAL
+        # database leaves its -wal and -shm files behind when it closes.
+        try:
+            with closing(sqlite3.connect(path, timeout=timeout_s)) as db:
+                row = db.execute(query.format("tracking"), [TRACKED_LOG]).fetchone()
+        except sqlite3.OperationalError as error:
+            if "no such table" in str(error):
+                return None
+            raise
+        return int(row[0] or 0)
+    table = tracking_table(name)
+    with psycopg.connect(settings.database_url, connect_timeout=timeout_s) as conn:
+        if conn.execute("SELECT to_regclass(%s)", [table]).fetchone() == (None,):
+            return None
+        statement = SQL(query.replace("?", "%s")).format(Identifier(table))
+        row = conn.execute(statement, [TRACKED_LOG]).fetchone()
+    return int(row[0] or 0) if row else 0
 
 
 class SharedPool:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from infra import logs, metrics
+from infra.keys import check_pseudonym_key
 from infra.person_keys import PersonKeys
 from infra.person_keys import attach as attach_person_keys
 from infra.schema_lock import schema_lock
@@ -20,6 +21,8 @@ from projections.base import Projection
 from projections.counts import Counts
 from projections.lead_times import LeadTimes
 from projections.unexecuted import Unexecuted
+from services.privacy.metrics import erasure_probe
+from services.projecting.metrics import log_probe
 from services.projecting.runner import Follower, ProjectionRunner, build_runners
 from services.submission.committer import GroupCommitter
 from services.submission.service import SubmissionService
@@ -29,6 +32,13 @@ def local_today(timezone: str) -> Callable[[], date]:
     """Today's date in the municipality's time zone."""
     zone = ZoneInfo(timezone)
     return lambda: datetime.now(zone).date()
+
+
+def clock(settings: Settings) -> Callable[[], date]:
+    """The one clock of the rules that depend on today: ``BOENDE_TODAY``
+    when set (tests, replaying a day), else today in the municipality."""
+    fixed = settings.today
+    return (lambda: fixed) if fixed is not None else local_today(settings.timezone)
 
 
 #: Every read model, in the order they are shown by ``boende projections``.
@@ -78,21 +88,23 @@ def bootstrap(
     """Build Boende; with ``follow``, keep the read models up to date in a
     background thread of this process."""
     settings = settings or Settings()
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logs.configure(settings.log_level, settings.effective_log_format)
     with schema_lock(settings):  # processes starting at once on one database
         person_keys = PersonKeys.open(settings)  # first: production refuses dev keys
+        check_pseudonym_key(settings.data_dir, settings.environment)
         app = CaseLog(env=settings.eventsourcing_env())
         runners = build_runners(settings, app, [p() for p in PROJECTIONS])
     attach_person_keys(app, person_keys)  # what the filing handler seals with
-    service = SubmissionService(app, today or local_today(settings.timezone))
+    service = SubmissionService(app, today or clock(settings))
     committer = GroupCommitter(service, max_batch=settings.commit_batch_max)
     boende = Boende(settings, app, service, committer, runners)
     boende.closers.append(person_keys.close)  # closed last: the committer seals
     boende.closers += [app.close, committer.close]
     boende.closers += [runner.store.close for runner in runners]
+    boende.closers += [  # what Prometheus reads at scrape time (infra.metrics)
+        metrics.add_probe(log_probe(app, runners)),
+        metrics.add_probe(erasure_probe(person_keys.table, boende.views["audit"])),
+    ]
     if follow:
         boende.follower = Follower(runners, settings.projection_poll_seconds).start()
         boende.closers.append(boende.follower.stop)

@@ -3,8 +3,9 @@ the application wired on them, and a live HTTP server on loopback.
 
 PostgreSQL: each test that asks for it gets a database of its own, created on
 the server at ``BOENDE_TEST_POSTGRES_URL`` (default: the local one). Locally a
-missing server skips those tests with the reason; with ``CI=true`` it fails
-them, so CI can never go green without having run them.
+missing server skips those tests with the reason; with ``CI`` set to any
+truthy value (``1``, ``true``, ``yes``, any case) it fails them, so CI can
+never go green without having run them.
 """
 
 from __future__ import annotations
@@ -42,17 +43,43 @@ from services.submission.examples import example
 # tests/integration/test_access_log.py). Production refuses "off".
 os.environ.setdefault("BOENDE_AUTH", "off")
 
+#: The municipality's "today" in every test, through the one clock the rules
+#: read (``BOENDE_TODAY``, ``services.bootstrap.clock``), in this process and
+#: the ``boende`` processes tests start: no test depends on the calendar.
+TODAY = date(2026, 11, 30)
+os.environ.setdefault("BOENDE_TODAY", TODAY.isoformat())
+
 ADMIN_URL = os.environ.get(
     "BOENDE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 
 
 def stockholm_today() -> date:
-    return datetime.now(ZoneInfo("Europe/Stockholm")).date()
+    """The tests' today: what the service's clock says (``TODAY``)."""
+    return Settings().today or datetime.now(ZoneInfo("Europe/Stockholm")).date()
 
 
 def _admin_connection() -> psycopg.Connection[Any]:
     return psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3)
+
+
+#: What ``CI`` may say to mean "this is CI", in any case: a misspelt switch
+#: must not turn a missing service into a quiet skip.
+CI_TRUTHY = frozenset({"1", "true", "yes", "on", "y"})
+
+
+def ci_is_set(value: str | None = None) -> bool:
+    """Whether ``CI`` (or ``value``) is truthy: ``1``, ``true``, ``yes``,
+    ``on`` or ``y``, in any case, spaces around ignored."""
+    text = os.environ.get("CI", "") if value is None else value
+    return text.strip().lower() in CI_TRUTHY
+
+
+def skip_or_fail_on_ci(reason: str) -> None:
+    """A missing service: skip locally with the reason, fail on CI."""
+    if ci_is_set():
+        pytest.fail(f"CI={os.environ.get('CI')} and {reason}")
+    pytest.skip(reason)
 
 
 def postgres_or_skip() -> None:
@@ -60,10 +87,7 @@ def postgres_or_skip() -> None:
     try:
         _admin_connection().close()
     except psycopg.OperationalError as error:
-        reason = f"PostgreSQL unreachable at {ADMIN_URL}: {error}".strip()
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true and {reason}")
-        pytest.skip(reason)
+        skip_or_fail_on_ci(f"PostgreSQL unreachable at {ADMIN_URL}: {error}".strip())
 
 
 @pytest.fixture

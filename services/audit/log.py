@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import base64
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import astuple, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,7 @@ from infra.signing import (
 )
 from infra.store import CaseLog
 from infra.views import Sql, ViewStore
+from services.audit.schema import tables
 from services.audit.tree import LogTree, SignedTree
 
 PAGE = 5000
@@ -77,20 +78,30 @@ def canonical_event(note: Notification) -> bytes:
     )
 
 
-def stored_events(app: CaseLog, after: int = 0) -> Iterator[tuple[int, bytes]]:
+#: An ``on_progress``: told how many more events were read, page by page.
+Told = Callable[[int], None] | None
+
+
+def stored_events(
+    app: CaseLog, after: int = 0, on_progress: Told = None
+) -> Iterator[tuple[int, bytes]]:
     """``(position, leaf bytes)`` of every event after ``after``, in order."""
     while True:
         page = app.recorder.select_notifications(after, PAGE, inclusive_of_start=False)
         for note in page:
             yield note.id, canonical_event(note)
+        if on_progress is not None:
+            on_progress(len(page))
         if len(page) < PAGE:
             return
         after = page[-1].id
 
 
-def stored_leaves(app: CaseLog, after: int = 0) -> Iterator[tuple[int, bytes]]:
+def stored_leaves(
+    app: CaseLog, after: int = 0, on_progress: Told = None
+) -> Iterator[tuple[int, bytes]]:
     """``(position, leaf hash)`` of every event after ``after``, in order."""
-    for position, data in stored_events(app, after):
+    for position, data in stored_events(app, after, on_progress):
         yield position, merkle.leaf_hash(data)
 
 
@@ -124,7 +135,7 @@ class AuditLog:
         with schema_lock(settings):
             self.store = ViewStore(settings, "audit_heads")
             with self.store.transaction(commit=True) as sql:
-                for statement in _tables(self.store.postgres):
+                for statement in tables(self.store.postgres):
                     sql.execute(statement)
         self.log_tree = LogTree(app, self.store, canonical_event)
         self.signed_tree = SignedTree(self.store)  # what proofs prove against
@@ -143,13 +154,13 @@ class AuditLog:
 
     # -- signing -------------------------------------------------------------
 
-    def sign_head(self) -> SignedTreeHead:
+    def sign_head(self, on_progress: Told = None) -> SignedTreeHead:
         """Hash the events recorded since the last head and sign the new root."""
         signer = self.signer
         with self._lock, self.store.transaction(commit=True) as sql:
             _one_signer_at_a_time(sql, self.store.postgres)
             size, last_position = _recorded_extent(sql)
-            new = list(stored_leaves(self.app, last_position))
+            new = list(stored_leaves(self.app, last_position, on_progress))
             sql.executemany(
                 "INSERT INTO audit_leaves (leaf_index, position, leaf_hash) "
                 "VALUES (?, ?, ?)",
@@ -243,12 +254,15 @@ class AuditLog:
     # -- checking ------------------------------------------------------------
 
     def verify(
-        self, public_key: Ed25519PublicKey, extra_heads: Sequence[SignedTreeHead] = ()
+        self,
+        public_key: Ed25519PublicKey,
+        extra_heads: Sequence[SignedTreeHead] = (),
+        on_progress: Told = None,
     ) -> VerifyReport:
         """Recompute every leaf from the store and check it against every
         stored signed head and ``extra_heads`` (an auditor's own copies)."""
         heads = [*self.heads(), *extra_heads]
-        store = list(stored_leaves(self.app))
+        store = list(stored_leaves(self.app, on_progress=on_progress))
         recorded = self.recorded_leaves()
         report = VerifyReport(event_count=len(store), heads_checked=len(heads))
         report.signed_size = max((h.tree_size for h in heads), default=0)
@@ -343,45 +357,3 @@ def _recorded_extent(sql: Sql) -> tuple[int, int]:
         "SELECT leaf_index, position FROM audit_leaves ORDER BY leaf_index DESC LIMIT 1"
     )
     return (int(row["leaf_index"]) + 1, int(row["position"])) if row else (0, 0)
-
-
-def _tables(postgres: bool) -> list[str]:
-    """The two append-only tables, and triggers that refuse UPDATE and DELETE
-    (a guard against slips, not against a DBA: the signatures are that)."""
-    serial = "BIGSERIAL" if postgres else "INTEGER"
-    tables = [
-        "CREATE TABLE IF NOT EXISTS audit_leaves (leaf_index BIGINT PRIMARY KEY, "
-        "position BIGINT NOT NULL UNIQUE, leaf_hash TEXT NOT NULL)",
-        f"CREATE TABLE IF NOT EXISTS audit_tree_heads (id {serial} PRIMARY KEY, "
-        "tree_size BIGINT NOT NULL, root_hash TEXT NOT NULL, signed_at TEXT NOT NULL, "
-        "key_id TEXT NOT NULL, signature TEXT NOT NULL)",
-    ]
-    return [*tables, *(_pg_guards() if postgres else _sqlite_guards())]
-
-
-_GUARDED = ("audit_leaves", "audit_tree_heads")
-
-
-def _sqlite_guards() -> list[str]:
-    return [
-        f"CREATE TRIGGER IF NOT EXISTS {t}_no_{op.lower()} BEFORE {op} ON {t} "
-        f"BEGIN SELECT RAISE(ABORT, '{t} is append-only'); END"
-        for t in _GUARDED
-        for op in ("UPDATE", "DELETE")
-    ]
-
-
-def _pg_guards() -> list[str]:
-    function = (
-        "CREATE OR REPLACE FUNCTION boende_audit_append_only() RETURNS trigger "
-        "LANGUAGE plpgsql AS $$ BEGIN "
-        "RAISE EXCEPTION 'the audit tables are append-only'; END $$"
-    )
-    return [
-        function,
-        *(
-            f"CREATE OR REPLACE TRIGGER {t}_append_only BEFORE UPDATE OR DELETE "
-            f"ON {t} FOR EACH ROW EXECUTE FUNCTION boende_audit_append_only()"
-            for t in _GUARDED
-        ),
-    ]

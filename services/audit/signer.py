@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
+from prometheus_client.core import Metric
+
+from infra.metrics import Probe, gauge
 from infra.signing import parse_timestamp
 from services.audit.log import AuditLog
 
@@ -69,3 +73,31 @@ class HeadSigner:
 
 def _age_seconds(timestamp: str) -> float:
     return (datetime.now(UTC) - parse_timestamp(timestamp)).total_seconds()
+
+
+def head_probe(audit: AuditLog, interval_seconds: float) -> Probe:
+    """A probe for ``infra.metrics.add_probe``: the latest signed head's size
+    and age, read at scrape time (another replica may have signed it), and
+    the signing interval, so an alert can compare the two."""
+
+    def probe() -> Iterator[Metric]:
+        yield gauge(
+            "boende_tree_head_interval_seconds",
+            "How often a tree head is signed (0: only on demand)",
+            interval_seconds,
+        )
+        latest = audit.latest_head()
+        if latest is None:
+            return
+        yield gauge(
+            "boende_tree_head_size_events",
+            "Events covered by the latest signed tree head",
+            latest.tree_size,
+        )
+        yield gauge(
+            "boende_tree_head_age_seconds",
+            "Seconds since the latest tree head was signed",
+            _age_seconds(latest.timestamp),
+        )
+
+    return probe

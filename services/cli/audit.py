@@ -22,7 +22,7 @@ import argparse
 import base64
 import binascii
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from infra import merkle
+from infra.progress import progress
 from infra.settings import Settings
 from infra.signing import (
     SignedTreeHead,
@@ -44,6 +45,7 @@ from infra.signing import (
     read_signer,
     utc_timestamp,
 )
+from services.cli.parsing import Commands, command
 
 if TYPE_CHECKING:  # the store is imported only by the commands that use it
     from services.audit.log import AuditLog
@@ -53,23 +55,73 @@ EVENT_FIELDS = {"position", "originator_id", "originator_version", "topic", "sta
 SHOWN = 5  # line problems printed before "... and N more"
 
 
-def add_audit_commands(commands: Any) -> None:
+def add_audit_commands(commands: Commands) -> None:
     """Add ``audit sign|verify|export|verify-bundle`` to ``boende``'s parser."""
-    audit = commands.add_parser("audit", help="audit proofs: sign, verify, export")
+    audit = commands.add_parser(
+        "audit", help="audit proofs: sign, verify, export, verify-bundle"
+    )
     audit.set_defaults(settings=None)
     actions = audit.add_subparsers(dest="action", required=True)
-    actions.add_parser("sign", help="sign a tree head now").set_defaults(run=sign)
-    check = actions.add_parser("verify", help="check the store against signed heads")
-    check.add_argument("--against", type=Path, action="append", default=[])
-    check.add_argument("--public-key", type=Path, help="pin this PEM public key")
-    check.set_defaults(run=verify)
-    export = actions.add_parser("export", help="write an audit bundle")
-    export.add_argument("--to", type=Path, required=True, metavar="DIR")
-    export.set_defaults(run=export_bundle)
-    offline = actions.add_parser("verify-bundle", help="check a bundle offline")
-    offline.add_argument("bundle", type=Path, metavar="DIR")
-    offline.add_argument("--public-key", type=Path, help="pin this PEM public key")
-    offline.set_defaults(run=verify_bundle_command)
+    command(
+        actions,
+        "sign",
+        "sign a tree head over the case log now",
+        sign,
+        "Hashes the events recorded since the last signed head and signs the "
+        "new root with the audit signing key; prints the head as JSON. For a "
+        "scheduled job when the API (which signs on its own) is not running.",
+    )
+    check = command(
+        actions,
+        "verify",
+        "check every stored event against every signed tree head",
+        verify,
+        "Recomputes each event's hash from the store and names the first "
+        "position that no longer matches what was signed. Exits 1 on any "
+        "difference, 2 when it cannot run.",
+    )
+    check.add_argument(
+        "--against",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="HEAD.json",
+        help="a signed tree head an auditor kept (a JSON file, as 'audit sign' "
+        "prints it), checked too; repeat for more",
+    )
+    check.add_argument("--public-key", type=Path, help=PINNED_KEY_HELP)
+    export = command(
+        actions,
+        "export",
+        "write an audit bundle for an offline check",
+        export_bundle,
+        "The bundle holds every event as stored, every signed head and the "
+        "public key; 'boende audit verify-bundle' checks it with no database.",
+    )
+    export.add_argument(
+        "--to",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="the directory to write the bundle into: new, or empty. The "
+        "events hold personal data as it is stored: keep the bundle safe",
+    )
+    offline = command(
+        actions,
+        "verify-bundle",
+        "check an audit bundle offline, with no database",
+        verify_bundle_command,
+    )
+    offline.add_argument(
+        "bundle", type=Path, metavar="DIR", help="the bundle's directory"
+    )
+    offline.add_argument("--public-key", type=Path, help=PINNED_KEY_HELP)
+
+
+PINNED_KEY_HELP = (
+    "check with this PEM public key (the one the municipality published) "
+    "instead of the key found beside the heads"
+)
 
 
 def main(argv: Sequence[str], settings: Settings | None = None) -> int:
@@ -87,7 +139,9 @@ def main(argv: Sequence[str], settings: Settings | None = None) -> int:
 def sign(args: argparse.Namespace) -> int:
     """Sign a tree head now (for a cron job when the API is not running)."""
     with open_audit_log(args.settings) as audit:
-        head = audit.sign_head()
+        unsigned = audit.app.event_count() - audit.signed_size()
+        with progress("hashing the events since the last head", unsigned) as shown:
+            head = audit.sign_head(on_progress=shown.advance)
     print(json.dumps(head.as_json(), indent=2))
     return 0
 
@@ -105,7 +159,8 @@ def verify(args: argparse.Namespace) -> int:
         except (OSError, SigningKeyError) as error:
             print(f"no public key to verify with: {error}")
             return 2
-        report = audit.verify(key, extra)
+        with progress("reading the case log", audit.app.event_count()) as shown:
+            report = audit.verify(key, extra, on_progress=shown.advance)
     print(
         f"{report.event_count} events, {report.heads_checked} signed heads, "
         f"key {key_id(key)}"
@@ -141,7 +196,8 @@ def export_bundle(args: argparse.Namespace) -> int:
         target.mkdir(parents=True, exist_ok=True)
         target.chmod(0o700)  # the events hold personal data as stored
         heads = audit.heads()  # before the events, so every head fits in them
-        count = _write_events(target / "events.jsonl", audit)
+        with progress("writing events.jsonl", audit.app.event_count()) as shown:
+            count = _write_events(target / "events.jsonl", audit, shown.advance)
     _write_json(target / "tree_heads.json", {"heads": [h.as_json() for h in heads]})
     (target / "public_key.pem").write_text(public_pem(key))
     manifest = {
@@ -156,12 +212,14 @@ def export_bundle(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_events(path: Path, audit: AuditLog) -> int:
+def _write_events(
+    path: Path, audit: AuditLog, on_progress: Callable[[int], None]
+) -> int:
     from services.audit.log import stored_events
 
     count = 0
     with path.open("wb") as events:
-        for _, data in stored_events(audit.app):
+        for _, data in stored_events(audit.app, on_progress=on_progress):
             events.write(data + b"\n")
             count += 1
     return count

@@ -7,17 +7,27 @@ from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from services.privacy.rights import Erasure, erase, purge
+from infra.progress import StepCallback, steps
+from services.cli.parsing import Commands, command
+from services.privacy.rights import STEP_UNITS, Erasure, erase, purge
 
 if TYPE_CHECKING:
     from services.bootstrap import Boende
 
 
-def add_gdpr_commands(commands: Any) -> None:
+def add_gdpr_commands(commands: Commands) -> None:
     """Add ``gdpr erase`` and ``gdpr purge`` to ``boende``'s parser."""
     gdpr = commands.add_parser("gdpr", help="personal data: erase, purge")
     actions = gdpr.add_subparsers(dest="action", required=True)
-    erasing = actions.add_parser("erase", help="erase one person's data on request")
+    erasing = command(
+        actions,
+        "erase",
+        "erase one person's personal data on their request",
+        _erase_command,
+        "Deletes the person's data key, so their personnummer and name can no "
+        "longer be read in any case; the facts and counts stay. The erasure is "
+        "recorded on each of their cases.",
+    )
     erasing.add_argument(
         "--personnummer",
         required=True,
@@ -25,8 +35,15 @@ def add_gdpr_commands(commands: Any) -> None:
         "the shell history and the process list)",
     )
     erasing.add_argument("--by", required=True, help="who erases (user id)")
-    erasing.set_defaults(run=_erase_command)
-    purging = actions.add_parser("purge", help="erase data past the retention period")
+    purging = command(
+        actions,
+        "purge",
+        "erase personal data past the retention period",
+        _purge_command,
+        "Deletes the data keys of persons whose cases all had their last fact "
+        "before the cutoff (gallring), and keys no filing was sealed under. "
+        "Progress goes to standard error.",
+    )
     purging.add_argument(
         "--before",
         type=date.fromisoformat,
@@ -34,25 +51,27 @@ def add_gdpr_commands(commands: Any) -> None:
         "BOENDE_RETENTION_YEARS before today; never later)",
     )
     purging.add_argument("--by", required=True, help="who purges (user id)")
-    purging.set_defaults(run=_purge_command)
 
 
 def _erase_command(args: Any) -> int:
     number = sys.stdin.readline().strip() if args.personnummer == "-" else None
-    return _run(lambda b: erase(b, number or args.personnummer, args.by))
+    return _run(lambda b, _: erase(b, number or args.personnummer, args.by))
 
 
 def _purge_command(args: Any) -> int:
-    return _run(lambda b: purge(b, args.before, args.by))
+    return _run(lambda b, told: purge(b, args.before, args.by, on_progress=told))
 
 
-def _run(act: Callable[[Boende], Erasure]) -> int:
+def _run(act: Callable[[Boende, StepCallback], Erasure]) -> int:
+    """``act`` on a Boende of the environment's settings, its progress shown
+    on standard error; then what it did."""
     from infra.settings import Settings
     from services.bootstrap import bootstrap
 
     boende = bootstrap(Settings())
     try:
-        outcome = act(boende)
+        with steps(STEP_UNITS) as told:
+            outcome = act(boende, told)
     except ValueError as error:
         print(f"refused: {error}", file=sys.stderr)
         return 2

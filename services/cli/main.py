@@ -1,5 +1,9 @@
-"""The ``boende`` command: ``serve`` (what ``make run`` calls), ``project``,
-``projections status|rebuild``, ``token``, ``simulate``."""
+"""The ``boende`` command: one subcommand per operation (``boende --help``
+lists them all, with the nested ones, from the parser itself).
+
+Help texts are plain words for an operator at a terminal: no markup, every
+option explained, choices (read models, roles) shown.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,20 @@ import time
 from collections.abc import Sequence
 from datetime import timedelta
 
+from infra.progress import progress
 from infra.settings import Settings
+from services.bootstrap import PROJECTIONS
+from services.cli.parsing import Commands, command, every_command, version
 from services.projecting.runner import Follower
+
+DESCRIPTION = """\
+Boende keeps the case log of the municipality's social housing contracts
+(sociala kontrakt): every fact the care committee (IFN) and the labour market
+committee (ALN) record lands once in an append-only log; the read models, the
+oversight figures and the audit proofs are made from it.
+
+Every command reads its settings from BOENDE_* environment variables (see
+Configuration in README.md). 'boende COMMAND --help' explains one command."""
 
 
 def serve(_: argparse.Namespace) -> int:
@@ -34,17 +50,35 @@ def token(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_token_command(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser],
-) -> None:
+def add_token_command(commands: Commands) -> None:
     """``boende token --role ROLE [--role ROLE ...] --sub NAME [--minutes N]``."""
     from infra.auth import ROLES
 
-    minting = commands.add_parser("token", help="mint a development bearer token")
-    minting.add_argument("--role", action="append", required=True, choices=ROLES)
-    minting.add_argument("--sub", required=True, help="who the token names")
-    minting.add_argument("--minutes", type=int, default=720, help="lifetime (720)")
-    minting.set_defaults(run=token)
+    minting = command(
+        commands,
+        "token",
+        "print a development bearer token",
+        token,
+        "It is signed with the development key under the data dir (made on "
+        "first use). Production refuses it: there, tokens come from the "
+        "municipality's identity provider.",
+    )
+    minting.add_argument(
+        "--role",
+        action="append",
+        required=True,
+        choices=ROLES,
+        help="a role the token carries; repeat for more. One of: %(choices)s",
+    )
+    minting.add_argument(
+        "--sub", required=True, help="who the token names (its 'sub' claim)"
+    )
+    minting.add_argument(
+        "--minutes",
+        type=int,
+        default=720,
+        help="how long the token is valid, in minutes (default: 720, 12 hours)",
+    )
 
 
 def project(args: argparse.Namespace) -> int:
@@ -55,7 +89,10 @@ def project(args: argparse.Namespace) -> int:
         from services.kafka.feed import run
 
         return run(Settings())
+    from infra import metrics
+
     boende = bootstrap(Settings())
+    metrics.serve(boende.settings.metrics_port, boende.settings.metrics_host)
     follower = Follower(boende.runners, boende.settings.projection_poll_seconds)
     signal.signal(signal.SIGTERM, lambda *_: follower.request_stop())
     names = ", ".join(r.projection.name for r in boende.runners)
@@ -94,11 +131,10 @@ def projections_rebuild(args: argparse.Namespace) -> int:
     try:
         names = [r.projection.name for r in boende.runners]
         chosen = names if args.name == "all" else [args.name]
-        if not set(chosen) <= set(names):
-            print(f"unknown projection {args.name!r}; known: {', '.join(names)}, all")
-            return 2
+        runners = [boende.runner(name) for name in chosen]
         started = time.monotonic()
-        count = rebuild_together([boende.runner(name) for name in chosen])
+        with progress("replaying the case log", boende.app.event_count()) as shown:
+            count = rebuild_together(runners, on_progress=shown.advance)
         took = time.monotonic() - started
         print(f"{', '.join(chosen)}: replayed {count} events in {took:.1f} s")
     finally:
@@ -132,39 +168,50 @@ def relay(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="boende", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="serve the HTTP API").set_defaults(run=serve)
-    follow = commands.add_parser("project", help="keep the read models up to date")
+    """Every command and option of ``boende``, each with its help."""
+    parser = argparse.ArgumentParser(
+        prog="boende",
+        usage="boende [-h] [--version] COMMAND [ARGS...]",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"boende {version()}",
+        help="print the installed version of Boende and exit",
+    )
+    # Listed once, in the epilog, with the nested commands: not twice.
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", help=argparse.SUPPRESS
+    )
+    command(
+        commands,
+        "serve",
+        "serve the HTTP API",
+        serve,
+        "It listens on BOENDE_HOST:BOENDE_PORT and keeps the read models up to "
+        "date in the same process, unless BOENDE_RUN_PROJECTIONS=false (then "
+        "run 'boende project' beside it). In development it prints a token "
+        "for each role.",
+    )
+    follow = command(
+        commands,
+        "project",
+        "keep the read models up to date, until stopped",
+        project,
+        "A process of its own for the read models, for when the API runs with "
+        "BOENDE_RUN_PROJECTIONS=false.",
+    )
     follow.add_argument(
         "--source",
         choices=["store", "kafka"],
         default="store",
-        help="follow the event store (default) or Kafka's boende.events",
+        help="where the events come from: the event store (store, the default) "
+        "or the Kafka topic boende.events (kafka)",
     )
-    follow.set_defaults(run=project)
-    views = commands.add_parser("projections", help="read models: status, rebuild")
-    view_commands = views.add_subparsers(dest="action", required=True)
-    view_commands.add_parser("status", help="positions and lag").set_defaults(
-        run=projections_status
-    )
-    rebuild = view_commands.add_parser("rebuild", help="drop and replay one read model")
-    rebuild.add_argument("name", help="a projection name, or 'all'")
-    rebuild.set_defaults(run=projections_rebuild)
-    topics = commands.add_parser("topics", help="Kafka topics")
-    topic_commands = topics.add_subparsers(dest="action", required=True)
-    topic_commands.add_parser(
-        "create", help="create the three topics, align their configs"
-    ).set_defaults(run=topics_create)
-    ingesting = commands.add_parser("ingest", help="record boende.submissions")
-    ingesting.add_argument("--topic", help="topic to consume (boende.submissions)")
-    ingesting.add_argument("--rejected", help="topic for refusals (…rejected)")
-    ingesting.add_argument("--group", help="consumer group (boende-ingest)")
-    ingesting.add_argument("--instance-id", help="static group membership id")
-    ingesting.set_defaults(run=ingest)
-    relaying = commands.add_parser("relay", help="publish the log to boende.events")
-    relaying.add_argument("--topic", help="topic to publish to (boende.events)")
-    relaying.set_defaults(run=relay)
+    _add_projections_commands(commands)
+    _add_kafka_commands(commands)
     add_token_command(commands)
     from services.cli.audit import add_audit_commands  # sign, verify, export
 
@@ -172,10 +219,86 @@ def build_parser() -> argparse.ArgumentParser:
     from services.cli.gdpr import add_gdpr_commands  # erase, purge
 
     add_gdpr_commands(commands)
+    from services.cli.doctor import add_doctor_command
+
+    add_doctor_command(commands)
     # ``simulate`` is dispatched in ``main`` before parsing: it has its own
     # options (``boende simulate --help``); listed here for ``boende --help``.
-    commands.add_parser("simulate", help="play IFN and ALN against the API")
+    commands.add_parser(
+        "simulate",
+        help="play IFN and ALN against the API (boende simulate --help)",
+        add_help=False,
+    )
+    parser.epilog = every_command(commands)
     return parser
+
+
+def _add_projections_commands(commands: Commands) -> None:
+    views = commands.add_parser("projections", help="the read models: status, rebuild")
+    view_commands = views.add_subparsers(dest="action", required=True)
+    command(
+        view_commands,
+        "status",
+        "show each read model's position and lag behind the log",
+        projections_status,
+    )
+    rebuild = command(
+        view_commands,
+        "rebuild",
+        "drop a read model (or all) and replay the log into it",
+        projections_rebuild,
+        "Progress goes to standard error; at the end it says how many events "
+        "were replayed. 'all' reads the log once for every read model.",
+    )
+    rebuild.add_argument(
+        "name",
+        choices=[projection.name for projection in PROJECTIONS] + ["all"],
+        help="the read model to rebuild, one of: %(choices)s",
+    )
+
+
+def _add_kafka_commands(commands: Commands) -> None:
+    topics = commands.add_parser("topics", help="Kafka topics: create")
+    command(
+        topics.add_subparsers(dest="action", required=True),
+        "create",
+        "create the Kafka topics and bring their settings in line",
+        topics_create,
+        "The three topics are boende.submissions, boende.submissions.rejected "
+        "and boende.events. Exits 1 if a difference cannot be fixed here "
+        "(partition count, replication factor).",
+    )
+    ingesting = command(
+        commands,
+        "ingest",
+        "record what arrives on boende.submissions, until stopped",
+        ingest,
+        "Refused submissions go to boende.submissions.rejected with the reason.",
+    )
+    ingesting.add_argument(
+        "--topic", help="the topic to read submissions from (boende.submissions)"
+    )
+    ingesting.add_argument(
+        "--rejected",
+        help="the topic refused submissions go to (boende.submissions.rejected)",
+    )
+    ingesting.add_argument(
+        "--group", help="the Kafka consumer group to join (boende-ingest)"
+    )
+    ingesting.add_argument(
+        "--instance-id",
+        help="a fixed member id in the consumer group (static membership): a "
+        "restarted worker takes its partitions straight back",
+    )
+    relaying = command(
+        commands,
+        "relay",
+        "publish the case log to boende.events, until stopped",
+        relay,
+    )
+    relaying.add_argument(
+        "--topic", help="the topic to publish the events to (boende.events)"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -38,6 +38,14 @@ def worker_command(worker: str) -> list[str]:
     return command
 
 
+def worker_env(settings: Settings, worker: str) -> dict[str, str]:
+    """Each worker's own metrics port: ``BOENDE_METRICS_PORT`` for ``serve``,
+    the next ones for the others (one port serves one process)."""
+    if settings.metrics_port is None:
+        return {}
+    return {"BOENDE_METRICS_PORT": str(settings.metrics_port + WORKERS.index(worker))}
+
+
 def main() -> int:
     settings = Settings()
     port = int(settings.kafka_bootstrap.rsplit(":", 1)[1])
@@ -57,7 +65,10 @@ def main() -> int:
             log = (settings.data_dir / f"{worker}.log").open("ab")
             children.append(
                 subprocess.Popen(
-                    worker_command(worker), env=env, stdout=log, stderr=log
+                    worker_command(worker),
+                    env=env | worker_env(settings, worker),
+                    stdout=log,
+                    stderr=log,
                 )
             )
         _print_where(settings, broker)
@@ -87,6 +98,11 @@ def _print_where(settings: Settings, broker: LocalBroker) -> None:
     print("ingest worker            boende.submissions -> the case log")
     print("relay                    the case log -> boende.events")
     print(f"logs                     {data}/{{serve,ingest,relay}}.log")
+    if settings.metrics_port is not None:
+        ports = ", ".join(
+            f"{w} {worker_env(settings, w)['BOENDE_METRICS_PORT']}" for w in WORKERS
+        )
+        print(f"metrics (/metrics)       {settings.metrics_host}: {ports}")
     print("Ctrl-C stops them all.")
     sys.stdout.flush()
 

@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import DomainError
+from infra import metrics
 from infra.auth import ROLES, AuthConfigError, mint_dev_token
 from infra.settings import Settings
 from services.bootstrap import Boende, bootstrap
@@ -40,6 +41,7 @@ from services.http import (
     submissions,
 )
 from services.http.deps import BoendeDep
+from services.http.observe import Observe, request_id_of
 from services.http.openapi import with_error_bodies
 
 log = logging.getLogger(__name__)
@@ -62,10 +64,26 @@ def readyz(boende: BoendeDep) -> dict[str, Any]:
     return {"status": "ready", "position": position}
 
 
-def error_response(error: DomainError | ServiceError) -> JSONResponse:
+def error_response(
+    error: DomainError | ServiceError, request: Request | None = None
+) -> JSONResponse:
     status = STATUS_BY_CODE.get(error.code, 500)
     body = {"error": error.code, "message": error.message, **error.details}
     headers = _HEADERS_BY_STATUS.get(status)
+    return _refusal(request, body, status, headers)
+
+
+def _refusal(
+    request: Request | None,
+    body: dict[str, Any],
+    status: int,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """The error body, with the request's id (``services.http.observe``)."""
+    request_id = request_id_of(request.scope) if request is not None else None
+    if request_id:
+        body = {**body, "request_id": request_id}
+        headers = {**(headers or {}), "X-Request-ID": request_id}
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -76,47 +94,48 @@ def install_error_handlers(app: FastAPI) -> None:
     """Map every refusal to DOMAIN.md's error table, and nothing to a bare 500."""
 
     @app.exception_handler(DomainError)
-    async def _domain(_: Request, error: DomainError) -> JSONResponse:
-        return error_response(error)
+    async def _domain(request: Request, error: DomainError) -> JSONResponse:
+        return error_response(error, request)
 
     @app.exception_handler(ServiceError)
-    async def _service(_: Request, error: ServiceError) -> JSONResponse:
-        return error_response(error)
+    async def _service(request: Request, error: ServiceError) -> JSONResponse:
+        return error_response(error, request)
 
     @app.exception_handler(RequestValidationError)
-    async def _request(_: Request, error: RequestValidationError) -> JSONResponse:
+    async def _request(request: Request, error: RequestValidationError) -> JSONResponse:
         details = [
             {"loc": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]}
             for e in error.errors()
         ]
-        return JSONResponse(
-            {
-                "error": "invalid_request",
-                "message": "invalid request",
-                "details": details,
-            },
-            status_code=422,
-        )
+        body = {
+            "error": "invalid_request",
+            "message": "invalid request",
+            "details": details,
+        }
+        return _refusal(request, body, 422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(
             error.status_code, "error"
         )
-        return JSONResponse(
-            {"error": code, "message": str(error.detail)}, status_code=error.status_code
-        )
+        body = {"error": code, "message": str(error.detail)}
+        return _refusal(request, body, error.status_code)
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, error: Exception) -> JSONResponse:
-        log.error("unexpected %s", type(error).__name__, exc_info=error)
-        return JSONResponse(
-            {
-                "error": "internal_error",
-                "message": "unexpected error; see the server log",
-            },
-            status_code=500,
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        # The type only, and the traceback's lines: an exception's text may
+        # quote the input it failed on.
+        log.error(
+            "unexpected %s",
+            type(error).__name__,
+            extra={"request_id": request_id_of(request.scope)},
         )
+        body = {
+            "error": "internal_error",
+            "message": "unexpected error; see the server log",
+        }
+        return _refusal(request, body, 500)
 
 
 def create_app(boende: Boende, *, close_on_shutdown: bool = False) -> FastAPI:
@@ -151,6 +170,7 @@ def create_app(boende: Boende, *, close_on_shutdown: bool = False) -> FastAPI:
     ):
         app.include_router(router)
     install_error_handlers(app)
+    app.add_middleware(Observe)  # request ids, access-log lines, request metrics
     build = app.openapi  # FastAPI's own, which caches what it builds
 
     def openapi() -> dict[str, Any]:
@@ -173,6 +193,13 @@ def run(settings: Settings) -> int:
     except AuthConfigError as error:
         print(f"boende serve: {error}", file=sys.stderr)
         return 2
+    if settings.environment == "production" and settings.today is not None:
+        print(
+            "boende serve: BOENDE_TODAY fixes the day for tests; production "
+            "takes today from the clock: unset it",
+            file=sys.stderr,
+        )
+        return 2
     boende = bootstrap(settings, follow=settings.run_projections)
     where = (
         "PostgreSQL" if settings.database_url else f"SQLite under {settings.data_dir}/"
@@ -180,8 +207,19 @@ def run(settings: Settings) -> int:
     print(f"Boende serving on http://{settings.host}:{settings.port} (store: {where})")
     print(f"API docs: http://{settings.host}:{settings.port}/docs")
     print_development_tokens(settings)
+    if metrics.serve(settings.metrics_port, settings.metrics_host):
+        print(
+            f"metrics: http://{settings.metrics_host}:{settings.metrics_port}/metrics"
+        )
     app = create_app(boende, close_on_shutdown=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        log_config=None,  # uvicorn's lines go through infra.logs (JSON too)
+        access_log=False,  # services.http.observe writes the access lines
+    )
     return 0
 
 

@@ -23,6 +23,10 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"])
 @router.get(
     "/cases/{case_id}",
     summary="A case's trail: its events and the apartment events it caused",
+    responses={
+        404: {"description": "not_found: the case is not in the audit trail"},
+        503: {"description": "unavailable or projection_lagging; retry"},
+    },
 )
 def case_trail(
     case_id: str, boende: BoendeDep, min_position: MinPosition = None

@@ -22,14 +22,29 @@ from services.http.deps import BoendeDep
 router = APIRouter(prefix="/v1", tags=["cases"])
 
 
-@router.get("/cases/{case_id}", summary="A case's current state and history")
+#: What a read of one aggregate may answer besides 200, for the OpenAPI document.
+LOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"description": "not_found: no such case or apartment"},
+    503: {"description": "unavailable: the event store is unreachable; retry"},
+}
+
+
+@router.get(
+    "/cases/{case_id}",
+    summary="A case's current state and history",
+    responses=LOAD_RESPONSES,
+)
 def get_case(case_id: str, boende: BoendeDep) -> dict[str, Any]:
     case = _load(boende, case_id_to_uuid(case_id), f"no case {case_id}")
     assert isinstance(case, HousingCase)
     return case_view(case)
 
 
-@router.get("/apartments/{apartment_id}", summary="An apartment's state and history")
+@router.get(
+    "/apartments/{apartment_id}",
+    summary="An apartment's state and history",
+    responses=LOAD_RESPONSES,
+)
 def get_apartment(apartment_id: str, boende: BoendeDep) -> dict[str, Any]:
     apartment = _load(
         boende, apartment_id_to_uuid(apartment_id), f"no apartment {apartment_id}"

@@ -34,6 +34,11 @@ class Error(BaseModel):
         default=None,
         description="422: each field path and its problem (never the value)",
     )
+    request_id: str | None = Field(
+        default=None,
+        description="the request's id (also the X-Request-ID header): quote it "
+        "to the operator, who finds it on every log line of the request",
+    )
 
 
 def with_error_bodies(build: Callable[[], dict[str, Any]]) -> dict[str, Any]:

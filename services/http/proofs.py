@@ -22,10 +22,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, FastAPI, Query
 from starlette.concurrency import run_in_threadpool
 
-from infra import merkle
+from infra import merkle, metrics
 from infra.signing import public_pem, public_raw_hex
 from services.audit.log import AuditLog
-from services.audit.signer import HeadSigner
+from services.audit.signer import HeadSigner, head_probe
 from services.errors import AuditLogInconsistent, InvalidRequest, NotFoundError
 from services.http.deps import AuditDep, audit_log_of
 
@@ -40,9 +40,11 @@ async def signing_lifespan(app: FastAPI) -> AsyncIterator[None]:
     await run_in_threadpool(lambda: audit.signer)
     minutes = audit.settings.tree_head_interval_minutes
     signer = HeadSigner(audit, minutes * 60.0).start() if minutes else None
+    unprobe = metrics.add_probe(head_probe(audit, minutes * 60.0))
     try:
         yield
     finally:
+        unprobe()
         if signer:
             signer.stop()
 

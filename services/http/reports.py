@@ -234,4 +234,5 @@ def _quarter(quarter: str) -> tuple[date, date]:
 
 def _reference(boende: Boende) -> unexecuted_view.Reference:
     """Case id -> pseudonymous reference under this installation's key."""
-    return partial(pseudonym, pseudonym_key(boende.settings.data_dir))
+    settings = boende.settings
+    return partial(pseudonym, pseudonym_key(settings.data_dir, settings.environment))

@@ -4,11 +4,14 @@ capability and handed to the group-commit writer."""
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
+from domain.errors import DomainError
+from infra import metrics
 from services.errors import PayloadTooLarge, ServiceError
 from services.http import authz
 from services.http.deps import BoendeDep
@@ -81,9 +84,20 @@ async def submit(
     ``async`` although the store is synchronous: this endpoint never touches
     the store itself, it hands the envelope to the group-commit writer thread
     and awaits the answer without holding a worker thread."""
-    sub = parse(body, boende.settings.max_body_bytes)
-    authz.require_committee(principal, sub.actor.committee)
-    outcome = await boende.committer.submit_async(sub)
-    if not isinstance(outcome, Accepted):
-        raise outcome
-    return JSONResponse(outcome.as_json(), status_code=200 if outcome.repeated else 201)
+    started, committee, decided = time.perf_counter(), "", "internal_error"
+    try:
+        sub = parse(body, boende.settings.max_body_bytes)
+        committee = sub.actor.committee
+        authz.require_committee(principal, committee)
+        outcome = await boende.committer.submit_async(sub)
+        if not isinstance(outcome, Accepted):
+            raise outcome
+        decided = "repeated" if outcome.repeated else "recorded"
+        return JSONResponse(
+            outcome.as_json(), status_code=200 if outcome.repeated else 201
+        )
+    except (ServiceError, DomainError) as refusal:
+        decided = refusal.code
+        raise
+    finally:
+        metrics.count_submission("http", committee, decided, started)

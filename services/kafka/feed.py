@@ -23,12 +23,14 @@ from typing import Any
 
 from kafka import ConsumerRebalanceListener, KafkaConsumer
 
+from infra import metrics
 from infra.kafka import EVENTS, consumer
 from infra.schema_lock import schema_lock
 from infra.settings import Settings
 from projections.base import Recorded
 from services.bootstrap import PROJECTIONS
 from services.kafka.codec import position_of, to_domain_event
+from services.projecting.metrics import log_probe
 from services.projecting.runner import ProjectionRunner, build_runners
 
 log = logging.getLogger(__name__)
@@ -115,12 +117,15 @@ def run(settings: Settings) -> int:
         runners = build_runners(settings, None, [p() for p in PROJECTIONS])
     feed = KafkaFeed(settings, runners)
     signal.signal(signal.SIGTERM, lambda *_: feed.request_stop())
+    unprobe = metrics.add_probe(log_probe(None, runners))
+    metrics.serve(settings.metrics_port, settings.metrics_host)
     print(f"following boende.events on {settings.kafka_bootstrap}", flush=True)
     try:
         feed.run_until_stopped()
     except KeyboardInterrupt:
         pass
     finally:
+        unprobe()
         feed.close()
         for runner in runners:
             runner.store.close()

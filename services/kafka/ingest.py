@@ -37,7 +37,7 @@ from kafka import ConsumerRebalanceListener
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
-from infra import kafka
+from infra import kafka, metrics
 from infra.settings import Settings
 from services.errors import (
     ConcurrentUpdate,
@@ -159,6 +159,7 @@ class IngestWorker:
         self.stats = IngestStats()
         self._stop = threading.Event()
         self._failures = 0  # batches retried in a row, for the backoff
+        self._next: dict[TopicPartition, int] = {}  # next offset, as committed
 
     def request_stop(self) -> None:
         """Stop after the current batch (safe from a signal handler)."""
@@ -179,6 +180,7 @@ class IngestWorker:
         )
         records = [record for batch in polled.values() for record in batch]
         if not records:
+            self.observe_lag()
             return 0
         if self.stats.first_batch_at is None:
             self.stats.first_batch_at = time.monotonic()
@@ -192,6 +194,7 @@ class IngestWorker:
         self.stats.last_commit_at = time.monotonic()
         self.stats.batches += 1
         self.stats.consumed += len(records)
+        self.observe_lag()
         log.debug("batch of %d done; %s", len(records), self.stats.line())
         return len(records)
 
@@ -215,6 +218,7 @@ class IngestWorker:
         self.stats.recorded += len(accepted) - repeats
         self.stats.repeated += repeats
         self.stats.rejected.update(r.code for r in refusals.values())
+        _count(valid, outcomes, refusals)
 
     def _record(self, envelopes: list[Any]) -> list[Outcome]:
         """One ``record_batch`` call (one store transaction) for the batch."""
@@ -252,6 +256,18 @@ class IngestWorker:
             # The outcomes are durable: whoever reads these messages again
             # gets repeats (and the rejected topic may see a refusal twice).
             log.warning("offset commit failed (%s)", type(error).__name__)
+            return
+        self._next.update({tp: meta.offset for tp, meta in offsets.items()})
+
+    def observe_lag(self) -> None:
+        """Set ``boende_ingest_consumer_lag_messages`` of each partition this
+        worker holds: the broker's end (as of the last fetch) minus the next
+        offset to commit. Partitions never committed here are left out."""
+        for tp in self.consumer.assignment():
+            end = self.consumer.highwater(tp)
+            if end is not None and tp in self._next:
+                lag = max(end - self._next[tp], 0)
+                metrics.INGEST_LAG.labels(tp.topic, str(tp.partition)).set(lag)
 
     def close(self) -> None:
         """Close both clients; nothing is committed here."""
@@ -271,6 +287,7 @@ def run(
     from services.bootstrap import bootstrap
 
     boende = bootstrap(settings)
+    metrics.serve(settings.metrics_port, settings.metrics_host)
     # kafka-python logs message values at DEBUG and chats at INFO.
     logging.getLogger("kafka").setLevel(max(logging.WARNING, log.getEffectiveLevel()))
     worker = IngestWorker(
@@ -290,3 +307,19 @@ def run(
     finally:
         boende.close()
     return 0
+
+
+def _count(
+    valid: dict[int, Any], outcomes: Sequence[Outcome], refusals: dict[int, Refusal]
+) -> None:
+    """The batch's messages in ``boende_ingest_messages_total`` and
+    ``boende_submissions_total`` (door ``kafka``)."""
+    committee = {i: envelope.actor.committee for i, envelope in valid.items()}
+    for index, outcome in zip(valid, outcomes, strict=True):
+        if isinstance(outcome, Accepted):
+            decided = "repeated" if outcome.repeated else "recorded"
+            metrics.INGEST_MESSAGES.labels(decided, "").inc()
+            metrics.count_submission("kafka", committee[index], decided)
+    for index, refusal in refusals.items():
+        metrics.INGEST_MESSAGES.labels("rejected", refusal.code).inc()
+        metrics.count_submission("kafka", committee.get(index, ""), refusal.code)

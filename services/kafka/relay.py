@@ -20,13 +20,15 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
+from prometheus_client.core import Metric
 
+from infra import logs, metrics
 from infra.kafka import EVENTS, client_config, producer, topic_specs
 from infra.schema_lock import schema_lock
 from infra.settings import Settings
@@ -122,6 +124,7 @@ class Relay:
                 busy = self.step()
             except Exception as error:  # the broker or the store is away
                 self.failures += 1
+                metrics.RELAY_PRODUCE_ERRORS.inc()
                 self._discard_producer()
                 log.warning(
                     "publishing after position %d failed (%s); retrying in %.1f s",
@@ -137,6 +140,22 @@ class Relay:
                 delay = BACKOFF_FIRST_SECONDS
             if not busy:
                 self._stop.wait(IDLE_POLL_SECONDS)
+
+    def probe(self) -> Iterator[Metric]:
+        """``boende_relay_position_events`` and ``boende_relay_lag_events``,
+        read at scrape time (``infra.metrics``): a stuck relay's lag grows."""
+        position = self.position()
+        yield metrics.gauge(
+            "boende_relay_position_events",
+            "The last log position published to boende.events",
+            position,
+        )
+        end = self.app.recorder.max_notification_id() or 0
+        yield metrics.gauge(
+            "boende_relay_lag_events",
+            "Events recorded in the log and not yet published",
+            max(end - position, 0),
+        )
 
     def request_stop(self) -> None:
         """Ask ``run`` to return after the current batch (signal-safe)."""
@@ -231,15 +250,14 @@ def run(settings: Settings, topic: str | None = None) -> int:
 
     Builds the case log alone, not all of ``bootstrap``: the relay needs no
     read models, and should not hold the personal-data keys it never uses."""
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logs.configure(settings.log_level, settings.effective_log_format)
     with schema_lock(settings):  # started beside the API and the ingest
         app = CaseLog(env=settings.eventsourcing_env())
         relay = Relay(app, settings, topic=topic or EVENTS)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: relay.request_stop())
+    unprobe = metrics.add_probe(relay.probe)
+    metrics.serve(settings.metrics_port, settings.metrics_host)
     print(
         f"relaying the case log to {relay.topic} at {settings.kafka_bootstrap}, "
         f"after position {relay.position()}",
@@ -249,6 +267,7 @@ def run(settings: Settings, topic: str | None = None) -> int:
     try:
         relay.run()
     finally:
+        unprobe()
         relay.close()
         app.close()
     took = time.monotonic() - started

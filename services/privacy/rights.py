@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
@@ -91,6 +91,15 @@ ORPHAN_KEY_GRACE = timedelta(days=1)
 _PAGE = 1000
 _FILED = get_topic(HousingCase.Filed)
 _ERASED = HousingCase.PersonalDataErased.type_name
+
+#: Told how a purge goes: the step it is on, how many more of the step's
+#: items are done, and how many the step has in all.
+Steps = Callable[[str, int, int | None], None]
+Told = Callable[[int], None] | None
+#: A purge's steps, and what each counts: log positions (which may have gaps
+#: on PostgreSQL), then cases.
+STEPS = ("reading the case log", "reading the case log again", "recording erasures")
+STEP_UNITS = dict(zip(STEPS, ("positions", "positions", "cases"), strict=True))
 
 
 @dataclass
@@ -161,6 +170,7 @@ def purge(
     before: date | None,
     erased_by: str,
     now: datetime | None = None,
+    on_progress: Steps | None = None,
 ) -> Erasure:
     """Erase the personal data of every person whose cases all had their last
     fact before ``before`` (default: ``retention_years`` before today). A
@@ -169,17 +179,29 @@ def purge(
     inside the retention period is never purged. Keys of no case, unused for
     ``ORPHAN_KEY_GRACE`` before ``now`` (default: the clock), are deleted
     too, and the purge is recorded in ``person_key_purges`` at ``now``
-    (module docstring)."""
+    (module docstring). ``on_progress`` is told how each step goes."""
     started = datetime.now(UTC)  # before the log is read: keys used since stay
     before = _purge_cutoff(boende, before)
-    records = scan_cases(boende.app)
+    end = boende.app.recorder.max_notification_id() or 0
+    records = scan_cases(boende.app, _step(on_progress, STEPS[0], end))
     entry = _purge_entry(before, erased_by, now or started)
     outcome = Erasure(entry.rule, in_clear=sum(not r.key_id for r in records))
     keys = person_keys_of(boende.app)
     case_keys = UnusedKeys(_expired(records, before), utc_timestamp(started))
     deleted = _delete_keys(keys, records, case_keys, entry, outcome)
-    _sweep(boende, keys, deleted, outcome, erased_by)
+    _sweep(boende, keys, deleted, outcome, erased_by, on_progress)
     return outcome
+
+
+def _step(on_progress: Steps | None, step: str, total: int | None) -> Told:
+    """``on_progress`` for one step of ``total`` items."""
+    if on_progress is None:
+        return None
+
+    def told(n: int) -> None:
+        on_progress(step, n, total)
+
+    return told
 
 
 def retention_cutoff(today: date, years: int) -> date:
@@ -190,10 +212,11 @@ def retention_cutoff(today: date, years: int) -> date:
         return today.replace(year=today.year - years, day=28)
 
 
-def scan_cases(app: CaseLog) -> list[CaseRecord]:
-    """Every case, from its facts in the log, in filing order."""
+def scan_cases(app: CaseLog, on_progress: Told = None) -> list[CaseRecord]:
+    """Every case, from its facts in the log, in filing order; ``on_progress``
+    is told how many more log positions were read."""
     cases: dict[str, CaseRecord] = {}
-    for event in _events(app, [get_topic(c) for c in CASE_FACTS]):
+    for event in _events(app, [get_topic(c) for c in CASE_FACTS], on_progress):
         if isinstance(event, HousingCase.Filed):
             key_id = event.applicant.get("key_id")
             cases[event.case_id] = CaseRecord(event.case_id, key_id, event.occurred_on)
@@ -265,24 +288,33 @@ def _sweep(
     deleted: set[str],
     outcome: Erasure,
     erased_by: str,
+    on_progress: Steps | None = None,
 ) -> None:
     """Record the erasure on every case whose key is gone and that has no
     erasure yet: those of the keys this run ``deleted``, and any left over
     (module docstring)."""
-    for record in _unmarked_without_key(boende.app, keys):
+    end = boende.app.recorder.max_notification_id() or 0
+    reading = _step(on_progress, STEPS[1], end)
+    unmarked = _unmarked_without_key(boende.app, keys, reading)
+    recording = _step(on_progress, STEPS[2], len(unmarked))
+    for record in unmarked:
         if _record_erasure(boende, record.case_id, outcome.rule, erased_by):
             outcome.cases.append(record.case_id)
             if record.key_id not in deleted:
                 outcome.earlier += 1
+        if recording is not None:
+            recording(1)
 
 
-def _unmarked_without_key(app: CaseLog, keys: PersonKeys) -> list[CaseRecord]:
+def _unmarked_without_key(
+    app: CaseLog, keys: PersonKeys, on_progress: Told = None
+) -> list[CaseRecord]:
     """The sealed cases whose key no longer exists and that have no erasure.
     The log is read before the key table: a key is stored before any filing
     under it, so a case found whose key the table then lacks has lost it
     (the other way round, a case filed between the two reads under a new
     key would be taken for erased)."""
-    records = scan_cases(app)
+    records = scan_cases(app, on_progress)
     present = keys.table.key_ids()
     return [
         record
@@ -337,13 +369,18 @@ def _canonical(boende: Boende, personnummer: str) -> str:
     return parse_personnummer(personnummer, boende.service.today()).canonical
 
 
-def _events(app: CaseLog, topics: list[str]) -> Iterator[Any]:
-    """The domain events of ``topics``, in log order."""
+def _events(app: CaseLog, topics: list[str], on_progress: Told = None) -> Iterator[Any]:
+    """The domain events of ``topics``, in log order; ``on_progress`` is told
+    how many more log positions each page took it past (the last: to the end)."""
     start = 1
     while True:
         page = app.recorder.select_notifications(start, _PAGE, topics=topics)
         for notification in page:
             yield app.mapper.to_domain_event(notification)
-        if len(page) < _PAGE:
+        last = len(page) < _PAGE
+        if on_progress is not None:
+            reached = app.recorder.max_notification_id() if last else page[-1].id
+            on_progress(max((reached or 0) + 1 - start, 0))
+        if last:
             return
         start = page[-1].id + 1

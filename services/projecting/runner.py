@@ -19,6 +19,7 @@ from eventsourcing.persistence import IntegrityError
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
+from infra import metrics
 from infra.settings import Settings
 from infra.store import CaseLog
 from infra.views import ViewStore
@@ -64,6 +65,7 @@ class ProjectionRunner:
                         built_by,
                         projection.version,
                     )
+                    metrics.READ_MODEL_REBUILDS.labels(projection.name).inc()
                 projection.drop_tables(sql)
                 store.forget_position(sql)
                 store.set_schema_version(sql, projection.version)
@@ -97,6 +99,7 @@ class ProjectionRunner:
             self.projection.drop_tables(sql)
             self.store.forget_position(sql)
             self.projection.create_tables(sql)
+        metrics.READ_MODEL_REBUILDS.labels(self.projection.name).inc()
 
     def apply(self, batch: Sequence[Recorded], after: int | None = None) -> int:
         """Apply ``batch`` (in log order) and its last position in one
@@ -115,8 +118,9 @@ class ProjectionRunner:
             fresh = [r for r in batch if r.position > position]
             if not fresh:
                 return 0
-            self.projection.process_batch(sql, fresh)
-            self.store.track(sql, fresh[-1].position)
+            with metrics.READ_MODEL_BATCH_SECONDS.labels(self.projection.name).time():
+                self.projection.process_batch(sql, fresh)
+                self.store.track(sql, fresh[-1].position)
         return len(fresh)
 
     def rebuild(self) -> int:
@@ -158,19 +162,31 @@ def step_together(runners: Sequence[ProjectionRunner]) -> int:
 
 
 def rebuild_together(
-    runners: Sequence[ProjectionRunner], should_stop: Callable[[], bool] = lambda: False
+    runners: Sequence[ProjectionRunner],
+    should_stop: Callable[[], bool] = lambda: False,
+    on_progress: Callable[[int], None] | None = None,
 ) -> int:
     """Drop every runner's read model and replay the log into all of them,
     reading it once (``boende projections rebuild all``). Returns the events
-    replayed; ``should_stop`` ends it early at a batch boundary."""
+    replayed: those the log holds up to where the slowest read model stands,
+    counted in the log (positions may have gaps) whoever applied them (a live
+    follower may take some batches). ``on_progress`` is told how many more
+    that is after each batch; ``should_stop`` ends it at a batch boundary."""
     for runner in runners:
         runner.reset()
-    replayed = 0
-    while not should_stop():
+    replayed = reached = 0
+    while runners and not should_stop():
         applied = step_together(runners)
+        slowest = min(runner.store.position() for runner in runners)
+        if slowest > reached:
+            app = runners[0].app
+            assert app is not None, "these runners are fed from Kafka"
+            passed = app.event_count(reached, slowest)
+            replayed, reached = replayed + passed, slowest
+            if on_progress is not None:
+                on_progress(passed)
         if applied == 0 and not any(_behind(runner) for runner in runners):
             break
-        replayed += applied // max(len(runners), 1)
     return replayed
 
 

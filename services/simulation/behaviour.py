@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain.personnummer import luhn_check_digit
+from infra.settings import Settings
 
 Envelope = dict[str, Any]
 Action = Callable[[], None]
@@ -74,7 +75,10 @@ END_REASONS = dict(
 
 
 def stockholm_today() -> date:
-    return datetime.now(ZoneInfo("Europe/Stockholm")).date()
+    """The simulation's today: the day ``BOENDE_TODAY`` fixes, as the
+    service's clock does (``services.bootstrap.clock``), else Stockholm's."""
+    fixed = Settings().today
+    return fixed or datetime.now(ZoneInfo("Europe/Stockholm")).date()
 
 
 def add_months(day: date, months: int) -> date:

@@ -36,6 +36,7 @@ from typing import Any
 
 import httpx
 
+from infra.progress import progress
 from services.simulation.behaviour import Envelope, Plan
 from services.simulation.scenario import generate, generate_with_expectations, plan
 
@@ -217,9 +218,11 @@ def send(
     concurrency: int = 4,
     *,
     expect_valid: Sequence[bool] | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> Summary:
     """Send every submission (wave by wave, each wave ``concurrency`` at a
-    time) and tally the answers against ``expect_valid`` (default: all valid)."""
+    time) and tally the answers against ``expect_valid`` (default: all valid);
+    ``on_progress`` is told of each wave answered."""
     valid = list(expect_valid) if expect_valid is not None else [True] * len(envelopes)
     if len(valid) != len(envelopes):
         raise ValueError("expect_valid needs one flag per envelope")
@@ -230,6 +233,8 @@ def send(
             outcomes = pool.map(lambda i: post(client, envelopes[i]), wave)
             for index, outcome in zip(wave, outcomes, strict=True):
                 summary.add(envelopes[index], valid[index], outcome)
+            if on_progress is not None:
+                on_progress(len(wave))
     summary.elapsed_s = time.perf_counter() - started
     return summary
 
@@ -255,22 +260,35 @@ def via_http(world: Plan, args: argparse.Namespace) -> int:
         except httpx.HTTPError as error:
             print(f"cannot reach Boende at {args.base_url}: {error}", file=sys.stderr)
             return 1
-        summary = send(
-            world.envelopes, client, args.concurrency, expect_valid=world.expectations
-        )
+        with progress("sending submissions", len(world.envelopes)) as shown:
+            summary = send(
+                world.envelopes,
+                client,
+                args.concurrency,
+                expect_valid=world.expectations,
+                on_progress=shown.advance,
+            )
     print(summary.report())
     return 0 if summary.unexpected == 0 else 1
 
 
-def publish(envelopes: Iterable[Envelope], producer: Any, topic: str) -> int:
+def publish(
+    envelopes: Iterable[Envelope],
+    producer: Any,
+    topic: str,
+    on_progress: Callable[[int], None] | None = None,
+) -> int:
     """Publish each envelope in order, keyed by its case or apartment id, and
-    wait until the broker has acknowledged every one; the number published."""
+    wait until the broker has acknowledged every one; the number published.
+    ``on_progress`` is told of each one handed to the producer."""
     futures = []
     for env in envelopes:
         key = env.get("case_id") or env.get("apartment_id")
         value = json.dumps(env, ensure_ascii=False).encode()
         encoded = key.encode() if isinstance(key, str) else None
         futures.append(producer.send(topic, key=encoded, value=value))
+        if on_progress is not None:
+            on_progress(1)
     producer.flush()
     for future in futures:
         future.get(timeout=0)  # raises the send's error, if it failed
@@ -292,7 +310,10 @@ def via_kafka(world: Plan, args: argparse.Namespace) -> int:
     try:
         client = producer(settings)
         try:
-            count = publish(world.envelopes, client, SUBMISSIONS)
+            with progress(
+                f"publishing to {SUBMISSIONS}", len(world.envelopes)
+            ) as shown:
+                count = publish(world.envelopes, client, SUBMISSIONS, shown.advance)
         finally:
             client.close()
     except KafkaError as error:
@@ -327,18 +348,21 @@ def _share(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="boende simulate", description="Play IFN and ALN against Boende."
+        prog="boende simulate",
+        description="Play IFN and ALN against Boende: a seeded plan of "
+        "submissions sent over HTTP, published to Kafka or written to a file. "
+        "Exits 1 if an answer was not the one expected.",
     )
     add = parser.add_argument
     add("--months", type=_positive, default=12, help="simulated months (12)")
-    add("--seed", type=int, default=1, help="random seed (1)")
-    add("--start", type=date.fromisoformat, help="first day (today - months)")
+    add("--seed", type=int, default=1, help="random seed: same seed, same plan (1)")
+    add("--start", type=date.fromisoformat, help="first day, YYYY-MM-DD (months ago)")
     add("--base-url", default="http://127.0.0.1:8000", help="the API's address")
     add("--concurrency", type=_positive, default=4, help="parallel requests (4)")
-    add("--invalid-share", type=_share, default=0.0, help="extra invalid ones (0)")
+    add("--invalid-share", type=_share, default=0.0, help="extra invalid ones, 0-1 (0)")
     add("--out", type=Path, help="write JSON lines to this file instead of sending")
-    add("--via", choices=sorted(VIAS), default="http", help="transport (http)")
-    add("--token", type="Bearer {}".format, help="a bearer token (boende token)")
+    add("--via", choices=sorted(VIAS), default="http", help="over http or kafka (http)")
+    add("--token", type="Bearer {}".format, help="a token with both officer roles")
     add("--bootstrap", help="Kafka brokers for --via kafka (BOENDE_KAFKA_BOOTSTRAP)")
     return parser
 

@@ -17,6 +17,8 @@ import threading
 from concurrent.futures import Future
 from typing import Protocol
 
+from infra import metrics
+from infra.logs import REQUEST_ID
 from services.errors import StoreUnavailable
 from services.submission.envelope import Envelope
 from services.submission.service import Outcome, SubmissionService
@@ -48,6 +50,7 @@ class LoopWaiter:
     """A request awaiting in the event loop: answered without a thread hop."""
 
     def __init__(self) -> None:
+        self.request_id = REQUEST_ID.get()  # for the writer thread's log lines
         self.loop = asyncio.get_running_loop()
         self.future: asyncio.Future[Outcome] = self.loop.create_future()
 
@@ -127,10 +130,17 @@ class GroupCommitter:
         return batch, True
 
     def _commit(self, batch: list[tuple[Envelope, Waiter]]) -> None:
+        metrics.COMMIT_BATCH.observe(len(batch))
         try:
             outcomes = self.service.record_batch([sub for sub, _ in batch])
         except Exception as error:  # answer every waiter, keep the writer alive
-            log.exception("group commit failed")
+            # The writer serves many requests at once: name them all.
+            ids = [getattr(waiter, "request_id", None) for _, waiter in batch]
+            log.exception(
+                "group commit of %d failed",
+                len(batch),
+                extra={"request_ids": [i for i in ids if i]},
+            )
             for _, waiter in batch:
                 waiter.fail(error)
             return

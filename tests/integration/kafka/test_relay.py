@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 from kafka import TopicPartition
+from prometheus_client import REGISTRY
 
 from infra.broker import LocalBroker, free_port
 from infra.kafka import consumer, producer
@@ -361,6 +362,7 @@ def test_the_relay_rides_out_a_broker_outage(tmp_path: Path) -> None:
         topic=topic,
     )
     worker = threading.Thread(target=relay.run, daemon=True)
+    errors_before = REGISTRY.get_sample_value("boende_relay_produce_errors_total") or 0
     try:
         record_history(boende, 600)
         worker.start()
@@ -373,6 +375,10 @@ def test_the_relay_rides_out_a_broker_outage(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, "the relay never noticed"
             time.sleep(0.05)
         assert relay.position() <= before  # nothing new was acknowledged
+        errors = REGISTRY.get_sample_value("boende_relay_produce_errors_total") or 0
+        assert errors - errors_before >= 2  # the operator sees the outage
+        lag = {m.name: m.samples[0].value for m in relay.probe()}
+        assert lag["boende_relay_lag_events"] >= 600
 
         broker = LocalBroker("noida", port, data_dir).start()  # same port and data
         assert wait_for_position(relay, last_position(boende), 60)

@@ -57,8 +57,8 @@ def test_a_person_who_files_during_the_purge_keeps_their_key(
     scan = gdpr.scan_cases
     filed: list[str] = []
 
-    def file_once_the_log_is_read(app: Any) -> list[gdpr.CaseRecord]:
-        records = scan(app)
+    def file_once_the_log_is_read(app: Any, *told: Any) -> list[gdpr.CaseRecord]:
+        records = scan(app, *told)
         if not filed:
             filed.append(submit(boende, ids, OLD, NEW_DAY))
         return records
@@ -144,8 +144,8 @@ def test_an_erasure_that_dies_after_deleting_the_key_is_finished_by_a_rerun(
     unmarked = gdpr._unmarked_without_key
     other: list[gdpr.Erasure] = []
 
-    def another_run_first(app: Any, table: Any) -> list[gdpr.CaseRecord]:
-        found = unmarked(app, table)
+    def another_run_first(app: Any, table: Any, *told: Any) -> list[gdpr.CaseRecord]:
+        found = unmarked(app, table, *told)
         monkeypatch.setattr(gdpr, "_unmarked_without_key", unmarked)
         other.append(gdpr.erase(boende, OLD, "dataskydd-8"))
         return found
