@@ -37,11 +37,13 @@ class Sql:
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
         if self.postgres:
             statement = statement.replace("?", "%s")
+            params = _storable(params)
         self.cursor.execute(statement, list(params))
 
     def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
         if self.postgres:
             statement = statement.replace("?", "%s")
+            rows = [_storable(r) for r in rows]
         self.cursor.executemany(statement, [list(r) for r in rows])
 
     def all(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
@@ -51,6 +53,19 @@ class Sql:
     def one(self, statement: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         rows = self.all(statement, params)
         return rows[0] if rows else None
+
+
+#: What PostgreSQL text cannot hold (NUL) is stored as U+FFFD instead: an
+#: event already in the append-only log must never stop a read model, even
+#: one recorded before the envelope refused control characters.
+_NUL, _REPLACEMENT = "\x00", "\ufffd"
+
+
+def _storable(params: Sequence[Any]) -> list[Any]:
+    return [
+        p.replace(_NUL, _REPLACEMENT) if isinstance(p, str) and _NUL in p else p
+        for p in params
+    ]
 
 
 class ViewStore:

@@ -95,7 +95,7 @@ def bootstrap(
         app = CaseLog(env=settings.eventsourcing_env())
         runners = build_runners(settings, app, [p() for p in PROJECTIONS])
     attach_person_keys(app, person_keys)  # what the filing handler seals with
-    service = SubmissionService(app, today or clock(settings))
+    service = SubmissionService(app, today or clock(settings), settings.earliest_day)
     committer = GroupCommitter(service, max_batch=settings.commit_batch_max)
     boende = Boende(settings, app, service, committer, runners)
     boende.closers.append(person_keys.close)  # closed last: the committer seals

@@ -30,6 +30,10 @@ class PayloadTooLarge(ServiceError):
     code = "payload_too_large"
 
 
+class UnsupportedMediaType(ServiceError):
+    code = "unsupported_media_type"
+
+
 class SubmissionIdConflict(ServiceError):
     code = "submission_id_conflict"
 
@@ -59,6 +63,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "invalid_request": 422,
     "purpose_required": 422,
     "payload_too_large": 413,
+    "unsupported_media_type": 415,
     "transition_not_allowed": 409,
     "submission_id_conflict": 409,
     "concurrent_update": 409,

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 
 from domain.errors import DomainError
 from infra import metrics
-from services.errors import PayloadTooLarge, ServiceError
+from services.errors import PayloadTooLarge, ServiceError, UnsupportedMediaType
 from services.http import authz
 from services.http.deps import BoendeDep
 from services.submission.envelope import SUBMISSION
@@ -21,7 +21,14 @@ from services.submission.service import Accepted, parse
 
 
 async def read_body(request: Request) -> bytes:
-    """The raw body, refused with 413 as soon as it passes the limit."""
+    """The raw body: refused with 415 unless it is declared JSON, with 413 as
+    soon as it passes the limit."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip()
+    if media_type.lower() != "application/json":
+        raise UnsupportedMediaType(
+            "the body must be JSON, sent as Content-Type: application/json",
+            content_type=media_type[:100] or None,
+        )
     limit: int = request.app.state.boende.settings.max_body_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
@@ -70,6 +77,7 @@ router = APIRouter(prefix="/v1", tags=["submissions"])
             "concurrent_update, apartment_unavailable or date_out_of_order"
         },
         413: {"description": "payload_too_large"},
+        415: {"description": "unsupported_media_type: not application/json"},
         422: {"description": "invalid_submission, with details per field"},
         503: {"description": "unavailable: nothing was recorded; retry"},
     },

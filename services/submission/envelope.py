@@ -12,11 +12,33 @@ from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
+
+#: Control characters (NUL, the rest of C0 and DEL) in text are refused: they
+#: cannot be stored in PostgreSQL text, corrupt CSV and terminals, and no
+#: case system means them. Free text (a note, a reason) may hold tab and
+#: line breaks; a one-line text (a decision id, a landlord) none at all.
+_CONTROL = frozenset(map(chr, [*range(0x20), 0x7F]))
+_LINE_BREAKS = frozenset("\t\n\r")
+
+
+def _one_line(text: str) -> str:
+    if not _CONTROL.isdisjoint(text):
+        raise ValueError(
+            "control characters (NUL, tab, line breaks, C0) are not allowed"
+        )
+    return text
+
+
+def _free_text(text: str) -> str:
+    if not (_CONTROL - _LINE_BREAKS).isdisjoint(text):
+        raise ValueError("control characters (NUL, C0) are not allowed")
+    return text
+
 
 Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
-Text = Annotated[str, Field(min_length=1, max_length=200)]
-Note = Annotated[str, Field(max_length=2000)]
+Text = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_one_line)]
+Note = Annotated[str, Field(max_length=2000), AfterValidator(_free_text)]
 Sek = Annotated[int, Field(ge=0, le=1_000_000)]
 
 
@@ -36,7 +58,7 @@ class Applicant(Strict):
     """Personal data: validated for shape only; the domain service checks it."""
 
     personnummer: Annotated[str, Field(min_length=10, max_length=13)]
-    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    name: Text | None = None
 
 
 class Household(Strict):

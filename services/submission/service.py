@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -72,6 +73,7 @@ def parse(raw: bytes, max_bytes: int) -> Envelope:
         raise PayloadTooLarge(
             f"body is {len(raw)} bytes; the limit is {max_bytes}", limit=max_bytes
         )
+    _refuse_duplicate_keys(raw)
     try:
         return SUBMISSION.validate_json(raw)
     except ValidationError as error:
@@ -79,6 +81,40 @@ def parse(raw: bytes, max_bytes: int) -> Envelope:
             f"{error.error_count()} problem(s) in the submission",
             details=validation_details(error),
         ) from None
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            # A field name is safe to name; any other key may be data.
+            raise _DuplicateKey(key if _FIELD_NAME.fullmatch(key) else None)
+        found[key] = value
+    return found
+
+
+_FIELD_NAME = re.compile(r"[a-z_]{1,40}")
+
+
+def _refuse_duplicate_keys(raw: bytes) -> None:
+    """422 for a key that appears twice in one JSON object: JSON parsers
+    disagree on which one wins, so a sender and Boende could read one body
+    two ways. Bodies that are not JSON are left to the validation after."""
+    try:
+        json.loads(raw, object_pairs_hook=_unique_pairs)
+    except _DuplicateKey as duplicate:
+        key = duplicate.args[0]
+        problem = f"the key {key!r} appears twice" if key else "a key appears twice"
+        raise InvalidSubmission(
+            "a key appears twice in one JSON object",
+            details=[{"loc": "(body)", "problem": problem}],
+        ) from None
+    except (ValueError, RecursionError):
+        pass  # not JSON: validate_json says how
 
 
 def validation_details(error: ValidationError) -> list[dict[str, str]]:
@@ -108,9 +144,15 @@ def body_sha256(sub: Envelope) -> str:
 class SubmissionService:
     """Records submissions in the case log, once each."""
 
-    def __init__(self, app: CaseLog, today: Callable[[], date]) -> None:
+    def __init__(
+        self,
+        app: CaseLog,
+        today: Callable[[], date],
+        earliest: date = date(1990, 1, 1),
+    ) -> None:
         self.app = app
         self.today = today
+        self.earliest = earliest  # no fact dated before it (BOENDE_EARLIEST_DAY)
 
     def submit(self, sub: Envelope) -> Accepted:
         """Record one submission, or raise its refusal."""
@@ -180,6 +222,7 @@ class SubmissionService:
                 repeats[index] = digest
             else:
                 try:
+                    _refuse_too_early(sub, self.earliest)
                     aggregate = apply_submission(sub, work, _stamp(sub, today))
                 except (DomainError, ServiceError) as refusal:
                     outcomes[index] = refusal
@@ -224,6 +267,27 @@ def _receipt(sub: Envelope, aggregate: Aggregate, digest: str) -> Receipt:
         originator_id=aggregate.id,
         version=aggregate.version,
     )
+
+
+#: The envelope's dates, where they are (the payload's depend on the type).
+_DATES = (("occurred_on",), ("payload", "lease_starts_on"),
+          ("payload", "landlord_consented_on"))  # fmt: skip
+
+
+def _refuse_too_early(sub: Envelope, earliest: date) -> None:
+    """422 for any date of ``sub`` before ``earliest``, naming each."""
+    problems = []
+    for path in _DATES:
+        value: Any = sub
+        for name in path:
+            value = getattr(value, name, None)
+        if isinstance(value, date) and value < earliest:
+            problem = f"must not be before {earliest.isoformat()}"
+            problems.append({"loc": ".".join(path), "problem": problem})
+    if problems:
+        raise InvalidSubmission(
+            f"{len(problems)} date(s) before the earliest day", details=problems
+        )
 
 
 def _stamp(sub: Envelope, today: date) -> Stamp:

@@ -280,7 +280,8 @@ def call(client: TestClient, route: str, headers: dict[str, str], caller: str) -
     if method == "GET":
         return client.get(path, headers={**headers, "X-Purpose": "authz matrix"})
     body = json.dumps(submission_for(caller)).encode()
-    return client.request(method, path, headers=headers, content=body)
+    json_headers = {**headers, "content-type": "application/json"}
+    return client.request(method, path, headers=json_headers, content=body)
 
 
 def submission_for(caller: str) -> dict[str, Any]:

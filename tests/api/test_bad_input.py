@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from services.bootstrap import Boende
+from infra.settings import Settings
+from services.bootstrap import Boende, bootstrap
+from services.http.app import create_app
 from services.submission.examples import EXAMPLE_PERSONNUMMER
 from tests.conftest import Ids, envelope, later, stockholm_today
 
@@ -36,6 +39,10 @@ def without(body: dict[str, Any], *path: str) -> dict[str, Any]:
 
 def with_applicant(personnummer: Any) -> dict[str, Any]:
     return filed(applicant={"personnummer": personnummer, "name": "Anna Andersson"})
+
+
+def with_applicant_name(name: str) -> dict[str, Any]:
+    return filed(applicant={"personnummer": "19850317-1236", "name": name})
 
 
 SECRET_NAME = "Anna Andersson"
@@ -169,6 +176,45 @@ CASES: dict[str, tuple[Callable[[], Body], int, str]] = {
         404,
         "not_found",
     ),
+    "duplicate key": (
+        lambda: json.dumps(filed())[:-1].encode() + b', "type": "application_filed"}',
+        422,
+        "invalid_submission",
+    ),
+    "duplicate key with data as the key": (
+        lambda: b'{"19850317-1236": 1, "19850317-1236": 2}',
+        422,
+        "invalid_submission",
+    ),
+    "before the earliest day": (
+        lambda: {**filed(), "occurred_on": "1989-12-31"},
+        422,
+        "invalid_submission",
+    ),
+    "the year 1": (
+        lambda: {**filed(), "occurred_on": "0001-01-01"},
+        422,
+        "invalid_submission",
+    ),
+    "lease starting before the earliest day": (
+        lambda: envelope(
+            "contract_executed", "c-bad-2", payload={"lease_starts_on": "1970-01-01"}
+        ),
+        422,
+        "invalid_submission",
+    ),
+    "NUL in a decision id": (
+        lambda: envelope(
+            "application_granted", "c-bad-3", payload={"decision_id": "IFN-1\x00"}
+        ),
+        422,
+        "invalid_submission",
+    ),
+    "control characters in the name": (
+        lambda: with_applicant_name(f"{SECRET_NAME}\x1b[31m"),
+        422,
+        "invalid_submission",
+    ),
     "1 MB body": (
         lambda: json.dumps({**filed(), "pad": "x" * 1_000_000}).encode(),
         413,
@@ -267,3 +313,41 @@ def test_unknown_route_and_method_use_the_error_shape(client: TestClient) -> Non
     response = client.get("/v1/submissions")
     assert response.status_code == 405
     assert response.json()["error"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize(
+    "content_type", [None, "text/plain", "application/x-www-form-urlencoded"]
+)
+def test_a_body_that_is_not_declared_json_is_415(
+    client: TestClient, content_type: str | None
+) -> None:
+    headers = {"content-type": content_type} if content_type else {}
+    body = json.dumps(filed()).encode()
+    response = client.post("/v1/submissions", content=body, headers=headers)
+    assert response.status_code == 415
+    assert response.json()["error"] == "unsupported_media_type"
+
+
+def test_json_with_a_charset_is_json(client: TestClient, ids: Ids) -> None:
+    body = json.dumps(envelope("application_filed", ids.next("c"))).encode()
+    headers = {"content-type": "Application/JSON; charset=utf-8"}
+    assert (
+        client.post("/v1/submissions", content=body, headers=headers).status_code == 201
+    )
+
+
+def test_the_earliest_day_is_a_setting(tmp_path: Path, ids: Ids) -> None:
+    later_start = Settings(data_dir=tmp_path / "var", earliest_day=date(2020, 1, 1))
+    boende = bootstrap(later_start)
+    try:
+        client = TestClient(create_app(boende))
+        old = envelope("application_filed", ids.next("c"), "2019-12-31")
+        refused = client.post("/v1/submissions", json=old)
+        assert refused.status_code == 422
+        assert refused.json()["details"] == [
+            {"loc": "occurred_on", "problem": "must not be before 2020-01-01"}
+        ]
+        fine = envelope("application_filed", ids.next("c"), "2020-01-01")
+        assert client.post("/v1/submissions", json=fine).status_code == 201
+    finally:
+        boende.close()

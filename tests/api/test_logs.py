@@ -32,6 +32,8 @@ PERSONAL = [
     "skulder",
 ]
 
+JSON = {"content-type": "application/json"}
+
 
 @pytest.fixture(params=["text", "json"])
 def captured(
@@ -55,7 +57,7 @@ def test_no_personal_data_reaches_a_log_line(
     for make, status, _ in CASES.values():  # the bad-input suite, every case
         body = make()
         sent = (
-            client.post("/v1/submissions", content=body)
+            client.post("/v1/submissions", content=body, headers=JSON)
             if isinstance(body, bytes)
             else post(client, body)
         )

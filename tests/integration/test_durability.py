@@ -12,7 +12,6 @@ the last one left.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -81,7 +80,7 @@ def load_until_killed(server: Serve, clients: int) -> list[str]:
             while not killed.is_set():
                 body = envelope("application_filed", f"c-{uuid.uuid4().hex[:12]}")
                 try:
-                    answer = http.post("/v1/submissions", content=json.dumps(body))
+                    answer = http.post("/v1/submissions", json=body)
                 except httpx.TransportError:
                     return  # the server is gone: this one was never answered
                 if answer.status_code != 201:

@@ -27,6 +27,8 @@ from tests.conftest import Ids, envelope, free_port, later
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
+JSON = {"content-type": "application/json"}
+
 
 @pytest.fixture(scope="module")
 def metrics_url() -> str:
@@ -78,7 +80,7 @@ def run_script(client: TestClient, ids: Ids) -> dict[str, str]:
     assert post(client, envelope("application_filed", second)) == 201
     assert post(client, envelope("application_granted", first, later(7))) == 201
     assert post(client, envelope("contract_executed", ids.next("c"))) == 404
-    assert client.post("/v1/submissions", content=b"{").status_code == 422
+    assert client.post("/v1/submissions", content=b"{", headers=JSON).status_code == 422
     assert post(client, envelope("application_granted", first, later(8))) == 409
     return {"first": first, "second": second}
 
