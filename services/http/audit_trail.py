@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query
 from infra.views import Sql
 from projections import audit as audit_view
 from services.errors import InvalidRequest, NotFoundError
-from services.http.deps import BoendeDep, MinPosition
+from services.http.deps import BoendeDep, Day, MinPosition
 from services.projecting.answers import answer
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
@@ -51,11 +51,11 @@ def events(
     committee: Literal["IFN", "ALN", "KS"] | None = None,
     user: Annotated[str | None, Query(max_length=64)] = None,
     start: Annotated[
-        date | None,
+        Day | None,
         Query(alias="from", description="recorded on or after this UTC day"),
     ] = None,
     end: Annotated[
-        date | None,
+        Day | None,
         Query(alias="to", description="recorded on or before this UTC day"),
     ] = None,
     after: Annotated[

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Query, Request
+from pydantic import AfterValidator
 
 from projections.base import utc_text
 from services.audit.log import AuditLog
@@ -34,10 +35,53 @@ MinPosition = Annotated[
 ]
 
 
+#: The days a query may name: far beyond any case, well inside what dates
+#: can represent (so no arithmetic on them overflows into a 500).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+#: The most periods one answer holds (20 years of months).
+MAX_PERIODS = 240
+_PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+
+def _within_bounds(day: date) -> date:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"must be between {FIRST_DAY} and {LAST_DAY}")
+    return day
+
+
+#: A day in a query: 422 ``invalid_request`` outside FIRST_DAY..LAST_DAY.
+Day = Annotated[date, AfterValidator(_within_bounds)]
+
+
+def periods_between(start: date, end: date, period: str) -> tuple[date, date]:
+    """``from`` and ``to`` of a per-period answer, checked: 422 when ``from``
+    is after ``to`` or the range holds more than :data:`MAX_PERIODS`."""
+    if start > end:
+        raise InvalidRequest(
+            "from must not be after to",
+            details=[{"loc": "from", "problem": "after to"}],
+        )
+    months = (end.year - start.year) * 12 + end.month - start.month
+    count = months // _PERIOD_MONTHS[period] + 1
+    if count > MAX_PERIODS:
+        raise InvalidRequest(
+            f"from {start} to {end} is {count} {period}s; one answer holds at "
+            f"most {MAX_PERIODS}: ask for a shorter range or a longer period",
+            details=[{"loc": "from", "problem": f"more than {MAX_PERIODS} periods"}],
+            max_periods=MAX_PERIODS,
+        )
+    return start, end
+
+
 def known_at_utc(moment: datetime | None) -> str | None:
     """``known_at`` as the read models' UTC text; a time zone is required."""
     if moment is None:
         return None
+    if not FIRST_DAY.year <= moment.year <= LAST_DAY.year:
+        raise InvalidRequest(
+            f"known_at must be between {FIRST_DAY} and {LAST_DAY}",
+            details=[{"loc": "known_at", "problem": "out of range"}],
+        )
     if moment.tzinfo is None:
         raise InvalidRequest(
             "known_at needs a time zone, e.g. 2021-10-01T12:00:00+02:00",
@@ -58,10 +102,10 @@ PAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 async def day_page(
     start: Annotated[
-        date | None, Query(alias="from", description="on or after this UTC day")
+        Day | None, Query(alias="from", description="on or after this UTC day")
     ] = None,
     end: Annotated[
-        date | None, Query(alias="to", description="on or before this UTC day")
+        Day | None, Query(alias="to", description="on or before this UTC day")
     ] = None,
     after: Annotated[
         int, Query(ge=0, description="cursor: the previous page's next_after")

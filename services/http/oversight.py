@@ -8,15 +8,22 @@ person. Every answer carries ``as_of_position``, and the ``tree_size`` and
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
 from projections import apartments as apartments_view
 from projections import counts as counts_view
-from services.errors import InvalidRequest
-from services.http.deps import AuditDep, BoendeDep, MinPosition, known_at_utc, today_of
+from services.http.deps import (
+    AuditDep,
+    BoendeDep,
+    Day,
+    MinPosition,
+    known_at_utc,
+    periods_between,
+    today_of,
+)
 from services.projecting.answers import answer
 from services.reporting.suppression import public_counts, public_flows
 
@@ -34,7 +41,7 @@ def counts(
     boende: BoendeDep,
     audit: AuditDep,
     as_of: Annotated[
-        date | None, Query(description="effective date; default today")
+        Day | None, Query(description="effective date; default today")
     ] = None,
     known_at: Annotated[
         datetime | None, Query(description="only facts recorded by then; default now")
@@ -61,8 +68,8 @@ def counts(
 def flows(
     boende: BoendeDep,
     audit: AuditDep,
-    start: Annotated[date | None, Query(alias="from")] = None,
-    end: Annotated[date | None, Query(alias="to")] = None,
+    start: Annotated[Day | None, Query(alias="from")] = None,
+    end: Annotated[Day | None, Query(alias="to")] = None,
     period: Literal["month", "quarter", "year"] = "month",
     known_at: datetime | None = None,
     min_position: MinPosition = None,
@@ -71,12 +78,7 @@ def flows(
     """Per period; with ``as_of_position`` and the ``tree_size`` and
     ``root_hash`` (hex) of the log up to it."""
     end = end or today_of(boende)
-    start = start or date(end.year - 1, end.month, 1) + timedelta(days=0)
-    if start > end:
-        raise InvalidRequest(
-            "from must not be after to",
-            details=[{"loc": "from", "problem": "after to"}],
-        )
+    start, end = periods_between(start or date(end.year - 1, end.month, 1), end, period)
     known = known_at_utc(known_at)
     result = answer(
         boende.views["counts"],

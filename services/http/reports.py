@@ -32,7 +32,15 @@ from projections import lead_times as lead_times_view
 from projections import unexecuted as unexecuted_view
 from services.bootstrap import Boende
 from services.errors import InvalidRequest
-from services.http.deps import AuditDep, BoendeDep, MinPosition, known_at_utc, today_of
+from services.http.deps import (
+    AuditDep,
+    BoendeDep,
+    Day,
+    MinPosition,
+    known_at_utc,
+    periods_between,
+    today_of,
+)
 from services.projecting.answers import answer
 from services.reporting.suppression import public_report
 
@@ -48,8 +56,8 @@ CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 @oversight.get("/lead-times", summary="Lead times in days per month, quarter or year")
 def lead_times(
     boende: BoendeDep,
-    start: Annotated[date | None, Query(alias="from")] = None,
-    end: Annotated[date | None, Query(alias="to")] = None,
+    start: Annotated[Day | None, Query(alias="from")] = None,
+    end: Annotated[Day | None, Query(alias="to")] = None,
     period: Literal["month", "quarter", "year"] = "month",
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
@@ -57,12 +65,7 @@ def lead_times(
     (nearest rank) and ``max_days``; an interval counts in the period of its
     later date. Default: the last twelve months up to today."""
     end = end or today_of(boende)
-    start = start or date(end.year - 1, end.month, 1)
-    if start > end:
-        raise InvalidRequest(
-            "from must not be after to",
-            details=[{"loc": "from", "problem": "after to"}],
-        )
+    start, end = periods_between(start or date(end.year - 1, end.month, 1), end, period)
     result = answer(
         boende.views["lead_times"],
         lambda sql: {"periods": lead_times_view.lead_times(sql, start, end, period)},
@@ -81,7 +84,7 @@ def lead_times(
 def unexecuted(
     boende: BoendeDep,
     as_of: Annotated[
-        date | None, Query(description="effective date; default today")
+        Day | None, Query(description="effective date; default today")
     ] = None,
     known_at: KnownAt = None,
     min_position: MinPosition = None,
