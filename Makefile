@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint bench simulate stack clean
+.PHONY: run test lint bench simulate stack mutation clean
 
 $(INSTALLED): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ bench: $(INSTALLED)  ## performance figures (minutes; not part of `make test`)
 simulate: $(INSTALLED)  ## play IFN and ALN against a running API
 	$(BIN)/boende simulate --months 12 \
 	  --token "$$($(BIN)/boende token --role ifn_officer --role aln_officer --sub simulator)"
+
+mutation: $(INSTALLED)  ## mutation testing, from scratch (~20 min; not part of `make test`; docs/testing.md)
+	rm -rf mutants
+	$(BIN)/mutmut run
+	$(BIN)/python tests/mutation_report.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
