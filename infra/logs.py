@@ -20,6 +20,7 @@ import sys
 from contextvars import ContextVar
 from typing import Literal
 
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 #: The id of the HTTP request being handled in this context, if any.
@@ -49,33 +50,10 @@ def formatter(kind: Format) -> logging.Formatter:
         return JsonFormatter(
             JSON_FIELDS,
             rename_fields={"levelname": "level", "name": "logger"},
-            reserved_attrs=[*_RESERVED, "request_suffix"],
+            reserved_attrs=[*RESERVED_ATTRS, "taskName", "request_suffix"],
             timestamp="time",  # ISO 8601, UTC
         )
     return logging.Formatter(TEXT_FORMAT)
-
-
-_RESERVED = [
-    "args",
-    "created",
-    "exc_info",
-    "exc_text",
-    "filename",
-    "funcName",
-    "levelno",
-    "lineno",
-    "module",
-    "msecs",
-    "msg",
-    "pathname",
-    "process",
-    "processName",
-    "relativeCreated",
-    "stack_info",
-    "thread",
-    "threadName",
-    "taskName",
-]
 
 
 def configure(level: str, kind: Format, stream: object = None) -> None:

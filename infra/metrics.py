@@ -25,7 +25,6 @@ from typing import Any
 
 from prometheus_client import (
     REGISTRY,
-    CollectorRegistry,
     Counter,
     Gauge,
     Histogram,
@@ -195,7 +194,3 @@ def serve(port: int | None, host: str = "127.0.0.1") -> bool:
             _serving[port] = start_http_server(port, addr=host, registry=REGISTRY)
             log.info("metrics on http://%s:%d/metrics", host, port)
     return True
-
-
-def registry() -> CollectorRegistry:
-    return REGISTRY

@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -90,9 +91,10 @@ def postgres_or_skip() -> None:
         skip_or_fail_on_ci(f"PostgreSQL unreachable at {ADMIN_URL}: {error}".strip())
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database, dropped afterwards;
+    skips locally, fails on CI, without the server."""
     postgres_or_skip()
     name = f"boende_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     with _admin_connection() as conn:
@@ -101,6 +103,13 @@ def postgres_url() -> Iterator[str]:
     yield urlunsplit(parts._replace(path=f"/{name}"))
     with _admin_connection() as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    with fresh_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

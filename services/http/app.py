@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -124,11 +125,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
-        # The type only, and the traceback's lines: an exception's text may
-        # quote the input it failed on.
+        # The type and where it was raised, not the exception's text: that
+        # may quote the input it failed on (a personnummer, a name).
         log.error(
-            "unexpected %s",
+            "unexpected %s\n%s",
             type(error).__name__,
+            "".join(traceback.format_tb(error.__traceback__)).rstrip(),
             extra={"request_id": request_id_of(request.scope)},
         )
         body = {

@@ -2,7 +2,8 @@
 and its place in ``boende_http_request_duration_seconds``.
 
 The id is the caller's ``X-Request-ID`` when it is a plain token (letters,
-digits, ``.``, ``_``, ``-``; at most 128), else a new one; it is echoed in the
+digits, ``.``, ``_``, ``-``; at most 128) that holds nothing shaped like a
+personnummer, else a new one; it is echoed in the
 answer's ``X-Request-ID``, put in every error body (``request_id``) and on
 every log line written while the request is handled (``infra.logs``).
 
@@ -31,6 +32,9 @@ access = logging.getLogger("boende.access")
 #: The scope key the request id is kept under, for the error handlers.
 SCOPE_KEY = "boende.request_id"
 _ACCEPTED_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+#: Ten or twelve digits, a dash or plus before the last four allowed: what a
+#: personnummer looks like. An id holding one would put it on every log line.
+_PERSONNUMMER_LIKE = re.compile(r"\d{6}(?:\d{2})?[-+]?\d{4}")
 
 
 def request_id_of(scope: Scope) -> str | None:
@@ -76,7 +80,7 @@ def _request_id(scope: Scope) -> str:
     for name, value in scope.get("headers", []):
         if name == b"x-request-id":
             text: str = bytes(value).decode("latin-1")
-            if _ACCEPTED_ID.fullmatch(text):
+            if _ACCEPTED_ID.fullmatch(text) and not _PERSONNUMMER_LIKE.search(text):
                 return text
             break
     return uuid.uuid4().hex

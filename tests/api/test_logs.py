@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from infra import logs
 from infra.logs import Format
 from services.bootstrap import Boende
+from services.http.app import create_app
 from services.privacy.rights import erase
 from services.submission.examples import EXAMPLE_PERSONNUMMER
 from tests.api.test_bad_input import CASES, SECRET_NAME
@@ -137,7 +138,13 @@ def test_a_plain_request_id_is_kept_and_anything_else_replaced(
 ) -> None:
     kept = client.get("/healthz", headers={"X-Request-ID": "lb-7f3a.2_x"})
     assert kept.headers["X-Request-ID"] == "lb-7f3a.2_x"
-    for unsafe in (f"{EXAMPLE_PERSONNUMMER} {SECRET_NAME}", "x" * 129, ""):
+    for unsafe in (
+        f"{EXAMPLE_PERSONNUMMER} {SECRET_NAME}",
+        EXAMPLE_PERSONNUMMER,  # a plain token, but a personnummer
+        f"req-{EXAMPLE_PERSONNUMMER.replace('-', '')}",
+        "x" * 129,
+        "",
+    ):
         replaced = client.get("/healthz", headers={"X-Request-ID": unsafe})
         fresh = replaced.headers["X-Request-ID"]
         assert fresh != unsafe and len(fresh) == 32
@@ -176,3 +183,28 @@ def test_lines_written_while_handling_a_request_name_it(
             assert json.loads(line)["request_id"] == "req-42"
         else:
             assert line.endswith("[request req-42]")
+
+
+@pytest.mark.parametrize("kind", ["text", "json"])
+def test_an_unexpected_error_is_logged_with_where_not_with_its_text(
+    sqlite_boende: Boende, kind: Format, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The traceback's frames for the operator; the exception's text, which
+    may quote the input, stays out."""
+
+    def failing() -> int:
+        raise ValueError(f"bad input {EXAMPLE_PERSONNUMMER} {SECRET_NAME}")
+
+    monkeypatch.setattr(sqlite_boende.app.recorder, "max_notification_id", failing)
+    stream = io.StringIO()
+    logs.configure("INFO", kind, stream)
+    try:
+        client = TestClient(create_app(sqlite_boende), raise_server_exceptions=False)
+        response = client.get("/readyz")
+    finally:
+        logs.configure("INFO", "text")
+    assert response.status_code == 500
+    text = stream.getvalue()
+    assert "unexpected ValueError" in text and "in failing" in text
+    for personal in PERSONAL:
+        assert personal not in text and personal not in response.text

@@ -18,8 +18,7 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from infra import metrics
-from infra.settings import Settings
-from services.bootstrap import Boende, bootstrap
+from services.bootstrap import Boende
 from services.http.app import create_app
 from services.privacy.rights import erase
 from services.submission.examples import EXAMPLE_PERSONNUMMER
@@ -55,15 +54,8 @@ def delta(before: Samples, after: Samples, name: str, **labels: str) -> float:
 
 
 @pytest.fixture
-def running(store_settings: Settings) -> Iterator[Boende]:
-    boende = bootstrap(store_settings)
-    yield boende
-    boende.close()
-
-
-@pytest.fixture
-def client(running: Boende) -> Iterator[TestClient]:
-    with TestClient(create_app(running)) as client:  # the lifespan signs a head
+def client(boende: Boende) -> Iterator[TestClient]:
+    with TestClient(create_app(boende)) as client:  # the lifespan signs a head
         yield client
 
 
@@ -86,7 +78,7 @@ def run_script(client: TestClient, ids: Ids) -> dict[str, str]:
 
 
 def test_a_scripted_run_shows_in_every_metric(
-    metrics_url: str, running: Boende, client: TestClient, ids: Ids
+    metrics_url: str, boende: Boende, client: TestClient, ids: Ids
 ) -> None:
     before = scrape(metrics_url)
     cases = run_script(client, ids)
@@ -95,9 +87,9 @@ def test_a_scripted_run_shows_in_every_metric(
             f"/v1/cases/{cases['first']}/applicant", headers={"X-Purpose": purpose}
         )
         assert read.status_code == 200
-    erase(running, EXAMPLE_PERSONNUMMER, "dataskydd-1")
-    running.runner("audit").reset()  # a rebuild
-    for runner in running.runners:
+    erase(boende, EXAMPLE_PERSONNUMMER, "dataskydd-1")
+    boende.runner("audit").reset()  # a rebuild
+    for runner in boende.runners:
         runner.catch_up()
     after = scrape(metrics_url)
 
@@ -141,10 +133,10 @@ def test_a_scripted_run_shows_in_every_metric(
     assert delta(before, after, reads, purpose="other") == 1  # free text: no label
     assert not any("Anna" in str(key) for key in after)
 
-    end = running.app.recorder.max_notification_id()
+    end = boende.app.recorder.max_notification_id()
     assert value(after, "boende_store_up") == 1
     assert value(after, "boende_log_position_events") == end
-    for runner in running.runners:
+    for runner in boende.runners:
         name = runner.projection.name
         assert value(after, "boende_read_model_position_events", read_model=name) == end
         assert value(after, "boende_read_model_lag_events", read_model=name) == 0
@@ -167,22 +159,22 @@ def test_a_scripted_run_shows_in_every_metric(
 
 
 def test_lag_shows_what_the_read_models_miss_and_returns_to_zero(
-    metrics_url: str, running: Boende, client: TestClient, ids: Ids
+    metrics_url: str, boende: Boende, client: TestClient, ids: Ids
 ) -> None:
-    for runner in running.runners:
+    for runner in boende.runners:
         runner.catch_up()
     for _ in range(3):
         assert post(client, envelope("application_filed", ids.next("c"))) == 201
     behind = scrape(metrics_url)
     assert value(behind, "boende_read_model_lag_events", read_model="counts") == 3
-    for runner in running.runners:
+    for runner in boende.runners:
         runner.catch_up()
     caught_up = scrape(metrics_url)
     assert value(caught_up, "boende_read_model_lag_events", read_model="counts") == 0
 
 
 def test_a_signed_head_shows_its_size(
-    metrics_url: str, running: Boende, client: TestClient, ids: Ids
+    metrics_url: str, boende: Boende, client: TestClient, ids: Ids
 ) -> None:
     assert post(client, envelope("application_filed", ids.next("c"))) == 201
     signed = client.post("/v1/audit/tree-heads")

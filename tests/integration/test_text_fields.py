@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import date
 from typing import Any
 
@@ -23,7 +24,7 @@ from domain.facts import Stamp
 from infra.settings import Settings
 from services.bootstrap import Boende, bootstrap
 from services.submission.service import Accepted, parse
-from tests.conftest import TODAY, Ids, envelope, later
+from tests.conftest import TODAY, Ids, envelope, fresh_postgres_database, later
 
 #: Every free or one-line text field of the envelope, with the history that
 #: has to come first for its type to be accepted.
@@ -50,27 +51,13 @@ def running(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Boende]:
     data_dir = tmp_path_factory.mktemp("text") / "var"
-    url = (
-        request.getfixturevalue("postgres_module_url")
-        if request.param == "postgres"
-        else None
-    )
-    boende = bootstrap(Settings(data_dir=data_dir, database_url=url))
-    yield boende
-    boende.close()
-
-
-@pytest.fixture(scope="module")
-def postgres_module_url() -> Iterator[str]:
-    from tests.conftest import ADMIN_URL, _admin_connection, postgres_or_skip
-
-    postgres_or_skip()
-    name = f"boende_text_{Ids().prefix}"
-    with _admin_connection() as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with _admin_connection() as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with ExitStack() as stack:
+        url = None
+        if request.param == "postgres":
+            url = stack.enter_context(fresh_postgres_database())
+        boende = bootstrap(Settings(data_dir=data_dir, database_url=url))
+        stack.callback(boende.close)
+        yield boende
 
 
 def submit(boende: Boende, body: dict[str, Any]) -> Any:
