@@ -40,6 +40,7 @@ from services.http import (
     proofs,
     reports,
     submissions,
+    timeliness,
 )
 from services.http.deps import BoendeDep
 from services.http.observe import Observe, request_id_of
@@ -164,8 +165,8 @@ def create_app(boende: Boende, *, close_on_shutdown: bool = False) -> FastAPI:
         oversight.router,
         audit_trail.router,
         proofs.router,
-        reports.oversight,
-        reports.reports,
+        timeliness.router,
+        *reports.ROUTERS,
         access.router,
         health,
         authz.startup,  # last: refuses to start with unsafe auth settings

@@ -4,12 +4,15 @@ day, ``min_position``, ``known_at``, and the day-paged listings."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Query, Request
 from pydantic import AfterValidator
 
+from infra.keys import pseudonym, pseudonym_key
 from projections.base import utc_text
 from services.audit.log import AuditLog
 from services.audit.pages import DEFAULT_LIMIT, MAX_LIMIT, DayPage
@@ -145,3 +148,15 @@ def get_audit_log(request: Request) -> AuditLog:
 
 
 AuditDep = Annotated[AuditLog, Depends(get_audit_log)]
+
+
+KnownAt = Annotated[
+    datetime | None, Query(description="only facts recorded by then; default now")
+]
+
+
+def pseudonym_reference(boende: Boende) -> Callable[[str], str]:
+    """Case id -> its pseudonymous reference under this installation's key
+    (``infra.keys``): how oversight answers name a case."""
+    settings = boende.settings
+    return partial(pseudonym, pseudonym_key(settings.data_dir, settings.environment))
