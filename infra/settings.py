@@ -74,6 +74,23 @@ class Settings(BaseSettings):
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    # People's login to the oversight web (services.http.pages): OpenID
+    # Connect, authorization code with PKCE, against the issuer's discovery
+    # document. Unset issuer: no OIDC login (development has its own login
+    # page; production then has none). The client secret is read from a file,
+    # never from the environment; unset for a public client (PKCE alone). A
+    # person's roles are the values of `oidc_roles_claim` (a dotted path, e.g.
+    # "realm_access.roles") in the ID token or userinfo, each mapped through
+    # `oidc_role_map` (JSON, provider value -> Boende role; unmapped values
+    # count only when they are Boende role names). `public_url`: the address
+    # people reach Boende at (https behind a proxy); unset, the request's own.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: Path | None = None
+    oidc_roles_claim: str = "roles"
+    oidc_role_map: dict[str, str] = {}
+    oidc_scopes: str = "openid profile"
+    public_url: str | None = None
 
     # PostgreSQL connections of the event store, per process: kept open, and
     # opened on demand beyond them. Replicas, ingest workers and the relay
@@ -116,6 +133,12 @@ class Settings(BaseSettings):
         if url and urlsplit(url).scheme not in ("postgresql", "postgres"):
             raise ValueError("BOENDE_DATABASE_URL must be postgresql://...")
         return url or None
+
+    @model_validator(mode="after")
+    def _oidc_needs_a_client(self) -> Settings:
+        if self.oidc_issuer and not self.oidc_client_id:
+            raise ValueError("BOENDE_OIDC_ISSUER needs BOENDE_OIDC_CLIENT_ID too")
+        return self
 
     @model_validator(mode="after")
     def _kafka_takes_what_http_refuses(self) -> Settings:
