@@ -261,7 +261,11 @@ def report_section(grant: Grant, start: date, end: date) -> str | None:
 
 
 def quarterly_report(
-    sql: Sql, quarter: str, reference: Reference, known_at: str | None = None
+    sql: Sql,
+    quarter: str,
+    reference: Reference,
+    known_at: str | None = None,
+    counted_to: date | None = None,
 ) -> list[dict[str, Any]]:
     """The quarter's report to IVO and the council, one row per decision with
     the columns of ``REPORT_COLUMNS``, by section, then decision day.
@@ -271,8 +275,17 @@ def quarterly_report(
     ``cancelled``; ``executed_or_ended_on`` and (for an end) ``end_reason``
     say when and why; ``days_waiting`` runs from the decision day to that
     date, or to the quarter's last day while still unexecuted.
+
+    A quarter that has not ended is counted to ``counted_to`` (today) instead
+    of its last day: as if the quarter ended then, so a decision whose first
+    day past the deadline has not come is not in it, and status and
+    ``days_waiting`` are as at ``counted_to``, never at a day to come.
     """
     start, end = quarter_bounds(quarter)
+    if counted_to is not None and counted_to < end:
+        if counted_to < start:
+            raise ValueError(f"{quarter} has not begun on {counted_to}")
+        end = counted_to
     reasons = _delay_reasons(sql, end, known_at)
     placed = [
         (SECTIONS.index(section), g)

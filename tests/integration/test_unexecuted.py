@@ -31,7 +31,7 @@ from services.bootstrap import Boende
 from services.http.app import create_app
 from services.simulation.player import generate, send
 from services.submission.examples import EXAMPLE_PERSONNUMMER, PAYLOADS
-from tests.conftest import Ids, envelope, view_rows
+from tests.conftest import TODAY, Ids, envelope, view_rows
 
 EXPECTED_CSV = Path(__file__).parent.parent / "data" / "unexecuted_2021Q3.csv"
 APPLICANT_NAME = PAYLOADS["application_filed"]["applicant"]["name"]
@@ -390,6 +390,82 @@ def assert_no_personal_data(text: str, c: Cases) -> None:
     for case_id in c.case_ids.values():
         assert case_id not in text
     assert "IFN-" not in text  # decision ids stay inside
+
+
+# -- running and future quarters (today is tests.conftest.TODAY, 2026-11-30) --------
+
+
+def running_quarter_history(c: Cases) -> None:
+    c.filed("L1", "2026-07-01")
+    c.granted("L1", "2026-07-15")  # deadline 10-15: late since 10-16
+    c.filed("L2", "2026-06-01", gender="man")
+    c.granted("L2", "2026-06-20")  # deadline 09-20: reported in 2026Q3
+    c.delayed("L2", "2026-11-02", "offer_declined")
+    c.filed("L3", "2026-08-01")
+    c.granted("L3", "2026-08-31")  # deadline 11-30 (today): not yet late
+    c.filed("L4", "2026-05-01")
+    c.granted("L4", "2026-06-01")  # deadline 09-01
+    c.executed("L4", "2026-11-10")  # late, during the running quarter
+    c.catch_up()
+
+
+def test_a_running_quarter_is_preliminary_and_counted_to_today(
+    cases: Cases, api: TestClient
+) -> None:
+    assert date(2026, 11, 30) == TODAY
+    running_quarter_history(cases)
+    response = api.get(
+        "/v1/reports/unexecuted", params={"quarter": "2026Q4", "lang": "en"}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["from"], body["to"]) == ("2026-10-01", "2026-12-31")
+    assert body["preliminary"] is True
+    assert body["counted_to"] == "2026-11-30"
+    labels = cases.labels_of()
+    got = {
+        labels[row["reference"]]: (
+            row["section"],
+            row["status_at_quarter_end"],
+            row["days_waiting"],
+        )
+        for row in body["rows"]
+    }
+    assert got == {
+        "L1": ("new", "unexecuted", 138),  # to today, not 169 to 12-31
+        "L2": ("earlier_standing", "unexecuted", 163),  # not 194
+        "L4": ("earlier_resolved", "executed", 162),
+        # L3: its first late day (12-01) has not come
+    }
+    assert body["totals"] == {"new": 1, "earlier_resolved": 1, "earlier_standing": 1}
+    public = api.get(
+        "/v1/reports/unexecuted", params={"quarter": "2026Q4", "public": "true"}
+    ).json()
+    assert (public["preliminary"], public["counted_to"]) == (True, "2026-11-30")
+
+
+def test_an_ended_quarter_is_final(cases: Cases, api: TestClient) -> None:
+    running_quarter_history(cases)
+    body = api.get("/v1/reports/unexecuted", params={"quarter": "2026Q3"}).json()
+    assert body["preliminary"] is False
+    assert body["counted_to"] == body["to"] == "2026-09-30"
+    labels = cases.labels_of()
+    assert {labels[r["reference"]]: r["days_waiting"] for r in body["rows"]} == {
+        "L2": 102,
+        "L4": 121,
+    }
+
+
+@pytest.mark.parametrize("quarter", ["2027Q1", "2030Q2"])
+def test_a_quarter_entirely_in_the_future_is_refused(
+    client: TestClient, quarter: str
+) -> None:
+    response = client.get("/v1/reports/unexecuted", params={"quarter": quarter})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["error"] == "invalid_request"
+    assert quarter in body["message"]
+    assert body["details"] == [{"loc": "quarter", "problem": "in the future"}]
 
 
 # -- the pseudonym key -------------------------------------------------------------

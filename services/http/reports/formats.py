@@ -1,8 +1,9 @@
-"""What the report routes share: the quarter a query names, and whether the
-caller asked for CSV."""
+"""What the report routes share: the quarter a query names (decided against
+today), and whether the caller asked for CSV."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from projections import unexecuted as unexecuted_view
@@ -37,12 +38,54 @@ def _quality(ranges: list[tuple[str, float]], media_type: str) -> float:
     return max(matches)[1] if matches else 0.0
 
 
-def quarter_of(quarter: str) -> tuple[date, date]:
-    """The first and last day of a quarter like ``2021Q3``, or 422."""
+@dataclass(frozen=True)
+class ReportQuarter:
+    """A quarter a report names, decided against today by ``quarter_of``.
+
+    ``start`` and ``end`` are its first and last day. ``preliminary`` is true
+    while the quarter has not ended (today is on or before ``end``): its
+    figures can still change. ``counted_to`` is the day a report counts to,
+    for waiting days and "status at quarter end": ``end`` for an ended
+    quarter, today for a running one (never a day that has not come).
+    """
+
+    quarter: str
+    start: date
+    end: date
+    preliminary: bool
+    counted_to: date
+
+    def as_json(self) -> dict[str, object]:
+        """What every quarterly answer says about its quarter."""
+        return {
+            "quarter": self.quarter,
+            "from": self.start.isoformat(),
+            "to": self.end.isoformat(),
+            "preliminary": self.preliminary,
+            "counted_to": self.counted_to.isoformat(),
+        }
+
+
+def quarter_of(quarter: str, today: date) -> ReportQuarter:
+    """The quarter written like ``2021Q3``, decided against ``today``
+    (``services.http.deps.today_of``): 422 ``invalid_request`` when it is not
+    like 2021Q3 or begins after today; ``preliminary`` when today is on or
+    before its last day, and then counted to today."""
     try:
-        return unexecuted_view.quarter_bounds(quarter)
+        start, end = unexecuted_view.quarter_bounds(quarter)
     except ValueError:
         raise InvalidRequest(
             f"quarter must be a year and a quarter like 2021Q3, not {quarter!r}",
             details=[{"loc": "quarter", "problem": "not like 2021Q3"}],
         ) from None
+    if start > today:
+        raise InvalidRequest(
+            f"quarter {quarter} has not begun: it starts on {start.isoformat()} "
+            f"and today is {today.isoformat()}",
+            details=[{"loc": "quarter", "problem": "in the future"}],
+            today=today.isoformat(),
+        )
+    preliminary = today <= end
+    return ReportQuarter(
+        quarter, start, end, preliminary, today if preliminary else end
+    )

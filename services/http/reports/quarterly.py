@@ -26,6 +26,7 @@ from services.http.deps import (
     MinPosition,
     known_at_utc,
     pseudonym_reference,
+    today_of,
 )
 from services.http.reports.formats import CSV_MEDIA_TYPE, prefers_csv, quarter_of
 from services.projecting.answers import answer
@@ -59,13 +60,22 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"])
                 },
             },
         },
-        422: {"description": "invalid_request: quarter is not like 2021Q3"},
+        422: {
+            "description": "invalid_request: quarter is not like 2021Q3, or "
+            "has not begun (a quarter entirely in the future)"
+        },
     },
 )
 def unexecuted_report(
     boende: BoendeDep,
     audit: AuditDep,
-    quarter: Annotated[str, Query(description="the quarter, e.g. 2021Q3")],
+    quarter: Annotated[
+        str,
+        Query(
+            description="the quarter, e.g. 2021Q3; one not yet ended is "
+            "preliminary and counted to today, one not yet begun is 422"
+        ),
+    ],
     known_at: KnownAt = None,
     min_position: MinPosition = None,
     accept: Annotated[str | None, Header()] = None,
@@ -76,14 +86,18 @@ def unexecuted_report(
 ) -> Response:
     """Rows in three sections (``new``, ``earlier_resolved``,
     ``earlier_standing``) with the columns of ``REPORT_COLUMNS``; see
-    ``projections.unexecuted.quarterly_report``."""
-    start, end = quarter_of(quarter)
+    ``projections.unexecuted.quarterly_report``. A quarter not yet ended is
+    ``preliminary`` and counted to today (``counted_to``); one that has not
+    begun is 422 (``formats.quarter_of``)."""
+    period = quarter_of(quarter, today_of(boende))
     known = known_at_utc(known_at)
     reference = pseudonym_reference(boende)
     result = answer(
         boende.views["unexecuted"],
         lambda sql: {
-            "rows": unexecuted_view.quarterly_report(sql, quarter, reference, known)
+            "rows": unexecuted_view.quarterly_report(
+                sql, quarter, reference, known, period.counted_to
+            )
         },
         min_position,
         boende.settings.read_wait_seconds,
@@ -102,9 +116,7 @@ def unexecuted_report(
         )
     totals = Counter(row["section"] for row in result["rows"])
     body = {
-        "quarter": quarter,
-        "from": start.isoformat(),
-        "to": end.isoformat(),
+        **period.as_json(),
         "known_at": known,
         "columns": list(unexecuted_view.REPORT_COLUMNS),
         "totals": {section: totals[section] for section in unexecuted_view.SECTIONS},
