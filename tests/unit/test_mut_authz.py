@@ -1,15 +1,23 @@
-"""Why a bearer token is refused reaches the caller word for word (mutants of
-``services/http/authz.py``'s ``authenticate``)."""
+"""Who may call what (``services/http/authz.py``): why a bearer token is
+refused reaches the caller word for word; the table's public routes, roles
+and missing routes; auth off; the committee a token may submit as; the
+verifier loaded once; production refusing auth off."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from fastapi.security import HTTPAuthorizationCredentials
 
 from infra.auth import (
+    ROLES,
+    AuthConfigError,
+    Principal,
     TokenRefused,
     Verifier,
     load_or_create_dev_key,
@@ -17,7 +25,19 @@ from infra.auth import (
     mint,
 )
 from infra.settings import Settings
-from services.http.authz import Unauthenticated, authenticate
+from services.http.authz import (
+    ANONYMOUS,
+    UNCHECKED,
+    Forbidden,
+    Unauthenticated,
+    authenticate,
+    authorize,
+    check_configuration,
+    current_principal,
+    require_committee,
+    route_key,
+    verifier_of,
+)
 
 
 def bearer(token: str) -> HTTPAuthorizationCredentials:
@@ -59,3 +79,158 @@ def test_a_good_token_names_its_caller(keyed: tuple[Verifier, Settings]) -> None
     token = mint(load_or_create_dev_key(settings), "anna", ["auditor"], timedelta(1))
     principal = authenticate(verifier, bearer(f" {token} "))
     assert (principal.sub, principal.roles) == ("anna", frozenset({"auditor"}))
+
+
+# -- authorize, and the rest of the module ---------------------------------------
+#
+# A request here is what authorize reads of one: the matched route's method
+# and path template, the app (its state: the verifier, the settings) and the
+# request state it leaves the caller in.
+
+
+def app_with(verifier: Verifier | str | None, settings: Settings | None = None) -> Any:
+    state = SimpleNamespace(boende=SimpleNamespace(settings=settings))
+    if verifier != "not loaded":
+        state.verifier = verifier
+    return SimpleNamespace(state=state)
+
+
+def request(method: str, template: str | None, app: Any = None) -> Any:
+    scope: dict[str, Any] = {}
+    if template is not None:
+        scope["route"] = SimpleNamespace(path=template)
+    return SimpleNamespace(method=method, scope=scope, app=app, state=SimpleNamespace())
+
+
+def token(settings: Settings, *roles: str) -> HTTPAuthorizationCredentials:
+    key = load_or_create_dev_key(settings)
+    return bearer(mint(key, "anna", list(roles), timedelta(hours=1)))
+
+
+def test_the_route_key_is_the_method_and_the_path_template() -> None:
+    assert route_key(request("GET", "/v1/cases/{case_id}")) == (
+        "GET /v1/cases/{case_id}"
+    )
+    assert route_key(request("POST", None)) == "POST None"
+
+
+def test_a_public_route_passes_anyone_without_a_token(
+    keyed: tuple[Verifier, Settings],
+) -> None:
+    call = request("GET", "/healthz", app_with(keyed[0]))
+    asyncio.run(authorize(call, None))
+    assert call.state.principal == ANONYMOUS
+    assert Principal("anonymous", frozenset(), authenticated=False) == ANONYMOUS
+
+
+def test_with_auth_off_the_caller_holds_every_role() -> None:
+    for template in ("/v1/audit/events", "/v1/not-in-the-table"):
+        call = request("GET", template, app_with(None))
+        asyncio.run(authorize(call, None))
+        assert call.state.principal == UNCHECKED
+    assert UNCHECKED.roles == frozenset(ROLES)
+    assert UNCHECKED.sub == "anonymous (auth off)"
+    assert not UNCHECKED.authenticated
+
+
+def test_a_route_missing_from_the_table_is_refused_to_everyone(
+    keyed: tuple[Verifier, Settings],
+) -> None:
+    verifier, settings = keyed
+    call = request("GET", "/v1/secret", app_with(verifier))
+    with pytest.raises(Forbidden) as refusal:
+        asyncio.run(authorize(call, token(settings, *ROLES)))
+    assert refusal.value.message == (
+        "GET /v1/secret has no entry in the authorization table"
+    )
+    assert refusal.value.code == "forbidden"
+
+
+def test_a_route_needs_one_of_its_roles(keyed: tuple[Verifier, Settings]) -> None:
+    verifier, settings = keyed
+    call = request("POST", "/v1/audit/tree-heads", app_with(verifier))
+    with pytest.raises(Forbidden) as refusal:
+        asyncio.run(authorize(call, token(settings, "oversight", "ifn_officer")))
+    assert refusal.value.message == (
+        "POST /v1/audit/tree-heads needs one of the roles admin, auditor"
+    )
+    assert refusal.value.details == {"roles": ["admin", "auditor"]}
+    assert call.state.principal.sub == "anna"  # known, then refused
+    for role in ("admin", "auditor"):
+        allowed = request("POST", "/v1/audit/tree-heads", app_with(verifier))
+        asyncio.run(authorize(allowed, token(settings, "oversight", role)))
+        assert allowed.state.principal.roles == frozenset({"oversight", role})
+        assert allowed.state.principal.authenticated
+
+
+def test_a_protected_route_without_a_token_is_401(
+    keyed: tuple[Verifier, Settings],
+) -> None:
+    call = request("GET", "/v1/oversight/counts", app_with(keyed[0]))
+    with pytest.raises(Unauthenticated) as refusal:
+        asyncio.run(authorize(call, None))
+    assert refusal.value.code == "unauthenticated"
+
+
+def test_the_verifier_is_loaded_once_from_the_settings(tmp_path: Path) -> None:
+    app = app_with("not loaded", Settings(data_dir=tmp_path / "var", auth="off"))
+    assert verifier_of(app) is None
+    assert app.state.verifier is None
+    app.state.boende.settings = None  # a second load would fail
+    assert verifier_of(app) is None
+    jwt = Settings(data_dir=tmp_path / "jwt", auth="jwt")
+    load_or_create_dev_key(jwt)
+    loaded = app_with("not loaded", jwt)
+    verifier = verifier_of(loaded)
+    assert isinstance(verifier, Verifier)
+    assert verifier_of(loaded) is verifier
+
+
+def test_production_refuses_auth_off_in_its_own_words(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "var", auth="off", environment="production")
+    with pytest.raises(AuthConfigError) as refusal:
+        check_configuration(settings)
+    assert str(refusal.value) == (
+        "BOENDE_AUTH=off is for tests and local experiments; "
+        "production always checks bearer tokens"
+    )
+    development = Settings(data_dir=tmp_path / "var", auth="off")
+    assert check_configuration(development) is None
+
+
+def test_the_principal_is_what_authorize_left() -> None:
+    call = request("GET", "/healthz")
+    call.state.principal = UNCHECKED
+    assert asyncio.run(current_principal(call)) is UNCHECKED
+    call.state.principal = "anna"
+    with pytest.raises(Forbidden) as refusal:
+        asyncio.run(current_principal(call))
+    assert refusal.value.message == (
+        "this route is not behind the authorization dependency"
+    )
+    with pytest.raises(Forbidden):
+        asyncio.run(current_principal(request("GET", "/healthz")))
+
+
+@pytest.mark.parametrize(
+    ("committee", "roles", "message"),
+    [
+        ("IFN", {"aln_officer"}, "submitting as IFN needs the role ifn_officer"),
+        ("ALN", {"ifn_officer"}, "submitting as ALN needs the role aln_officer"),
+        ("KS", set(ROLES), "submitting as KS needs no role (it submits nothing)"),
+    ],
+)
+def test_a_committee_needs_its_role(
+    committee: str, roles: set[str], message: str
+) -> None:
+    with pytest.raises(Forbidden) as refusal:
+        require_committee(Principal("anna", frozenset(roles)), committee)
+    assert refusal.value.message == message
+    assert refusal.value.details == {"committee": committee}
+
+
+def test_a_committee_with_its_role_or_auth_off_passes() -> None:
+    require_committee(Principal("anna", frozenset({"ifn_officer"})), "IFN")
+    require_committee(Principal("bo", frozenset({"aln_officer"})), "ALN")
+    require_committee(UNCHECKED, "KS")
+    require_committee(Principal("x", frozenset(), authenticated=False), "IFN")

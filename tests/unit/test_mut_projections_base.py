@@ -1,0 +1,154 @@
+"""What every projection shares (``projections.base``), and a small scripted
+case log the projection tests below feed their read models with.
+
+No store and no application: real domain events (made by the aggregates'
+own commands) with a chosen recorded time, and a projection's tables in an
+in-memory SQLite database behind the same ``Sql`` the runners use.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+from domain.apartment import Apartment
+from domain.case import HousingCase
+from domain.facts import Stamp
+from infra.views import Sql
+from projections.base import (
+    END_OF_TIME,
+    Projection,
+    Recorded,
+    handles,
+    utc_text,
+)
+
+TODAY = date(2026, 11, 30)
+
+
+def stamp(day: str, committee: str = "IFN", user: str = "u-1") -> Stamp:
+    return Stamp(
+        f"s-{committee}-{day}", committee, user, date.fromisoformat(day), TODAY
+    )
+
+
+class Log:
+    """A case log written by hand: each aggregate's new facts are appended
+    with the recorded time given (UTC), at the next position."""
+
+    def __init__(self) -> None:
+        self.records: list[Recorded] = []
+
+    def take(self, aggregate: Any, recorded: str) -> None:
+        moment = datetime.fromisoformat(recorded).replace(tzinfo=UTC)
+        for event in aggregate.collect_events():
+            event = dataclasses.replace(event, timestamp=moment)
+            self.records.append(Recorded(len(self.records) + 1, event))
+
+
+@contextmanager
+def tables(projection: Projection) -> Iterator[Sql]:
+    """``projection``'s tables, fresh, in an in-memory SQLite database."""
+    connection = sqlite3.connect(":memory:", isolation_level=None)
+    connection.row_factory = sqlite3.Row
+    try:
+        sql = Sql(connection.cursor(), postgres=False)
+        projection.create_tables(sql)
+        yield sql
+    finally:
+        connection.close()
+
+
+def table_names(sql: Sql) -> set[str]:
+    rows = sql.all("SELECT name FROM sqlite_master WHERE type = 'table'")
+    return {row["name"] for row in rows}
+
+
+# -- projections.base --------------------------------------------------------
+
+
+def test_a_recorded_fact_has_its_position_times_and_effective_day() -> None:
+    log = Log()
+    flat = Apartment.acquire(stamp("2021-03-05"), "a-1", "AB Bo", "Norr", 2, 6000)
+    log.take(flat, "2021-03-06T08:09:10.123456")
+    (recorded,) = log.records
+    assert recorded.position == 1
+    assert recorded.recorded_at == "2021-03-06T08:09:10.123456Z"
+    assert recorded.occurred_on == "2021-03-05"
+
+
+def test_utc_text_is_fixed_width_utc_whatever_the_zone() -> None:
+    stockholm_summer = timezone(timedelta(hours=2))
+    moment = datetime(2021, 7, 1, 1, 2, 3, tzinfo=stockholm_summer)
+    assert utc_text(moment) == "2021-06-30T23:02:03.000000Z"
+    assert len(utc_text(datetime(2021, 1, 1, tzinfo=UTC))) == len(END_OF_TIME)
+    assert utc_text(datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)) == (
+        END_OF_TIME
+    )
+
+
+class _Seen(Projection):
+    """A projection that writes down what its two handlers were given."""
+
+    name = "seen"
+    tables = {"seen": "CREATE TABLE IF NOT EXISTS seen (position INTEGER, what TEXT)"}
+    indexes = ["CREATE INDEX IF NOT EXISTS seen_by_what ON seen (what)"]
+    retired_tables = ("seen_before",)
+
+    @handles(HousingCase.Filed, HousingCase.Granted)
+    def case_moved(self, sql: Sql, r: Recorded) -> None:
+        sql.execute("INSERT INTO seen VALUES (?, ?)", [r.position, r.event.type_name])
+
+    @handles(Apartment.Acquired)
+    def acquired(self, sql: Sql, r: Recorded) -> None:
+        sql.execute("INSERT INTO seen VALUES (?, ?)", [r.position, "flat"])
+
+
+def test_each_event_goes_to_its_handler_and_others_are_skipped() -> None:
+    log = Log()
+    case = HousingCase.file(stamp("2021-03-01"), "c-1", {}, {"adults": 1}, "man", 1980)
+    case.grant(stamp("2021-03-02"), "d-1", "socialt_kontrakt", "assessment")
+    log.take(case, "2021-03-02T00:00:00")
+    flat = Apartment.acquire(stamp("2021-03-03"), "a-1", "AB Bo", "Norr", 2, 6000)
+    flat.return_to_landlord(stamp("2021-03-04"), None)  # no handler: skipped
+    log.take(flat, "2021-03-04T00:00:00")
+    projection = _Seen()
+    with tables(projection) as sql:
+        projection.process(sql, log.records[0])
+        projection.process_batch(sql, log.records[1:])
+        rows = sql.all("SELECT position, what FROM seen ORDER BY position")
+    assert [(r["position"], r["what"]) for r in rows] == [
+        (1, "application_filed"),
+        (2, "application_granted"),
+        (3, "flat"),
+    ]
+
+
+def test_handlers_are_found_per_subclass() -> None:
+    assert set(_Seen._handlers) == {
+        HousingCase.Filed,
+        HousingCase.Granted,
+        Apartment.Acquired,
+    }
+
+
+def test_tables_and_indexes_are_created_and_dropped_with_the_retired_ones() -> None:
+    projection = _Seen()
+    with tables(projection) as sql:
+        indexes = sql.all("SELECT name FROM sqlite_master WHERE type = 'index'")
+        assert [row["name"] for row in indexes] == ["seen_by_what"]
+        sql.execute("CREATE TABLE seen_before (x INTEGER)")
+        assert table_names(sql) == {"seen", "seen_before"}
+        projection.drop_tables(sql)
+        assert table_names(sql) == set()
+        projection.drop_tables(sql)  # nothing left to drop: no error
+
+
+def test_a_projection_starts_at_version_one_with_nothing_retired() -> None:
+    assert Projection.version == 1
+    assert Projection.indexes == []
+    assert Projection.retired_tables == ()
