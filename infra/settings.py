@@ -51,6 +51,19 @@ class Settings(BaseSettings):
     projection_poll_seconds: float = Field(default=0.05, gt=0)
     projection_batch_size: int = Field(default=1000, ge=1)
     read_wait_seconds: float = Field(default=5.0, ge=0, le=60)
+    # A min_position further than this beyond the log's last position is
+    # refused at once (409 position_not_recorded): no write in flight can
+    # reach it.
+    min_position_window: int = Field(default=1000, ge=0)
+    # Outages: how long a request waits for the database (a connection, the
+    # readiness probe) before 503 unavailable, and how long a submission
+    # waits in the writer's queue before it gives up (503, never recorded).
+    store_wait_seconds: int = Field(default=2, ge=1, le=60)
+    submission_wait_seconds: float = Field(default=10.0, gt=0, le=300)
+    # Slow clients (infra.http_server): a request's head and body must
+    # arrive within this; at most this many connections are held open.
+    http_read_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    http_max_connections: int = Field(default=1000, ge=1)
     # Audit proofs: the Ed25519 key that signs tree heads (default
     # <data_dir>/keys/audit_signing.key) and how often the API signs one
     # (minutes; 0 = only on demand).
@@ -177,7 +190,7 @@ class Settings(BaseSettings):
                 "APPLICATION_RECORDER_TOPIC": "infra.store:ReceiptingSQLiteRecorder",
             }
         else:
-            env |= postgres_env(self.database_url) | {
+            env |= postgres_env(self.database_url, self.store_wait_seconds) | {
                 "POSTGRES_POOL_SIZE": str(self.postgres_pool_size),
                 "POSTGRES_MAX_OVERFLOW": str(self.postgres_max_overflow),
                 "PERSISTENCE_MODULE": "eventsourcing.postgres",
@@ -186,8 +199,10 @@ class Settings(BaseSettings):
         return env
 
 
-def postgres_env(url: str) -> dict[str, str]:
-    """``postgresql://user:pw@host:port/db`` as the library's POSTGRES_* keys."""
+def postgres_env(url: str, wait_seconds: int = 2) -> dict[str, str]:
+    """``postgresql://user:pw@host:port/db`` as the library's POSTGRES_* keys;
+    ``wait_seconds``: the longest wait for a pooled connection (the library
+    calls it POSTGRES_CONNECT_TIMEOUT), so an outage is a prompt 503."""
     parts = urlsplit(url)
     env = {
         "POSTGRES_DBNAME": parts.path.lstrip("/") or "postgres",
@@ -195,7 +210,7 @@ def postgres_env(url: str) -> dict[str, str]:
         "POSTGRES_PORT": str(parts.port or 5432),
         "POSTGRES_USER": unquote(parts.username or "postgres"),
         "POSTGRES_PASSWORD": unquote(parts.password or ""),
-        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_CONNECT_TIMEOUT": str(wait_seconds),
         "POSTGRES_LOCK_TIMEOUT": "10",
     }
     return env
