@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     # (gallring): personal data goes this many years after a case's last fact.
     master_key_path: Path | None = None
     retention_years: int = Field(default=5, ge=1)
+    # Public figures (services.reporting.suppression): counts from 1 to one
+    # below this are shown as "<5". At least 3: with 2, "<2" would say 1.
+    suppression_threshold: int = Field(default=5, ge=3, le=100)
     # Bearer tokens (infra.auth): verified against a JWKS file or one PEM
     # public key; in development, by default, the key `boende token` signs
     # with. "off" is for tests and local experiments: `boende serve` in
