@@ -55,6 +55,7 @@ from infra.store import CaseLog
 from infra.views import Sql, ViewStore
 from services.audit.schema import tables
 from services.audit.tree import LogTree, SignedTree
+from services.audit.verdict import Coverage
 
 PAGE = 5000
 _PG_LOCK = 0x42_4F_45_4E_44_45  # "BOENDE": one signer at a time per database
@@ -111,9 +112,11 @@ class VerifyReport:
 
     event_count: int = 0
     heads_checked: int = 0
-    signed_size: int = 0  # events covered by the latest signed head
+    signed_size: int = 0  # the largest tree_size any head claims
     problems: list[str] = field(default_factory=list)
     first_bad_position: int | None = None
+    #: How many of the store's events the heads that verified cover.
+    coverage: Coverage = field(default_factory=lambda: Coverage(0, 0))
 
     @property
     def ok(self) -> bool:
@@ -273,6 +276,8 @@ class AuditLog:
             for c in checks
             if c.problem
         ]
+        good = [c.head for c in checks if c.problem is None]
+        report.coverage = Coverage.of(len(store), good, [p for p, _ in store])
         table = check_heads(public_key, heads, [h for _, h in recorded])
         if all(c.problem is None for c in table if c.signature_ok):
             _locate(report, store, recorded)

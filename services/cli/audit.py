@@ -1,64 +1,55 @@
-"""``boende audit``: sign, verify, export and verify-bundle.
+"""``boende audit``: sign, verify, export, verify-bundle, show, public-key.
 
 ``verify`` recomputes every leaf from the store and checks it against every
 stored signed head (and any ``--against HEAD.json`` an auditor kept), naming
-the first position that no longer matches. ``export --to DIR`` writes an
-audit bundle; ``verify-bundle DIR`` checks one with no database and no
-service — only file reads, ``infra.merkle`` and ``cryptography``.
-
-A bundle is a directory of four files:
-
-- ``events.jsonl``: one event per line in log order, each line exactly its
-  leaf bytes (services/audit/log.py) followed by ``\\n``;
-- ``tree_heads.json``: ``{"heads": [...]}``, every signed head, oldest first;
-- ``public_key.pem``: the key that signed them (compare its ``key_id`` with
-  the published one, or pass ``--public-key``);
-- ``bundle.json``: format, event count, export time, key id.
+the first position that no longer matches. ``export --to DIR`` signs a fresh
+head, then writes an audit bundle (``services.audit.bundle``) that
+``verify-bundle DIR`` checks with no database and no service, and ``show
+DIR`` prints for people. Both verifiers end with the same honest verdict
+(``services.audit.verdict``): how many events a signed head covers, which
+key vouched for it, and never "OK" about events no head covers.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
-import binascii
 import json
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from infra import merkle
 from infra.progress import progress
 from infra.settings import Settings
 from infra.signing import (
     SignedTreeHead,
     SigningKeyError,
-    canonical_json,
-    check_heads,
     key_id,
     load_public_key,
-    narrow_down,
     public_pem,
     read_signer,
-    utc_timestamp,
+)
+from services.audit.verdict import CANNOT_RUN, fingerprint, key_lines, verdict
+from services.cli.audit_offline import (
+    add_offline_commands,
+    allow_unsigned_tail,
+    pinned_key,
 )
 from services.cli.parsing import Commands, command
 
 if TYPE_CHECKING:  # the store is imported only by the commands that use it
     from services.audit.log import AuditLog
 
-BUNDLE_FORMAT = "boende-audit-bundle/1"
-EVENT_FIELDS = {"position", "originator_id", "originator_version", "topic", "state"}
-SHOWN = 5  # line problems printed before "... and N more"
-
 
 def add_audit_commands(commands: Commands) -> None:
-    """Add ``audit sign|verify|export|verify-bundle`` to ``boende``'s parser."""
+    """Add ``audit sign|verify|export|verify-bundle|show|public-key``."""
     audit = commands.add_parser(
-        "audit", help="audit proofs: sign, verify, export, verify-bundle"
+        "audit",
+        help="audit proofs: sign, verify, export, verify-bundle, show, public-key",
     )
     audit.set_defaults(settings=None)
     actions = audit.add_subparsers(dest="action", required=True)
@@ -69,16 +60,37 @@ def add_audit_commands(commands: Commands) -> None:
         sign,
         "Hashes the events recorded since the last signed head and signs the "
         "new root with the audit signing key; prints the head as JSON. For a "
-        "scheduled job when the API (which signs on its own) is not running.",
+        "scheduled job when the API (which signs on its own) is not running. "
+        "Exits 2 when there is no usable signing key.",
     )
+    _add_verify(actions)
+    _add_export(actions)
+    add_offline_commands(actions)
+    command(
+        actions,
+        "public-key",
+        "print the key that signs tree heads, and its fingerprint",
+        public_key,
+        "Prints the fingerprint (SHA-256 of the raw Ed25519 public key, hex, "
+        "in groups of four: what the verifiers print), the key id (the same "
+        "hex, as GET /v1/audit/public-key and every head name it) and the "
+        "PEM. Publish it; auditors pin it with --public-key. Exits 2 when "
+        "there is no signing key.",
+    )
+
+
+def _add_verify(actions: Commands) -> None:
     check = command(
         actions,
         "verify",
         "check every stored event against every signed tree head",
         verify,
-        "Recomputes each event's hash from the store and names the first "
-        "position that no longer matches what was signed. Exits 1 on any "
-        "difference, 2 when it cannot run.",
+        "Recomputes each event's hash from the store, names the first position "
+        "that no longer matches what was signed, and says how many events a "
+        "signed head covers. Events recorded since the last head are proven "
+        "by nothing: they make it exit 1 unless --allow-unsigned-tail (on a "
+        "running system, sign first or pass it). Exits 0 when every event is "
+        "proven, 1 on any difference or unproven event, 2 when it cannot run.",
     )
     check.add_argument(
         "--against",
@@ -89,14 +101,21 @@ def add_audit_commands(commands: Commands) -> None:
         help="a signed tree head an auditor kept (a JSON file, as 'audit sign' "
         "prints it), checked too; repeat for more",
     )
-    check.add_argument("--public-key", type=Path, help=PINNED_KEY_HELP)
+    pinned_key(check, "instead of this installation's own signing key")
+    allow_unsigned_tail(check)
+
+
+def _add_export(actions: Commands) -> None:
     export = command(
         actions,
         "export",
-        "write an audit bundle for an offline check",
+        "sign a head, then write a bundle for an offline check",
         export_bundle,
-        "The bundle holds every event as stored, every signed head and the "
-        "public key; 'boende audit verify-bundle' checks it with no database.",
+        "Signs a head over every event first (and says so), so the bundle "
+        "covers every event; then writes those events as stored, every signed "
+        "head and the public key. 'boende audit verify-bundle' checks it with "
+        "no database. Exits 2 when the directory is not empty or there is no "
+        "signing key.",
     )
     export.add_argument(
         "--to",
@@ -104,24 +123,15 @@ def add_audit_commands(commands: Commands) -> None:
         required=True,
         metavar="DIR",
         help="the directory to write the bundle into: new, or empty. The "
-        "events hold personal data as it is stored: keep the bundle safe",
+        "events hold personal data as it is stored (sealed): keep it safe",
     )
-    offline = command(
-        actions,
-        "verify-bundle",
-        "check an audit bundle offline, with no database",
-        verify_bundle_command,
+    export.add_argument(
+        "--no-sign",
+        dest="sign",
+        action="store_false",
+        help="do not sign a head first: events after the last signed head are "
+        "exported too, and the verifier reports them as not proven",
     )
-    offline.add_argument(
-        "bundle", type=Path, metavar="DIR", help="the bundle's directory"
-    )
-    offline.add_argument("--public-key", type=Path, help=PINNED_KEY_HELP)
-
-
-PINNED_KEY_HELP = (
-    "check with this PEM public key (the one the municipality published) "
-    "instead of the key found beside the heads"
-)
 
 
 def main(argv: Sequence[str], settings: Settings | None = None) -> int:
@@ -141,88 +151,118 @@ def sign(args: argparse.Namespace) -> int:
     with open_audit_log(args.settings) as audit:
         unsigned = audit.app.event_count() - audit.signed_size()
         with progress("hashing the events since the last head", unsigned) as shown:
-            head = audit.sign_head(on_progress=shown.advance)
+            try:
+                head = audit.sign_head(on_progress=shown.advance)
+            except (OSError, SigningKeyError) as error:
+                print(f"cannot sign: {error}")
+                return CANNOT_RUN
     print(json.dumps(head.as_json(), indent=2))
     return 0
 
 
 def verify(args: argparse.Namespace) -> int:
-    """Check every stored event against every signed head; 1 on any problem."""
+    """Check every stored event against every signed head; the verdict's
+    exit status (``services.audit.verdict``)."""
     try:
         extra = [_read_head(path) for path in args.against]
     except (OSError, ValueError) as error:
         print(f"cannot read a head given with --against: {error}")
-        return 2
+        return CANNOT_RUN
     with open_audit_log(args.settings) as audit:
         try:
-            key = _public_key(args.public_key, audit.settings)
-        except (OSError, SigningKeyError) as error:
+            key, source = _verifying_key(args.public_key, audit.settings)
+        except (OSError, ValueError, SigningKeyError) as error:
             print(f"no public key to verify with: {error}")
-            return 2
+            return CANNOT_RUN
         with progress("reading the case log", audit.app.event_count()) as shown:
             report = audit.verify(key, extra, on_progress=shown.advance)
-    print(
-        f"{report.event_count} events, {report.heads_checked} signed heads, "
-        f"key {key_id(key)}"
-    )
-    if report.heads_checked == 0 and report.event_count:
-        print("FAILED: no signed tree head covers these events")
-        return 1
+    print(f"{report.event_count} events, {report.heads_checked} signed heads")
+    print("\n".join(key_lines(key, args.public_key is not None, source)))
     if not report.ok:
+        print(report.coverage.summary(failed=True))
         print("FAILED")
         if report.first_bad_position is not None:
             print(f"first position that does not match: {report.first_bad_position}")
         for problem in report.problems:
             print(f"  {problem}")
         return 1
-    unsigned = report.event_count - report.signed_size
-    print(f"OK: the first {report.signed_size} events are as signed", end="")
-    print(f"; {unsigned} recorded since, not signed yet" if unsigned else "")
-    return 0
+    lines, status = verdict(report.coverage, args.allow_unsigned_tail)
+    print("\n".join(lines))
+    return status
 
 
 def export_bundle(args: argparse.Namespace) -> int:
-    """Write the audit bundle into an empty or new directory."""
+    """Sign a fresh head (unless ``--no-sign``), then write the bundle of
+    every event it covers into an empty or new directory."""
+    from services.audit.bundle import write_bundle
+
     target: Path = args.to
-    if target.exists() and any(target.iterdir()):
-        print(f"{target} is not empty; export into a new directory")
-        return 2
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        print(f"{target} is not an empty directory; export into a new one")
+        return CANNOT_RUN
     with open_audit_log(args.settings) as audit:
         try:
-            key = _public_key(None, audit.settings)
+            key, upto = _sign_first(audit) if args.sign else _no_sign(audit)
         except (OSError, SigningKeyError) as error:
-            print(f"no signing key to export: {error}")
-            return 2
-        target.mkdir(parents=True, exist_ok=True)
-        target.chmod(0o700)  # the events hold personal data as stored
+            print(f"no signing key to export with: {error}")
+            return CANNOT_RUN
         heads = audit.heads()  # before the events, so every head fits in them
-        with progress("writing events.jsonl", audit.app.event_count()) as shown:
-            count = _write_events(target / "events.jsonl", audit, shown.advance)
-    _write_json(target / "tree_heads.json", {"heads": [h.as_json() for h in heads]})
-    (target / "public_key.pem").write_text(public_pem(key))
-    manifest = {
-        "format": BUNDLE_FORMAT,
-        "event_count": count,
-        "head_count": len(heads),
-        "key_id": key_id(key),
-        "exported_at": utc_timestamp(),
-    }
-    _write_json(target / "bundle.json", manifest)
+        total = upto if upto is not None else audit.app.event_count()
+        with progress("writing events.jsonl", total) as shown:
+            events = islice(_leaves(audit, shown.advance), upto)
+            count = write_bundle(target, events, heads, key, args.sign)
+        later = audit.app.event_count() - count
     print(f"exported {count} events and {len(heads)} signed heads to {target}")
+    if args.sign and later:
+        print(f"{later} events recorded after that head are left out: export again")
     return 0
 
 
-def _write_events(
-    path: Path, audit: AuditLog, on_progress: Callable[[int], None]
-) -> int:
+def _sign_first(audit: AuditLog) -> tuple[Ed25519PublicKey, int]:
+    """Sign a head over every event now: the bundle stops at its size."""
+    unsigned = audit.app.event_count() - audit.signed_size()
+    with progress("signing a tree head first", unsigned) as shown:
+        head = audit.sign_head(on_progress=shown.advance)
+    print(
+        f"signed a fresh tree head of {head.tree_size} events first, so the "
+        "bundle covers every event (--no-sign skips this)"
+    )
+    return audit.signer.public_key, head.tree_size
+
+
+def _no_sign(audit: AuditLog) -> tuple[Ed25519PublicKey, None]:
+    """No new head: the events after the last one stay unproven."""
+    key = read_signer(_key_path(audit.settings)).public_key
+    unsigned = audit.app.event_count() - audit.signed_size()
+    print(
+        f"not signing first (--no-sign): {unsigned} events after the last "
+        "signed head are covered by none; verify-bundle will say so"
+    )
+    return key, None
+
+
+def _leaves(audit: AuditLog, on_progress: Callable[[int], None]) -> Iterator[bytes]:
+    """Every stored event's leaf bytes, told one by one (the export may stop
+    at the head's size, mid-page)."""
     from services.audit.log import stored_events
 
-    count = 0
-    with path.open("wb") as events:
-        for _, data in stored_events(audit.app, on_progress=on_progress):
-            events.write(data + b"\n")
-            count += 1
-    return count
+    for _, data in stored_events(audit.app):
+        on_progress(1)
+        yield data
+
+
+def public_key(args: argparse.Namespace) -> int:
+    """Print the public half of the signing key and its fingerprint."""
+    settings = args.settings or Settings()
+    try:
+        key = read_signer(_key_path(settings)).public_key
+    except (OSError, SigningKeyError) as error:
+        print(f"no signing key here: {error}", file=sys.stderr)
+        return CANNOT_RUN
+    print(f"# fingerprint: {fingerprint(key)}")
+    print(f"# key_id: {key_id(key)}")
+    print(public_pem(key), end="")
+    return 0
 
 
 @contextmanager
@@ -246,136 +286,15 @@ def _key_path(settings: Settings) -> Path:
     return signing_key_path(settings)
 
 
-def _public_key(pinned: Path | None, settings: Settings) -> Ed25519PublicKey:
+def _verifying_key(
+    pinned: Path | None, settings: Settings
+) -> tuple[Ed25519PublicKey, str]:
+    """The pinned key, or this installation's own signing key; and where from."""
     if pinned is not None:
-        return load_public_key(pinned.read_bytes())
-    return read_signer(_key_path(settings)).public_key
+        return load_public_key(pinned.read_bytes()), f"--public-key {pinned}"
+    path = _key_path(settings)
+    return read_signer(path).public_key, f"this installation's signing key {path}"
 
 
 def _read_head(path: Path) -> SignedTreeHead:
     return SignedTreeHead.from_json(json.loads(path.read_text()))
-
-
-def _write_json(path: Path, value: Any) -> None:
-    path.write_text(json.dumps(value, indent=2, sort_keys=True) + "\n")
-
-
-# -- offline -------------------------------------------------------------------
-
-
-@dataclass
-class BundleReport:
-    """What ``verify_bundle`` found; ``ok`` only when nothing is wrong."""
-
-    event_count: int = 0
-    head_count: int = 0
-    key_id: str = ""
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-def verify_bundle_command(args: argparse.Namespace) -> int:
-    """Check an audit bundle offline; 1 on any problem."""
-    pinned = load_public_key(args.public_key.read_bytes()) if args.public_key else None
-    report = verify_bundle(args.bundle, pinned)
-    print(
-        f"{report.event_count} events, {report.head_count} signed heads, "
-        f"key {report.key_id or '?'}"
-    )
-    if report.ok:
-        print("OK: every signed head verifies and matches the events")
-        return 0
-    print("FAILED")
-    for problem in report.problems:
-        print(f"  {problem}")
-    return 1
-
-
-def verify_bundle(
-    directory: Path, pinned: Ed25519PublicKey | None = None
-) -> BundleReport:
-    """Every line canonical and in position order; every head signed by the
-    bundle's (or the pinned) key, with the root of its first lines."""
-    report = BundleReport()
-    try:
-        key = load_public_key((directory / "public_key.pem").read_bytes())
-        lines = _event_lines((directory / "events.jsonl").read_bytes())
-        heads_json = json.loads((directory / "tree_heads.json").read_text())
-        heads = [SignedTreeHead.from_json(h) for h in heads_json["heads"]]
-    except (OSError, ValueError, KeyError, TypeError, SigningKeyError) as error:
-        report.problems.append(f"not a readable audit bundle: {error}")
-        return report
-    report.event_count, report.head_count = len(lines), len(heads)
-    report.key_id = key_id(key)
-    if pinned is not None and key_id(pinned) != report.key_id:
-        report.problems.append(f"the bundle's key is not the pinned {key_id(pinned)}")
-        key = pinned
-    report.problems += _line_problems(lines)
-    report.problems += _head_problems(key, heads, lines)
-    return report
-
-
-def _event_lines(data: bytes) -> list[bytes]:
-    if data and not data.endswith(b"\n"):
-        raise ValueError("events.jsonl does not end with a newline")
-    return data.split(b"\n")[:-1] if data else []
-
-
-def _line_problems(lines: Sequence[bytes]) -> list[str]:
-    problems: list[str] = []
-    previous = 0
-    for number, line in enumerate(lines, 1):
-        problem, position = _line_problem(line, previous)
-        if problem:
-            problems.append(f"line {number}: {problem}")
-        previous = max(previous, position)
-    if len(problems) > SHOWN:
-        problems[SHOWN:] = [f"... and {len(problems) - SHOWN} more line problems"]
-    return problems
-
-
-def _line_problem(line: bytes, previous: int) -> tuple[str | None, int]:
-    """What is wrong with one line (None if nothing), and its position."""
-    try:
-        event = json.loads(line)
-    except ValueError:
-        return "not JSON", 0
-    if not isinstance(event, dict) or set(event) != EVENT_FIELDS:
-        return f"not an event: the fields must be {sorted(EVENT_FIELDS)}", 0
-    position = event["position"]
-    if not isinstance(position, int) or isinstance(position, bool):
-        return "position is not an integer", 0
-    if position <= previous:
-        return f"position {position} is not after {previous} (out of order)", position
-    try:
-        base64.b64decode(event["state"], validate=True)
-    except (binascii.Error, TypeError, ValueError):
-        return f"position {position}: state is not base64", position
-    if canonical_json(event) != line:
-        return f"position {position}: not in canonical form (edited?)", position
-    return None, position
-
-
-def _head_problems(
-    key: Ed25519PublicKey, heads: Sequence[SignedTreeHead], lines: Sequence[bytes]
-) -> list[str]:
-    if not heads:
-        return ["no signed tree heads: nothing vouches for these events"]
-    checks = check_heads(key, heads, [merkle.leaf_hash(line) for line in lines])
-    problems = [
-        f"head {c.number} ({c.head.tree_size} events, {c.head.timestamp}): "
-        f"{c.problem.replace('leaves', 'lines')}"
-        for c in checks
-        if c.problem
-    ]
-    span = narrow_down(checks)
-    if span:
-        low, high = span
-        problems.append(
-            f"the first difference is in lines {low + 1}..{high}: a line there "
-            "was altered, added, removed or moved"
-        )
-    return problems

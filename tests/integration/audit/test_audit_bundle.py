@@ -35,7 +35,9 @@ from infra.signing import (
     public_raw_hex,
     verify_head,
 )
+from services.audit.bundle import BUNDLE_FORMAT
 from services.audit.log import AuditLog, signing_key_path, stored_events
+from services.audit.verdict import fingerprint
 from services.bootstrap import Boende, bootstrap
 from services.cli import audit as audit_cli
 from services.http.app import create_app
@@ -68,15 +70,18 @@ def test_an_exported_bundle_verifies_offline(
 
     code, out = run(capsys, "export", "--to", str(target), settings=store_settings)
     assert code == 0, out
-    assert "exported 12 events and 2 signed heads" in out
+    assert "signed a fresh tree head of 12 events first" in out
+    assert "exported 12 events and 3 signed heads" in out
     boende.close()  # nothing running, no database needed from here on
 
     code, out = run(capsys, "verify-bundle", str(target))
     assert code == 0, out
-    assert "12 events, 2 signed heads" in out and "OK" in out
+    assert "12 events, 3 signed heads" in out
+    assert "12 of 12 events covered by a signed head" in out
+    assert "OK: all 12 events are as signed" in out
     manifest = json.loads((target / "bundle.json").read_text())
-    assert manifest["format"] == audit_cli.BUNDLE_FORMAT
-    assert manifest["event_count"] == 12
+    assert manifest["format"] == BUNDLE_FORMAT
+    assert manifest["event_count"] == 12 and manifest["signed_first"] is True
 
 
 def test_export_refuses_a_directory_that_is_not_empty(
@@ -87,7 +92,7 @@ def test_export_refuses_a_directory_that_is_not_empty(
 ) -> None:
     (tmp_path / "old.txt").write_text("keep me")
     code, out = run(capsys, "export", "--to", str(tmp_path), settings=sqlite_settings)
-    assert code == 2 and "not empty" in out
+    assert code == 2 and "not an empty directory" in out
 
 
 # -- a tampered bundle -------------------------------------------------------------
@@ -223,7 +228,13 @@ def test_a_bundle_re_signed_with_another_key_fails_against_the_pinned_key(
 
     edit_heads(bundle, re_sign)
     (bundle / "public_key.pem").write_text(public_pem(forger.public_key))
-    assert run(capsys, "verify-bundle", str(bundle))[0] == 0  # self-consistent
+    manifest = json.loads((bundle / "bundle.json").read_text())
+    (bundle / "bundle.json").write_text(json.dumps({**manifest, "event_count": 11}))
+    code, out = run(capsys, "verify-bundle", str(bundle))
+    assert code == 0, out  # self-consistent: only the key's fingerprint tells
+    assert "NOT PINNED: the bundle's own public_key.pem was trusted" in out
+    assert fingerprint(forger.public_key) in out
+    assert fingerprint(load_public_key(published.read_bytes())) not in out
 
     code, out = run(
         capsys, "verify-bundle", str(bundle), "--public-key", str(published)

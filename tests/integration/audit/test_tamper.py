@@ -20,7 +20,7 @@ import psycopg
 import pytest
 
 from infra.settings import Settings
-from infra.signing import AuditSigner, load_or_create_signer
+from infra.signing import AuditSigner, load_or_create_signer, public_pem
 from services.audit.log import AuditLog
 from services.bootstrap import Boende
 from services.cli import audit as audit_cli
@@ -110,19 +110,88 @@ def test_an_untouched_store_verifies(
     code, out = verify(store_settings, capsys)
     assert code == 0, out
     assert "12 events, 2 signed heads" in out
-    assert "OK: the first 12 events are as signed" in out
+    assert "12 of 12 events covered by a signed head" in out
+    assert "OK: all 12 events are as signed" in out
 
 
-def test_events_recorded_since_the_last_head_are_reported_not_failed(
+def test_events_recorded_since_the_last_head_are_not_proven(
     signed: list[int],
     boende: Boende,
     store_settings: Settings,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """A running system always has a tail: it is reported, never called OK,
+    and fails the check unless the operator accepts it."""
     record(boende, some_facts("c", 1))
     code, out = verify(store_settings, capsys)
+    assert code == 1, out
+    assert "12 of 14 events covered by a signed head" in out
+    assert "NOT PROVEN: the last 2 events (positions 13..14)" in out
+    assert "OK: the first 12 events are as signed" in out
+    assert "OK: all" not in out
+
+    code, out = verify(store_settings, capsys, "--allow-unsigned-tail")
     assert code == 0, out
-    assert "2 recorded since, not signed yet" in out
+    assert "NOT PROVEN: the last 2 events" in out and "OK: all" not in out
+
+
+@pytest.mark.parametrize("tamper", ["edit", "delete"])
+def test_a_tail_changed_after_the_last_head_is_never_ok(
+    tamper: str,
+    signed: list[int],
+    boende: Boende,
+    store_settings: Settings,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Nothing can show that an event no head covers was edited or deleted:
+    the check fails on the tail itself, whatever happened to it."""
+    record(boende, some_facts("c", 2))  # positions 13..16, unsigned
+    db = Database(store_settings)
+    if tamper == "edit":
+        db.set_state(15, db.state(15).replace(b"handlaggare-17", b"handlaggare-99"))
+    else:
+        db.delete(16)
+    code, out = verify(store_settings, capsys)
+    assert code == 1, out
+    assert "12 of " in out and "NOT PROVEN" in out
+    assert "OK: all" not in out
+
+
+def test_a_head_of_no_events_proves_nothing(
+    boende: Boende,
+    audit: AuditLog,
+    store_settings: Settings,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A fresh server signs a head of 0 events; events come after it."""
+    assert audit.sign_head().tree_size == 0
+    record(boende, some_facts("a", 1))
+    for extra in ([], ["--allow-unsigned-tail"]):
+        code, out = verify(store_settings, capsys, *extra)
+        assert code == 1, out
+        assert "0 of 2 events covered by a signed head" in out
+        assert "head(s) of 0 events cover no event and prove nothing" in out
+        assert "OK" not in out
+
+
+def test_the_key_is_named_pinned_or_not(
+    signed: list[int],
+    audit: AuditLog,
+    store_settings: Settings,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from services.audit.verdict import fingerprint
+
+    shown = fingerprint(audit.signer.public_key)
+    code, out = verify(store_settings, capsys)
+    assert code == 0 and "NOT PINNED" in out and shown in out
+    published = tmp_path / "published.pem"
+    published.write_text(public_pem(audit.signer.public_key))
+    code, out = verify(store_settings, capsys, "--public-key", str(published))
+    assert code == 0, out
+    assert "key: pinned" in out and shown in out
+    assert "NOT PINNED" not in out and "trusted as found" not in out
 
 
 def rewrite_one(db: Database) -> int:
