@@ -14,6 +14,9 @@ minus those out of S: a sum over the small daily rollup when ``T`` is now,
 one filtered pass over the facts for a past ``known_at``. A report presented
 on a past day is reproducible after late registrations. Flows count facts
 per period by effective date.
+
+So that an ``as_of`` answer reads a few dozen rows however long the log is,
+the rollup also keeps running totals per month (``projections.monthly_totals``).
 """
 
 from __future__ import annotations
@@ -26,7 +29,10 @@ from typing import Any
 from domain.apartment import Apartment
 from domain.case import CaseState, HousingCase
 from infra.views import Sql
+from projections import monthly_totals
 from projections.base import END_OF_TIME, Projection, Recorded
+from projections.monthly_totals import KEY as _KEY
+from projections.monthly_totals import Key
 
 __all__ = ["END_OF_TIME", "counts", "flows"]
 
@@ -62,14 +68,14 @@ STATE_AFTER: dict[type, tuple[str, str]] = {
 FIRST_FACTS = (HousingCase.Filed, Apartment.Acquired)
 #: Facts whose ``reason`` is one of a fixed list (DOMAIN.md), never free text.
 ENUMERATED_REASONS = (HousingCase.ContractTerminated, HousingCase.GrantCancelled)
-_ROLLUP_KEY = "occurred_on, kind, type, reason, state, prev_state"
+_ROLLUP_KEY = f"occurred_on, {_KEY}"
 
 
 class Counts(Projection):
     name = "counts"
     # 2: one facts table with prev_state and the daily rollup (was one table
-    # per aggregate kind, with free-text reasons).
-    version = 2
+    # per aggregate kind, with free-text reasons). 3: monthly running totals.
+    version = 3
     retired_tables = ("counts_case_facts", "counts_apartment_facts")
     tables = {
         "counts_facts": (
@@ -85,6 +91,7 @@ class Counts(Projection):
             "reason TEXT NOT NULL, state TEXT NOT NULL, prev_state TEXT NOT NULL, "
             f"n BIGINT NOT NULL, PRIMARY KEY ({_ROLLUP_KEY}))"
         ),
+        **monthly_totals.TABLES,
         "counts_last_recorded": (
             "CREATE TABLE IF NOT EXISTS counts_last_recorded ("
             "id INTEGER PRIMARY KEY CHECK (id = 1), recorded_at TEXT NOT NULL)"
@@ -147,6 +154,11 @@ class Counts(Projection):
             "DO UPDATE SET n = counts_daily.n + excluded.n",
             [[*k, n] for k, n in daily.items()],
         )
+        monthly = Counter[tuple[Key, str]]()
+        for (day, *rolled), n in daily.items():
+            kind_, type_, reason_, state_, prev_ = rolled
+            monthly[((kind_, type_, reason_, state_, prev_), day[:7])] += n
+        monthly_totals.add(sql, monthly)
         sql.execute(
             "INSERT INTO counts_last_recorded VALUES (1, ?) ON CONFLICT (id) DO "
             "UPDATE SET recorded_at = excluded.recorded_at "
@@ -169,13 +181,9 @@ def _latest_fact(sql: Sql, kind: str, aggregate_id: str) -> tuple[str, str] | No
 
 def counts(sql: Sql, as_of: date, known_at: str | None) -> dict[str, Any]:
     """Cases and apartments by state on ``as_of``, as known at ``known_at``."""
-    columns = "kind, type, reason, state, prev_state"
+    columns = _KEY
     if _knows_all(sql, known_at):
-        rows = sql.all(
-            f"SELECT {columns}, SUM(n) AS n FROM counts_daily "
-            f"WHERE occurred_on <= ? GROUP BY {columns}",
-            [as_of.isoformat()],
-        )
+        rows = monthly_totals.up_to(sql, as_of)
     else:
         rows = sql.all(
             f"SELECT {columns}, COUNT(*) AS n FROM counts_facts "

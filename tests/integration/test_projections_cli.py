@@ -14,6 +14,7 @@ from eventsourcing.persistence import PersistenceError
 from eventsourcing.postgres import PostgresApplicationRecorder
 
 from infra.settings import Settings
+from projections.counts import Counts
 from services.bootstrap import Boende, bootstrap
 from services.cli.main import main
 from tests.conftest import runner_rows
@@ -156,7 +157,7 @@ def test_a_read_model_built_by_an_older_version_is_rebuilt_at_start(
         with runner.store.transaction(commit=False) as sql:
             assert sql.one(
                 "SELECT version FROM projection_versions WHERE projection = 'counts'"
-            ) == {"version": 2}
+            ) == {"version": Counts.version}
         with (
             pytest.raises(PersistenceError),
             runner.store.transaction(commit=False) as sql,

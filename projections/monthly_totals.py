@@ -1,0 +1,153 @@
+"""Monthly running totals of the counts rollup, so that an ``as_of`` answer
+reads a few dozen rows however long the log is (``projections.counts``).
+
+``counts_monthly`` keeps, per rollup key (``counts_keys``: kind, type,
+reason, state, prev_state), the number of facts in that month and all months
+before it. It is dense: a key has a row for every month from its first
+fact's month to the horizon (the latest month of any fact,
+``counts_horizon``), so the answer for day D is the totals of the month
+before D's plus the daily rows of D's own month (``counts_daily``). A fact in
+month m adds to its key's totals from m on; a month after the horizon
+copies the horizon's totals forward. Facts never lie after today (the domain
+refuses them), so the horizon never passes the current month.
+
+A key's id comes from its text, so every replay of the log, however batched,
+builds identical rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from datetime import date
+from typing import Any
+
+from infra.views import Sql
+
+KEY = "kind, type, reason, state, prev_state"
+Key = tuple[str, str, str, str, str]
+
+TABLES = {
+    "counts_keys": (
+        "CREATE TABLE IF NOT EXISTS counts_keys ("
+        "key_id BIGINT PRIMARY KEY, kind TEXT NOT NULL, type TEXT NOT NULL, "
+        "reason TEXT NOT NULL, state TEXT NOT NULL, prev_state TEXT NOT NULL, "
+        f"first_month TEXT NOT NULL, UNIQUE ({KEY}))"
+    ),
+    "counts_monthly": (
+        "CREATE TABLE IF NOT EXISTS counts_monthly ("
+        "month TEXT NOT NULL, key_id BIGINT NOT NULL, n BIGINT NOT NULL, "
+        "PRIMARY KEY (month, key_id))"
+    ),
+    "counts_horizon": (
+        "CREATE TABLE IF NOT EXISTS counts_horizon ("
+        "id INTEGER PRIMARY KEY CHECK (id = 1), month TEXT NOT NULL)"
+    ),
+}
+
+
+def add(sql: Sql, added: Counter[tuple[Key, str]]) -> None:
+    """Add ``added`` (key, month -> facts) to the monthly running totals,
+    keeping them dense from each key's first month to the horizon."""
+    row = sql.one("SELECT month FROM counts_horizon WHERE id = 1")
+    horizon = row["month"] if row else None
+    latest = max(month for _, month in added)
+    if horizon is None or latest > horizon:
+        if horizon is not None:
+            for month in _months_after(horizon, latest):
+                sql.execute(
+                    "INSERT INTO counts_monthly (month, key_id, n) "
+                    "SELECT ?, key_id, n FROM counts_monthly WHERE month = ?",
+                    [month, horizon],
+                )
+        sql.execute(
+            "INSERT INTO counts_horizon VALUES (1, ?) ON CONFLICT (id) "
+            "DO UPDATE SET month = excluded.month",
+            [latest],
+        )
+        horizon = latest
+    keys = {
+        (r["kind"], r["type"], r["reason"], r["state"], r["prev_state"]): (
+            int(r["key_id"]),
+            r["first_month"],
+        )
+        for r in sql.all(f"SELECT key_id, first_month, {KEY} FROM counts_keys")
+    }
+    for (key, month), n in sorted(added.items()):
+        key_id, first = keys.get(key, (_key_id(key), None))
+        if first is None:
+            sql.execute(
+                f"INSERT INTO counts_keys (key_id, {KEY}, first_month) "
+                "VALUES (?,?,?,?,?,?,?)",
+                [key_id, *key, month],
+            )
+            _zero_rows(sql, key_id, month, _months_after(month, horizon))
+        elif month < first:
+            sql.execute(
+                "UPDATE counts_keys SET first_month = ? WHERE key_id = ?",
+                [month, key_id],
+            )
+            _zero_rows(sql, key_id, month, _months_after(month, first)[:-1])
+        keys[key] = (key_id, min(month, first or month))
+        sql.execute(
+            "UPDATE counts_monthly SET n = n + ? WHERE key_id = ? AND month >= ?",
+            [n, key_id, month],
+        )
+
+
+def _key_id(key: Key) -> int:
+    """A rollup key's id: from its text, so that every replay of the log,
+    however batched, builds identical rows."""
+    digest = hashlib.sha256("|".join(key).encode()).digest()
+    return int.from_bytes(digest[:7], "big")
+
+
+def _zero_rows(sql: Sql, key_id: int, first: str, later: list[str]) -> None:
+    sql.executemany(
+        "INSERT INTO counts_monthly (month, key_id, n) VALUES (?, ?, 0)",
+        [[month, key_id] for month in [first, *later]],
+    )
+
+
+def _months_after(month: str, last: str) -> list[str]:
+    """The months (``YYYY-MM``) after ``month`` up to ``last``, inclusive."""
+    year, number = int(month[:4]), int(month[5:])
+    months: list[str] = []
+    while True:
+        year, number = (year + 1, 1) if number == 12 else (year, number + 1)
+        text = f"{year:04d}-{number:02d}"
+        if text > last:
+            return months
+        months.append(text)
+
+
+def up_to(sql: Sql, as_of: date) -> list[dict[str, Any]]:
+    """Facts up to ``as_of`` per rollup key: the running totals at the end of
+    the month before, and the daily rows of ``as_of``'s own month."""
+    row = sql.one("SELECT month FROM counts_horizon WHERE id = 1")
+    month = f"{as_of:%Y-%m}"
+    if row is None:
+        return []
+    if month > row["month"]:  # no fact after the horizon: its totals are all
+        return _totals_at(sql, row["month"])
+    before = (
+        f"{as_of.year - 1}-12"
+        if as_of.month == 1
+        else f"{as_of.year}-{as_of.month - 1:02d}"
+    )
+    return [
+        *_totals_at(sql, before),
+        *sql.all(
+            f"SELECT {KEY}, SUM(n) AS n FROM counts_daily "
+            f"WHERE occurred_on >= ? AND occurred_on <= ? GROUP BY {KEY}",
+            [f"{month}-01", as_of.isoformat()],
+        ),
+    ]
+
+
+def _totals_at(sql: Sql, month: str) -> list[dict[str, Any]]:
+    return sql.all(
+        f"SELECT {KEY}, m.n AS n FROM counts_monthly m "
+        "JOIN counts_keys k ON k.key_id = m.key_id WHERE m.month = ?",
+        [month],
+    )
