@@ -1,7 +1,11 @@
 """The auditors' endpoints (*revisorer*, IVO): who recorded what, and when.
 
-Provenance only — positions, types, dates, committees, users, submission
-ids — never the applicant. Every answer carries ``as_of_position``.
+Every row has its provenance — position, type, dates, committee, user,
+submission id. A case's trail also has what each fact said: its
+non-personal ``payload`` fields (an allow-list per event type,
+``services.audit.content``) and the names of the fields ``withheld`` —
+never the applicant, gender, birth year or free text. Every answer carries
+``as_of_position``.
 """
 
 from __future__ import annotations
@@ -9,11 +13,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
+from eventsourcing.persistence import PersistenceError
 from fastapi import APIRouter, Query
 
 from infra.views import Sql
 from projections import audit as audit_view
-from services.errors import InvalidRequest, NotFoundError
+from services.audit.content import with_content
+from services.errors import InvalidRequest, NotFoundError, StoreUnavailable
 from services.http.deps import BoendeDep, Day, MinPosition
 from services.projecting.answers import answer
 
@@ -32,7 +38,8 @@ def case_trail(
     case_id: str, boende: BoendeDep, min_position: MinPosition = None
 ) -> dict[str, Any]:
     """Every event of the case, and every apartment event recorded by the
-    case's submissions (same ``submission_id``), in log order."""
+    case's submissions (same ``submission_id``), in log order; each with
+    its non-personal ``payload`` fields and the names of those ``withheld``."""
 
     def query(sql: Sql) -> dict[str, Any]:
         trail = audit_view.case_trail(sql, case_id)
@@ -40,9 +47,14 @@ def case_trail(
             raise NotFoundError(f"no case {case_id} in the audit trail")
         return {"case_id": case_id, "events": trail}
 
-    return answer(
+    trail = answer(
         boende.views["audit"], query, min_position, boende.settings.read_wait_seconds
     )
+    try:
+        trail["events"] = with_content(boende.app, trail["events"])
+    except PersistenceError:
+        raise StoreUnavailable("the event store is unreachable") from None
+    return trail
 
 
 @router.get("/events", summary="Every recorded event, filtered, page by page")

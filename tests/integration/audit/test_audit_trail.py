@@ -190,9 +190,11 @@ def test_case_trail_lists_every_fact_and_its_apartments_in_log_order(
     assert body["case_id"] == case_id
     assert body["as_of_position"] == boende.app.recorder.max_notification_id()
     trail = body["events"]
-    assert [{k: v for k, v in row.items() if k != "recorded_at"} for row in trail] == (
-        expected_trail(script, case_id, apartment_id)
-    )
+    not_provenance = ("recorded_at", "payload", "withheld")  # see the next test
+    provenance = [
+        {k: v for k, v in r.items() if k not in not_provenance} for r in trail
+    ]
+    assert provenance == expected_trail(script, case_id, apartment_id)
     by_submission: dict[str, set[str]] = {}
     for row in trail:
         by_submission.setdefault(row["submission_id"], set()).add(row["type"])
@@ -215,6 +217,88 @@ def test_case_trail_lists_every_fact_and_its_apartments_in_log_order(
         log_position(boende, case_uuid, v) for v in range(1, 7)
     ]
     assert_no_personal_data(response.text)
+
+
+NOTE = "Test Testsson ringde från 070-123 45 67 om lägenheten"
+
+
+def test_case_trail_shows_what_each_fact_said_without_the_person(
+    client: TestClient, script: Script, ids: Ids
+) -> None:
+    """Each fact's non-personal payload fields (an allow-list per type),
+    and the names of the fields withheld: never the applicant, gender,
+    birth year, a note or a free-text reason."""
+    case_id, rejected_id, apartment_id = ids.next("c"), ids.next("c"), ids.next("a")
+    steps: list[tuple[str, str, int, dict[str, Any]]] = [
+        ("apartment_acquired", apartment_id, 0, {}),
+        ("application_filed", case_id, 0, {}),
+        ("application_granted", case_id, 10, {}),
+        ("delay_reason_recorded", case_id, 20, {"note": NOTE}),
+        ("contract_executed", case_id, 30, {"apartment_id": apartment_id}),
+        ("follow_up_recorded", case_id, 60, {"note": NOTE}),
+        ("contract_terminated", case_id, 90, {}),
+        ("application_filed", rejected_id, 0, {}),
+        ("application_rejected", rejected_id, 5, {"reason": NOTE}),
+    ]
+    for event_type, key, day, payload in steps:
+        script.record(envelope(event_type, key, later(day), payload=payload))
+
+    response = client.get(f"/v1/audit/cases/{case_id}")
+    assert response.status_code == 200, response.text
+    said = {row["type"]: row for row in response.json()["events"]}
+    assert said["application_filed"]["payload"] == {
+        "household": {"adults": 1, "children": 2}
+    }
+    assert said["application_filed"]["withheld"] == [
+        "applicant",
+        "birth_year",
+        "gender",
+    ]
+    assert said["application_granted"]["payload"] == {
+        "decision_id": "IFN-2021-311",
+        "intervention": "socialt_kontrakt",
+        "basis": "assessment",
+    }
+    assert said["delay_reason_recorded"]["payload"]["reason"] == (
+        "no_apartment_available"
+    )
+    assert said["delay_reason_recorded"]["withheld"] == ["note"]
+    assert said["contract_executed"]["payload"] == {
+        "apartment_id": apartment_id,
+        "monthly_rent_sek": 6400,
+        "lease_starts_on": "2021-05-01",
+    }
+    for consequence in ("apartment_occupied", "apartment_vacated"):
+        assert said[consequence]["payload"] == {"case_id": case_id}
+        assert said[consequence]["withheld"] == []
+    assert said["follow_up_recorded"]["payload"] == {"outcome": "on_track"}
+    assert said["follow_up_recorded"]["withheld"] == ["note"]
+    assert said["contract_terminated"]["payload"] == {"reason": "moved_out"}
+    assert_no_personal_data(response.text)
+    assert "Testsson" not in response.text and "070-123" not in response.text
+
+    rejected = client.get(f"/v1/audit/cases/{rejected_id}")
+    row = rejected.json()["events"][-1]
+    assert row["type"] == "application_rejected"
+    assert row["payload"] == {"decision_id": "IFN-2021-312"}
+    assert row["withheld"] == ["reason"]
+    assert "Testsson" not in rejected.text
+    assert_no_personal_data(rejected.text)
+
+
+def test_the_allow_list_names_every_fact_and_nothing_personal() -> None:
+    """A new kind of fact must be decided on; no allowed field is personal."""
+    from projections.audit import APARTMENT_FACTS, CASE_FACTS
+    from services.audit.content import SHOWN
+
+    facts: list[Any] = [*CASE_FACTS, *APARTMENT_FACTS]
+    assert {fact.type_name for fact in facts} == set(SHOWN)
+    personal = {"applicant", "personnummer", "name", "gender", "birth_year", "note"}
+    free_text = {"application_withdrawn", "application_rejected", "apartment_returned"}
+    for event_type, fields in SHOWN.items():
+        assert not personal & set(fields), event_type
+        if event_type in free_text:
+            assert "reason" not in fields, event_type
 
 
 def test_events_walk_every_event_exactly_once(
