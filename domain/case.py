@@ -18,6 +18,7 @@ from eventsourcing.domain import Aggregate
 from domain.apartment import Apartment
 from domain.errors import ApartmentUnavailable, TransitionNotAllowed
 from domain.facts import Fact, Stamp, check_dates
+from domain.remarks import check_offer_date, remark
 
 CASE_NAMESPACE = UUID("8e3c1f2a-5b7d-4c9e-a1f0-6d2b9e4c7a13")
 
@@ -141,12 +142,21 @@ class HousingCase(Aggregate):
             case.rejected_on = self.occurred_on
 
     class DelayReasonRecorded(Event):
+        """Why a grant waits; a declined offer too (``domain.remarks``)."""
+
         type_name: ClassVar[str] = "delay_reason_recorded"
+        class_version: ClassVar[int] = 2
         reason: str
-        note: str | None
+        note: Any  # sealed dict; str in events recorded before sealing
+        offered_on: date | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["offered_on"] = None  # version 1 had no offer date
 
         def change(self, case: HousingCase) -> None:
             case.delay_reason = self.reason
+            case.delay_reasons.append(remark(self, self.reason, self.offered_on))
 
     class GrantCancelled(Event):
         type_name: ClassVar[str] = "grant_cancelled"
@@ -170,10 +180,11 @@ class HousingCase(Aggregate):
     class FollowUpRecorded(Event):
         type_name: ClassVar[str] = "follow_up_recorded"
         outcome: str
-        note: str | None
+        note: Any  # sealed dict; str in events recorded before sealing
 
         def change(self, case: HousingCase) -> None:
             case.follow_ups += 1
+            case.follow_up_outcomes.append(remark(self, self.outcome, None))
 
     class ConvertedToFirstHand(Event):
         type_name: ClassVar[str] = "converted_to_first_hand"
@@ -222,6 +233,9 @@ class HousingCase(Aggregate):
         self.executed_on: date | None = None
         self.ended_on: date | None = None
         self.follow_ups = 0
+        #: Each delay reason and follow-up: its code, dates and stored note.
+        self.delay_reasons: list[dict[str, Any]] = []
+        self.follow_up_outcomes: list[dict[str, Any]] = []
 
     # -- commands: check the rules, then trigger the fact ---------------------
 
@@ -271,8 +285,24 @@ class HousingCase(Aggregate):
     def reject(self, stamp: Stamp, decision_id: str, reason: str) -> None:
         self._record(self.Rejected, stamp, decision_id=decision_id, reason=reason)
 
-    def record_delay_reason(self, stamp: Stamp, reason: str, note: str | None) -> None:
-        self._record(self.DelayReasonRecorded, stamp, reason=reason, note=note)
+    def record_delay_reason(
+        self,
+        stamp: Stamp,
+        reason: str,
+        note: Any,
+        offered_on: date | None = None,
+    ) -> None:
+        """Why the decision waits (``domain.remarks``); ``note`` sealed."""
+        self._check(self.DelayReasonRecorded, stamp)
+        if offered_on is not None:
+            check_offer_date(reason, offered_on, self.granted_on, stamp.occurred_on)
+        self._record(
+            self.DelayReasonRecorded,
+            stamp,
+            reason=reason,
+            note=note,
+            offered_on=offered_on,
+        )
 
     def cancel_grant(self, stamp: Stamp, reason: str) -> None:
         self._record(self.GrantCancelled, stamp, reason=reason)
@@ -303,7 +333,7 @@ class HousingCase(Aggregate):
         )
         apartment.occupy(stamp, self.case_id)
 
-    def record_follow_up(self, stamp: Stamp, outcome: str, note: str | None) -> None:
+    def record_follow_up(self, stamp: Stamp, outcome: str, note: Any) -> None:
         self._record(self.FollowUpRecorded, stamp, outcome=outcome, note=note)
 
     def convert_to_first_hand(

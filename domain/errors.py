@@ -49,6 +49,14 @@ class FutureDate(DomainError):
     code = "invalid_submission"
 
 
+class OfferDateInvalid(DomainError):
+    """``offered_on`` names no offer this fact can be about: given with a
+    reason other than ``offer_declined``, before the decision, or after the
+    fact itself."""
+
+    code = "invalid_submission"
+
+
 class NotFound(DomainError):
     """No case or apartment with that id has been recorded."""
 

@@ -15,6 +15,11 @@ The stored applicant, in the filing event::
 The plaintext is the JSON ``{"personnummer": ..., "name": ...}``, padded with
 spaces to a multiple of ``PAD_BYTES`` so the ciphertext's length does not
 tell a name's length.
+
+A free-text note (``delay_reason_recorded``, ``follow_up_recorded``) is
+stored in the same form under the same person's key; its plaintext is
+``{"note": ...}`` and its associated data also binds ``"field": "note"``.
+Erasing the key makes the notes unreadable with the personnummer.
 """
 
 from __future__ import annotations
@@ -115,6 +120,34 @@ def decrypt_applicant(
     )
     applicant: dict[str, Any] = json.loads(plaintext)
     return applicant
+
+
+def encrypt_note(
+    data_key: bytes, key_id: str, case_id: str, note: str
+) -> dict[str, Any]:
+    """The stored form of a free-text note of ``case_id`` (sealed like an
+    applicant, but bound to ``field: note``, so neither passes for the other)."""
+    plaintext = json.dumps({"note": note}, ensure_ascii=False).encode()
+    plaintext += b" " * (-len(plaintext) % PAD_BYTES)
+    header: dict[str, Any] = {"v": FORMAT_VERSION, "alg": ALG, "key_id": key_id}
+    nonce, ciphertext = seal(data_key, plaintext, _note_data(header, case_id))
+    return header | {"nonce": _b64(nonce), "ciphertext": _b64(ciphertext)}
+
+
+def decrypt_note(data_key: bytes, stored: dict[str, Any], case_id: str) -> str:
+    """The note of :func:`encrypt_note`; raises :class:`DecryptionFailed`."""
+    try:
+        nonce, ciphertext = _unb64(stored["nonce"]), _unb64(stored["ciphertext"])
+    except (KeyError, TypeError) as error:
+        raise DecryptionFailed(f"not a sealed note: {error}") from None
+    plaintext = open_sealed(data_key, nonce, ciphertext, _note_data(stored, case_id))
+    note: str = json.loads(plaintext)["note"]
+    return note
+
+
+def _note_data(header: dict[str, Any], case_id: str) -> bytes:
+    bound = json.loads(associated_data(header, case_id)) | {"field": "note"}
+    return json.dumps(bound, sort_keys=True, separators=(",", ":")).encode()
 
 
 def is_sealed(stored: Any) -> bool:

@@ -119,7 +119,7 @@ def _new_key_file(purpose: str, origin: str) -> bytes:
     return text.encode("ascii")
 
 
-# -- sealing and opening applicants ------------------------------------------------
+# -- sealing and opening applicants and their notes ----------------------------------
 
 
 class PersonKeys:
@@ -164,6 +164,17 @@ class PersonKeys:
             return None
         return crypto.decrypt_applicant(self._unwrap(row), stored, case_id)
 
+    def decrypt_note(self, stored: Any, case_id: str) -> str | None:
+        """A note of ``case_id`` as stored: a sealed one opened while its key
+        exists (``None`` once erased), one recorded in clear (before notes
+        were sealed) as it is."""
+        if not crypto.is_sealed(stored):
+            return stored if isinstance(stored, str) else None
+        row = self.table.by_key_id(stored["key_id"])
+        if row is None:
+            return None
+        return crypto.decrypt_note(self._unwrap(row), stored, case_id)
+
     def key_id_of(self, personnummer: str) -> str | None:
         """The person's current key id, if they have a key."""
         row = self.table.by_person(self.person_ref(personnummer))
@@ -192,6 +203,10 @@ class PersonKeys:
         return crypto.encrypt_applicant(
             self._unwrap(row), row.key_id, case_id, applicant
         )
+
+    def seal_note_under(self, row: KeyRow, case_id: str, note: str) -> dict[str, Any]:
+        """The stored form of a note of ``case_id`` under ``row``'s key."""
+        return crypto.encrypt_note(self._unwrap(row), row.key_id, case_id, note)
 
     def _unwrap(self, row: KeyRow) -> bytes:
         if row.master_key_id != self.master_key_id:
@@ -253,6 +268,34 @@ class KeyBatch:
         elif ref not in self._new:
             self._used.add(ref)
         return self._keys.seal_under(row, case_id, personnummer, name)
+
+    def seal_note(
+        self, case_id: str, key_id: str | None, personnummer: str | None, note: str
+    ) -> dict[str, Any] | None:
+        """The stored form of a note of ``case_id``, under the key its
+        applicant was sealed under (``key_id``), or for an applicant recorded
+        in clear under the key of that (canonical) ``personnummer``, made if
+        they have none. ``None`` when ``key_id``'s key has been erased: the
+        note cannot be kept. The key is marked used with the batch's others."""
+        if key_id is None:
+            assert personnummer is not None, "an applicant in clear has its number"
+            ref = self._keys.person_ref(personnummer)
+            if ref not in self._looked_up:
+                self.look_up([personnummer])
+            row = self._rows.get(ref)
+            if row is None:
+                row = self._rows[ref] = self._new[ref] = self._keys.new_key_row(ref)
+        else:
+            row = next((r for r in self._rows.values() if r.key_id == key_id), None)
+            if row is None:
+                row = self._keys.table.by_key_id(key_id)
+                if row is None:
+                    return None
+                self._rows[row.person_ref] = row
+                self._looked_up.add(row.person_ref)
+        if row.person_ref not in self._new:
+            self._used.add(row.person_ref)
+        return self._keys.seal_note_under(row, case_id, note)
 
     def store_new(self) -> None:
         """Make the keys this batch made durable, and mark the ones it found

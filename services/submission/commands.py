@@ -4,7 +4,8 @@
 ``Workspace`` shared by one batch, so several submissions for one case in a
 batch see each other), checks who may submit it, and calls the domain command.
 A refused submission raises before any event is triggered, so it leaves the
-workspace unchanged.
+workspace unchanged. Free-text notes are sealed here, under the key of the
+case's person, before they reach the domain (``_sealed_note``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from domain.case import HousingCase, allowed_case_events, case_id_to_uuid
 from domain.errors import NotFound, TransitionNotAllowed
 from domain.facts import Stamp, check_dates
 from domain.personnummer import parse_personnummer
+from domain.remarks import check_offer_date
+from infra import crypto
 from infra.person_keys import KeyBatch, person_keys_of
 from infra.store import CaseLog
 from services.errors import InvalidSubmission
@@ -192,6 +195,47 @@ def _terminate(case: HousingCase, p: Any, work: Workspace, stamp: Stamp) -> None
     case.terminate(stamp, work.apartment(case.tenancy()), p.reason)
 
 
+def _delay(case: HousingCase, p: Any, work: Workspace, stamp: Stamp) -> None:
+    # The rules first, so a refused fact seals nothing (and makes no key).
+    case.ensure_allows("delay_reason_recorded")
+    check_dates(stamp, case.last_occurred_on, "case")
+    if p.offered_on is not None:
+        check_offer_date(p.reason, p.offered_on, case.granted_on, stamp.occurred_on)
+    note = _sealed_note(case, p.note, work, stamp)
+    case.record_delay_reason(stamp, p.reason, note, p.offered_on)
+
+
+def _follow_up(case: HousingCase, p: Any, work: Workspace, stamp: Stamp) -> None:
+    case.ensure_allows("follow_up_recorded")
+    check_dates(stamp, case.last_occurred_on, "case")
+    case.record_follow_up(stamp, p.outcome, _sealed_note(case, p.note, work, stamp))
+
+
+def _sealed_note(
+    case: HousingCase, note: str | None, work: Workspace, stamp: Stamp
+) -> dict[str, Any] | None:
+    """``note`` sealed under the key of the case's person, like the applicant,
+    so erasing that key erases the note too. A person whose key is already
+    erased can have no note recorded (422: send the fact without it)."""
+    if note is None:
+        return None
+    stored = case.applicant
+    if crypto.is_sealed(stored):
+        key_id, number = stored["key_id"], None
+    else:  # an applicant recorded in clear, before encryption
+        key_id = None
+        number = parse_personnummer(stored["personnummer"], stamp.today).canonical
+    sealed = work.keys.seal_note(case.case_id, key_id, number, note)
+    if sealed is None:
+        problem = "the person's data has been erased: no note can be kept"
+        raise InvalidSubmission(
+            "payload.note cannot be recorded: the person's personal data has "
+            "been erased; send the fact without a note",
+            details=[{"loc": "payload.note", "problem": problem}],
+        )
+    return sealed
+
+
 def _return(sub: Any, work: Workspace, stamp: Stamp) -> Aggregate:
     apartment = work.apartment(sub.apartment_id)
     apartment.return_to_landlord(stamp, sub.payload.reason)
@@ -207,14 +251,10 @@ _HANDLERS: dict[str, Callable[[Any, Workspace, Stamp], Aggregate]] = {
     "application_rejected": _on_case(
         lambda c, p, w, s: c.reject(s, p.decision_id, p.reason)
     ),
-    "delay_reason_recorded": _on_case(
-        lambda c, p, w, s: c.record_delay_reason(s, p.reason, p.note)
-    ),
+    "delay_reason_recorded": _on_case(_delay),
     "grant_cancelled": _on_case(lambda c, p, w, s: c.cancel_grant(s, p.reason)),
     "contract_executed": _on_case(_execute),
-    "follow_up_recorded": _on_case(
-        lambda c, p, w, s: c.record_follow_up(s, p.outcome, p.note)
-    ),
+    "follow_up_recorded": _on_case(_follow_up),
     "converted_to_first_hand": _on_case(_convert),
     "contract_terminated": _on_case(_terminate),
     "apartment_acquired": _acquire,

@@ -2,8 +2,9 @@
 
 One model for both transports: HTTP bodies and Kafka message values are
 validated here, from the same raw bytes, with the same errors. Unknown fields
-anywhere are refused. Personal data (``applicant``) is only ever validated,
-never echoed into an error.
+anywhere are refused. Personal data (``applicant``, and the free-text
+``note`` of a delay reason or follow-up) is only ever validated, never echoed
+into an error.
 """
 
 from __future__ import annotations
@@ -89,10 +90,16 @@ class ApplicationRejectedPayload(Strict):
 
 
 class DelayReasonRecordedPayload(Strict):
+    """Why a grant waits. ``offered_on``: the day of the offer the person
+    declined, only with ``offer_declined`` (optional there, for senders and
+    histories that do not have it). ``note``: free text for IVO, personal
+    data, sealed before it is recorded."""
+
     reason: Literal[
         "no_apartment_available", "offer_declined", "client_unreachable", "other"
     ]
     note: Note | None = None
+    offered_on: date | None = None
 
 
 class GrantCancelledPayload(Strict):
@@ -108,6 +115,8 @@ class ContractExecutedPayload(Strict):
 
 
 class FollowUpRecordedPayload(Strict):
+    """``note``: free text, personal data, sealed before it is recorded."""
+
     outcome: Literal["on_track", "rent_arrears", "disturbance", "other"]
     note: Note | None = None
 
