@@ -53,16 +53,31 @@ def pseudonym_key(data_dir: Path, environment: str = "development") -> bytes:
     return read_pseudonym_key(path, environment)
 
 
+def ivo_key(data_dir: Path, environment: str = "development") -> bytes:
+    """The installation's IVO key: keys the hash that gives each person the
+    three digits of their IVO id (``services.privacy.ivo``). Made, kept and
+    refused like the pseudonym key; a new key changes every IVO id, which
+    IVO matches re-reports by: back it up with the data dir."""
+    path = ivo_key_path(data_dir)
+    if not path.exists():
+        keyfiles.create_once(path, _new_key_file(environment, _IVO_PURPOSE))
+    return read_pseudonym_key(path, environment)
+
+
+def ivo_key_path(data_dir: Path) -> Path:
+    return data_dir / "keys" / "ivo.key"
+
+
 def pseudonym_key_path(data_dir: Path) -> Path:
     return data_dir / "keys" / "pseudonym.key"
 
 
 def check_pseudonym_key(data_dir: Path, environment: str) -> None:
-    """Refuse, at start, a development pseudonym key in production (rather
-    than at the first report); makes nothing when there is none yet."""
-    path = pseudonym_key_path(data_dir)
-    if path.exists():
-        read_pseudonym_key(path, environment)
+    """Refuse, at start, a development pseudonym or IVO key in production
+    (rather than at the first report); makes nothing when there is none."""
+    for path in (pseudonym_key_path(data_dir), ivo_key_path(data_dir)):
+        if path.exists():
+            read_pseudonym_key(path, environment)
 
 
 def read_pseudonym_key(path: Path, environment: str = "development") -> bytes:
@@ -86,9 +101,13 @@ def read_pseudonym_key(path: Path, environment: str = "development") -> bytes:
     return key
 
 
-def _new_key_file(origin: str) -> bytes:
+_PSEUDONYM_PURPOSE = "pseudonym key (HMAC-SHA-256 of case ids for reports)"
+_IVO_PURPOSE = "IVO key (HMAC-SHA-256: the digits of IVO ids)"
+
+
+def _new_key_file(origin: str, purpose: str = _PSEUDONYM_PURPOSE) -> bytes:
     text = (
-        "# Boende pseudonym key (HMAC-SHA-256 of case ids for reports), 32 bytes\n"
+        f"# Boende {purpose}, 32 bytes\n"
         "# in base64. Private; back it up with the data dir: a new key changes\n"
         "# every reference.\n"
         + keyfiles.origin_line(origin)
