@@ -44,12 +44,22 @@ from services.cli.parsing import Commands, command
 if TYPE_CHECKING:  # the store is imported only by the commands that use it
     from services.audit.log import AuditLog
 
+AUDIT_DESCRIPTION = """\
+Audit proofs for the auditors (revisorer): every event of the case log is a
+leaf of a Merkle tree, and signed tree heads vouch for the first events. The
+operator signs heads (sign) and exports a bundle (export --to DIR, which signs
+a fresh head first). The auditor, with no database: verify-bundle DIR
+--public-key PUBLISHED.pem, then show DIR to read the events. A verifier says
+how many events a signed head covers and never calls the rest OK. 'boende
+audit COMMAND --help' explains one command."""
+
 
 def add_audit_commands(commands: Commands) -> None:
     """Add ``audit sign|verify|export|verify-bundle|show|public-key``."""
     audit = commands.add_parser(
         "audit",
         help="audit proofs: sign, verify, export, verify-bundle, show, public-key",
+        description=AUDIT_DESCRIPTION,
     )
     audit.set_defaults(settings=None)
     actions = audit.add_subparsers(dest="action", required=True)

@@ -55,6 +55,8 @@ def test_the_tree_has_the_commands_operators_run() -> None:
         "audit verify",
         "audit export",
         "audit verify-bundle",
+        "audit show",
+        "audit public-key",
         "gdpr erase",
         "gdpr purge",
         "topics create",
