@@ -26,7 +26,9 @@ How Boende applies the rule:
 
 The read model keeps one row per case (gender from the filing; decision id,
 day and intervention from the grant; the execution or the end with its
-reason; the recorded time of each) and every delay reason with its dates.
+reason; the recorded time of each) and every delay reason with its dates
+(and, for a declined offer, the offer's day; the IVO report's reading of
+them is ``projections.ivo``).
 It holds the case id, for internal use only: the queries hand out a
 pseudonymous reference instead (``infra.keys.pseudonym``), through the
 ``reference`` function their caller passes.
@@ -95,6 +97,7 @@ class Unexecuted(Projection):
     """Per case the grant, its execution or end, and every delay reason."""
 
     name = "unexecuted"
+    version = 2  # 2: a delay reason's offered_on and event version (IVO report)
     tables = {
         "unexecuted_cases": (
             "CREATE TABLE IF NOT EXISTS unexecuted_cases ("
@@ -107,7 +110,7 @@ class Unexecuted(Projection):
             "CREATE TABLE IF NOT EXISTS unexecuted_delay_reasons ("
             "position BIGINT PRIMARY KEY, case_id TEXT NOT NULL, "
             "reason TEXT NOT NULL, occurred_on TEXT NOT NULL, "
-            "recorded_at TEXT NOT NULL)"
+            "recorded_at TEXT NOT NULL, offered_on TEXT, version INTEGER)"
         ),
     }
     indexes = [
@@ -141,8 +144,12 @@ class Unexecuted(Projection):
     @handles(HousingCase.DelayReasonRecorded)
     def delay_reason(self, sql: Sql, r: Recorded) -> None:
         sql.execute(
-            "INSERT INTO unexecuted_delay_reasons VALUES (?, ?, ?, ?, ?)",
-            [r.position, r.event.case_id, r.event.reason, r.occurred_on, r.recorded_at],
+            "INSERT INTO unexecuted_delay_reasons VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                *(r.position, r.event.case_id, r.event.reason),
+                *(r.occurred_on, r.recorded_at, _iso(r.event)),
+                r.event.originator_version,
+            ],
         )
 
     @handles(HousingCase.ContractExecuted)
@@ -351,6 +358,12 @@ def _grant(row: dict[str, Any], known: str) -> Grant:
         end_kind=row["end_kind"] if ended_on else None,
         end_reason=row["end_reason"] if ended_on else None,
     )
+
+
+def _iso(event: Any) -> str | None:
+    """A delay reason's offer day (older messages on Kafka have none)."""
+    offered_on = getattr(event, "offered_on", None)
+    return offered_on.isoformat() if offered_on else None
 
 
 def _known_day(day: str | None, recorded_at: str | None, known: str) -> date | None:
