@@ -104,6 +104,115 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "tillsyn": "Tillsyn",
         "rättelse": "Rättelse",
     },
+    # -- the tables Boende answers (services.reporting.tables) ---------------
+    # A table's column names: the Swedish headers of its CSV (lang=sv).
+    "column": {
+        # long tables (counts, apartments)
+        "figure": "Uppgift",
+        "group": "Grupp",
+        "category": "Kategori",
+        "count": "Antal",
+        "value": "Värde",
+        # per period (flows, lead times)
+        "period": "Period",
+        "filed": "Inkomna ansökningar",
+        "granted": "Beviljade",
+        "rejected": "Avslag",
+        "withdrawn": "Återkallade ansökningar",
+        "executed": "Verkställda",
+        "converted": "Övergått till förstahandskontrakt",
+        "terminated": "Avslutade kontrakt",
+        "cancelled": "Beslut upphörda före verkställighet",
+        "interval": "Intervall",
+        "median_days": "Median (dagar)",
+        "p90_days": "90:e percentilen (dagar)",
+        "max_days": "Längst (dagar)",
+        # unexecuted decisions (the list on a day, the quarterly report)
+        "section": "Avsnitt",
+        "reference": "Referens",
+        "decided_on": "Beslutsdatum",
+        "deadline": "Sista dag för verkställighet",
+        "intervention": "Insats",
+        "gender": "Kön",
+        "delay_reason": "Orsak till dröjsmål",
+        "status_at_quarter_end": "Status vid kvartalets slut",
+        "executed_or_ended_on": "Verkställt eller upphört",
+        "end_reason": "Orsak till att beslutet upphört",
+        "days_waiting": "Väntetid (dagar)",
+    },
+    # The provenance lines at the head of a CSV file.
+    "provenance": {
+        "report": "Rapport",
+        "as_of_position": "Loggposition",
+        "tree_size": "Händelser i loggen",
+        "root_hash": "Rothash (Merkle)",
+        "generated_at": "Skapad",
+        "quarter": "Kvartal",
+        "as_of": "Per dag",
+        "known_at": "Känt per",
+        "from": "Från",
+        "to": "Till",
+        "period": "Period",
+        "preliminary": "Preliminär",
+        "counted_to": "Räknat till",
+        "public": "För publicering (små tal dolda)",
+    },
+    # Which report a file is.
+    "report": {
+        "counts": "Ärenden och lägenheter per status",
+        "flows": "Flöden per period",
+        "lead_times": "Handläggningstider",
+        "apartments": "Lägenhetsbestånd",
+        "unexecuted": "Ej verkställda beslut efter tre månader",
+        "unexecuted_quarterly": "Ej verkställda beslut, kvartalsrapport",
+    },
+    # The figures of the long tables (counts, apartments).
+    "figure": {
+        "cases_by_state": "Ärenden per status",
+        "filed_total": "Ansökningar totalt",
+        "granted_total": "Beviljade totalt",
+        "rejected_total": "Avslag totalt",
+        "executed_total": "Verkställda totalt",
+        "converted_total": "Övergått till förstahandskontrakt totalt",
+        "terminated_total": "Avslutade kontrakt totalt",
+        "terminations_by_reason": "Avslutade kontrakt per orsak",
+        "apartments_by_state": "Lägenheter per status",
+        "apartments_total": "Lägenheter totalt",
+        "apartments_by_landlord": "Lägenheter per hyresvärd",
+        "apartments_by_district": "Lägenheter per område",
+        "current_vacancy_days": "Pågående vakanser (dagar)",
+        "vacant_days_to_date": "Vakanta dagar hittills",
+    },
+    "measure": {
+        "total": "Totalt",
+        "count": "Antal",
+        "mean": "Medelvärde",
+        "median": "Median",
+        "max": "Högsta",
+    },
+    # Lead times: from which fact to which.
+    "interval": {
+        "filing_to_decision": "Från ansökan till beslut",
+        "decision_to_execution": "Från beslut till verkställighet",
+        "execution_to_first_hand": "Från verkställighet till förstahandskontrakt",
+    },
+    # The quarterly report's sections and a decision's status in it.
+    "section": {
+        "new": "Nya ej verkställda beslut",
+        "earlier_resolved": "Tidigare rapporterade, verkställda eller upphörda",
+        "earlier_standing": "Tidigare rapporterade, fortfarande ej verkställda",
+    },
+    "report_status": {
+        "unexecuted": "Ej verkställt",
+        "executed": "Verkställt",
+        "cancelled": "Upphört före verkställighet",
+        "ended": "Upphört",
+    },
+    # A count withheld from published figures (services.reporting.suppression).
+    "suppression": {
+        "<5": "<5",
+        "suppressed": "..",
+    },
 }
 
 
