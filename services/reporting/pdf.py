@@ -1,0 +1,68 @@
+"""Printable reports: HTML to PDF with WeasyPrint, on A4, with the
+provenance line (log position, tree size, root hash, time made) in the
+margin of every page, where a page torn from the printout still carries it.
+
+WeasyPrint needs Pango, HarfBuzz and a font from the system (Debian:
+``libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core``;
+``.ci/run`` installs them; docs/web.md). A PDF loads nothing: the
+stylesheets come in as text and every URL in the document is refused, so
+rendering never reaches another host (nor a file outside the process).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final, NoReturn
+
+from weasyprint import CSS, HTML
+from weasyprint.urls import URLFetcher
+
+#: The page box: A4, the provenance line at the foot of every page, and
+#: the page number beside it.
+PAGE_CSS: Final = """
+@page {
+  size: A4;
+  margin: 16mm 14mm 22mm 14mm;
+  @bottom-left {
+    content: "%(provenance)s";
+    font-size: 7pt;
+    color: #333333;
+    font-family: "DejaVu Sans Mono", monospace;
+    vertical-align: top;
+    padding-top: 3mm;
+  }
+  @bottom-right {
+    content: "Sida " counter(page) " av " counter(pages);
+    font-size: 8pt;
+    color: #333333;
+    vertical-align: top;
+    padding-top: 3mm;
+  }
+}
+html { font-family: "DejaVu Sans", sans-serif; font-size: 10pt; }
+"""
+
+
+class _NothingFetched(URLFetcher):  # type: ignore[misc]
+    """A fetcher that fetches nothing: the report is self-contained."""
+
+    def fetch(self, url: str, headers: Any = None) -> NoReturn:
+        raise ValueError(f"a Boende PDF loads no resources (asked for {url[:80]})")
+
+
+def css_string(text: str) -> str:
+    """``text`` safe inside a double-quoted CSS string."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return " ".join(escaped.split())  # no line breaks in a margin box
+
+
+def render_pdf(html: str, provenance: str, stylesheets: Sequence[str] = ()) -> bytes:
+    """The PDF of ``html`` styled by ``stylesheets`` (CSS text, in order),
+    on A4, with ``provenance`` at the foot of every page."""
+    fetcher = _NothingFetched()
+    page = PAGE_CSS % {"provenance": css_string(provenance)}
+    sheets = [CSS(string=page, url_fetcher=fetcher)]
+    sheets += [CSS(string=text, url_fetcher=fetcher) for text in stylesheets]
+    document = HTML(string=html, url_fetcher=fetcher, media_type="print")
+    pdf: bytes = document.write_pdf(stylesheets=sheets)
+    return pdf
