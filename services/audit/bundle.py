@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from infra import merkle
@@ -43,7 +44,15 @@ from services.audit.verdict import Coverage, fingerprint
 BUNDLE_FORMAT = "boende-audit-bundle/1"
 EVENT_FIELDS = {"position", "originator_id", "originator_version", "topic", "state"}
 SHOWN = 5  # line problems printed before "... and N more"
-_UNREADABLE = (OSError, ValueError, KeyError, TypeError, SigningKeyError)
+_UNREADABLE = (
+    OSError,
+    ValueError,
+    KeyError,
+    TypeError,
+    RecursionError,
+    SigningKeyError,
+    UnsupportedAlgorithm,
+)
 
 
 def write_bundle(

@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
+from services.audit.bundle import EVENT_FIELDS
+
 #: Fields of every stored event that the header lines show, not the payload
 #: (beside the aggregate's own id: ``case_id`` or ``apartment_id``).
 PROVENANCE = {
@@ -52,7 +54,7 @@ def describe(line: bytes, full: bool = False) -> list[str]:
     """The text lines that show one event line; raises ValueError if it is
     not an event at all (``verify-bundle`` names what is wrong with it)."""
     event = json.loads(line)
-    if not isinstance(event, dict) or not isinstance(event.get("position"), int):
+    if not isinstance(event, dict) or set(event) != EVENT_FIELDS:
         raise ValueError("not an event")
     topic = str(event.get("topic", "?"))
     try:

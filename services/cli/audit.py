@@ -21,6 +21,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from infra.progress import progress
@@ -181,7 +182,7 @@ def verify(args: argparse.Namespace) -> int:
     with open_audit_log(args.settings) as audit:
         try:
             key, source = _verifying_key(args.public_key, audit.settings)
-        except (OSError, ValueError, SigningKeyError) as error:
+        except (OSError, ValueError, SigningKeyError, UnsupportedAlgorithm) as error:
             print(f"no public key to verify with: {error}")
             return CANNOT_RUN
         with progress("reading the case log", audit.app.event_count()) as shown:
@@ -216,7 +217,9 @@ def export_bundle(args: argparse.Namespace) -> int:
         except (OSError, SigningKeyError) as error:
             print(f"no signing key to export with: {error}")
             return CANNOT_RUN
-        heads = audit.heads()  # before the events, so every head fits in them
+        # Read before the events, so every head fits in them; after signing
+        # first, only heads up to its size (another may be signed meanwhile).
+        heads = [h for h in audit.heads() if upto is None or h.tree_size <= upto]
         total = upto if upto is not None else audit.app.event_count()
         with progress("writing events.jsonl", total) as shown:
             events = islice(_leaves(audit, shown.advance), upto)

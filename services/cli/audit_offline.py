@@ -10,6 +10,8 @@ import json
 import sys
 from pathlib import Path
 
+from cryptography.exceptions import UnsupportedAlgorithm
+
 from infra.signing import SigningKeyError, load_public_key
 from services.audit.bundle import read_events, verify_bundle
 from services.audit.verdict import CANNOT_RUN, key_lines, verdict
@@ -87,7 +89,7 @@ def verify_bundle_command(args: argparse.Namespace) -> int:
         pinned = (
             load_public_key(args.public_key.read_bytes()) if args.public_key else None
         )
-    except (OSError, ValueError, SigningKeyError) as error:
+    except (OSError, ValueError, SigningKeyError, UnsupportedAlgorithm) as error:
         print(f"cannot read the key given with --public-key: {error}")
         return CANNOT_RUN
     report = verify_bundle(args.bundle, pinned)

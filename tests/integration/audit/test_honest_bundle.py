@@ -257,6 +257,42 @@ def test_bad_input_is_a_clear_error_not_a_traceback(
     assert code == 2 and "cannot read the bundle's events" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("tree_heads.json", "[1, 2]"),
+        ("tree_heads.json", '{"heads": "abc"}'),
+        ("tree_heads.json", "[" * 100_000),
+        ("bundle.json", "not json"),
+        (
+            "public_key.pem",
+            "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
+        ),
+        ("events.jsonl", '{"position": 1}\nnot json\n'),
+    ],
+)
+def test_a_damaged_bundle_is_named_never_a_traceback(
+    name: str,
+    text: str,
+    sqlite_boende: Boende,
+    sqlite_settings: Settings,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    record(sqlite_boende, some_facts("a", 1))
+    bundle = tmp_path / "b"
+    export(capsys, sqlite_settings, bundle)
+    (bundle / name).write_text(text)
+    code, out = run(capsys, sqlite_settings, "verify-bundle", str(bundle))
+    assert code == 1 and "FAILED" in out and "OK" not in out
+    code, out = run(capsys, sqlite_settings, "show", str(bundle))
+    if name == "events.jsonl":
+        assert code == 1 and "line 1: not a readable event" in out
+        assert "line 2: not a readable event" in out
+    else:
+        assert code == 0
+
+
 def test_show_prints_events_for_people_with_the_applicant_sealed(
     eight_signed_four_not: Boende,
     store_settings: Settings,
