@@ -9,19 +9,28 @@ unique, and it keeps the first result so a repeat can return it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder, StoredEvent, Transcoding
+from eventsourcing.persistence import (
+    InterfaceError,
+    JSONTranscoder,
+    OperationalError,
+    StoredEvent,
+    Transcoding,
+)
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
+from psycopg_pool import PoolTimeout
 
 
 @dataclass(frozen=True)
@@ -166,11 +175,83 @@ class ReceiptingSQLiteRecorder(SQLiteApplicationRecorder):
         return {row["submission_id"]: _receipt_from_row(row) for row in rows}
 
 
+_T = TypeVar("_T")
+_PAUSE_S = 0.2  # between two tries of one read
+
+
+def _patient(method: Callable[..., _T], *, again: bool = True) -> Callable[..., _T]:
+    """``method`` without the library's ten tries (each waiting up to the
+    pool's timeout: a minute in an outage), tried again only while the pool's
+    timeout lasts; a failure first drops every broken pooled connection, so
+    the next try and the next request start on a fresh one."""
+    once: Callable[..., _T] = getattr(method, "__wrapped__", method)
+
+    @functools.wraps(once)
+    def bounded(self: ReceiptingPostgresRecorder, *args: Any, **kwargs: Any) -> _T:
+        deadline = time.monotonic() + self.datastore.pool.timeout
+        while True:
+            try:
+                return once(self, *args, **kwargs)
+            except (InterfaceError, OperationalError):
+                self.drop_broken_connections()
+                if not again or time.monotonic() + _PAUSE_S >= deadline:
+                    raise
+                time.sleep(_PAUSE_S)
+
+    return bounded
+
+
+def bound_waits(datastore: Any) -> None:
+    """Make a PostgreSQL datastore's pool fail fast and recover fast: a new
+    connection waits at most the pool's timeout (``BOENDE_STORE_WAIT_SECONDS``)
+    to connect, and a reconnection gives up after it, so the next request
+    starts another at once, instead of psycopg_pool's backoff (1, 2, 4 ... s,
+    for up to 5 minutes: writes came back ~30 s after the server did)."""
+    pool = getattr(datastore, "pool", None)
+    if pool is None or not isinstance(getattr(pool, "kwargs", None), dict):
+        return  # SQLite
+    wait = float(pool.timeout)
+    pool.reconnect_timeout = wait
+    pool.kwargs["connect_timeout"] = max(int(wait), 2)  # libpq's least
+
+
+def drop_broken_connections(datastore: Any) -> None:
+    """Check a PostgreSQL datastore's idle connections now, dropping the
+    broken ones (after a server restart every one is)."""
+    try:
+        datastore.pool.check()
+    except Exception:  # SQLite, a closed pool, or the check itself failed
+        return
+
+
+def never_sent(error: BaseException) -> bool:
+    """Whether ``error`` came before anything reached the database (no
+    connection could be had): then nothing of the transaction was recorded.
+    Any other failure of a write may have come after its commit."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, PoolTimeout):
+            return True
+        cause = cause.__cause__
+    return False
+
+
 class ReceiptingPostgresRecorder(PostgresApplicationRecorder):
-    """The library's PostgreSQL recorder, plus submission receipts."""
+    """The library's PostgreSQL recorder, plus submission receipts, with
+    bounded waits: in an outage a call fails within about the pool's timeout
+    (``BOENDE_STORE_WAIT_SECONDS``), and the pool reconnects as soon as the
+    server is back rather than after its exponential backoff (up to minutes).
+    A write is tried once: whether a failed one was recorded is for the
+    caller to find out (``never_sent``, the receipts)."""
+
+    insert_events = _patient(PostgresApplicationRecorder.insert_events, again=False)
+    select_events = _patient(PostgresApplicationRecorder.select_events)
+    select_notifications = _patient(PostgresApplicationRecorder.select_notifications)
+    max_notification_id = _patient(PostgresApplicationRecorder.max_notification_id)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        bound_waits(self.datastore)
         self.receipts_table = Identifier(
             self.datastore.schema, f"{self.events_table_name}_receipts"
         )
@@ -208,6 +289,10 @@ class ReceiptingPostgresRecorder(PostgresApplicationRecorder):
             curs.fetchall()  # surfaces a duplicate id here, inside the transaction
         return positions
 
+    def drop_broken_connections(self) -> None:
+        drop_broken_connections(self.datastore)
+
+    @_patient
     def select_receipts(self, submission_ids: Sequence[str]) -> dict[str, Receipt]:
         if not submission_ids:
             return {}

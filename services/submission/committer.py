@@ -6,6 +6,12 @@ writer takes everything queued (up to ``max_batch``), records it with
 waiter. Under load the batches grow by themselves; alone, a submission is
 committed at once. One writer per process also means concurrent submissions
 for the same case are decided in arrival order, not by a lost race.
+
+A non-2xx means nothing was recorded, now or later. So a caller that has
+waited ``timeout`` gives up (503 ``unavailable``) only while its submission
+is still queued, and the writer takes only submissions whose caller is still
+waiting: both decide under the submission's own lock (:class:`Pending`). Once
+taken, the caller waits for the commit's answer, which the store bounds.
 """
 
 from __future__ import annotations
@@ -75,33 +81,88 @@ def _settle(
         future.set_result(outcome)
 
 
+class Pending:
+    """One submission between its caller and the writer: ``queued``, then
+    either ``taken`` into a batch by the writer or ``abandoned`` by its caller,
+    never both (the lock decides which came first)."""
+
+    def __init__(self, sub: Envelope, waiter: Waiter) -> None:
+        self.sub = sub
+        self.waiter = waiter
+        self.state = "queued"
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        """The writer: True if the caller still waits; it will be answered."""
+        return self._move("taken")
+
+    def abandon(self) -> bool:
+        """The caller: True if the writer had not taken it; it never will."""
+        return self._move("abandoned")
+
+    def _move(self, state: str) -> bool:
+        with self._lock:
+            if self.state != "queued":
+                return False
+            self.state = state
+            return True
+
+
+def _gave_up(timeout: float) -> StoreUnavailable:
+    return StoreUnavailable(
+        f"not recorded: the store did not take the submission within "
+        f"{timeout:g} s; retry with the same submission_id"
+    )
+
+
 class GroupCommitter:
     """A writer thread that records queued submissions in shared transactions."""
 
-    def __init__(self, service: SubmissionService, max_batch: int = 256) -> None:
+    def __init__(
+        self, service: SubmissionService, max_batch: int = 256, timeout: float = 10.0
+    ) -> None:
         self.service = service
         self.max_batch = max_batch
-        self._queue: queue.Queue[tuple[Envelope, Waiter] | object] = queue.Queue()
+        self.timeout = timeout  # longest wait in the queue (a taken one waits on)
+        self._queue: queue.Queue[Pending | object] = queue.Queue()
         self._thread = threading.Thread(
             target=self._run, name="group-commit", daemon=True
         )
         self._thread.start()
 
-    def submit(self, sub: Envelope, timeout: float = 30.0) -> Outcome:
-        """Queue ``sub`` and wait for its outcome."""
+    def submit(self, sub: Envelope, timeout: float | None = None) -> Outcome:
+        """Queue ``sub`` and wait for its outcome; 503 if the writer has not
+        taken it within ``timeout``."""
         if not self._thread.is_alive():
             return StoreUnavailable("the writer is stopped; retry later")
         waiter = ThreadWaiter()
-        self._queue.put((sub, waiter))
-        return waiter.future.result(timeout)
+        pending = Pending(sub, waiter)
+        self._queue.put(pending)
+        wait = self.timeout if timeout is None else timeout
+        try:
+            return waiter.future.result(wait)
+        except TimeoutError:
+            if pending.abandon():
+                return _gave_up(wait)
+        return waiter.future.result()  # being committed: its answer will come
 
-    async def submit_async(self, sub: Envelope, timeout: float = 30.0) -> Outcome:
-        """Queue ``sub`` from the event loop and await its outcome."""
+    async def submit_async(
+        self, sub: Envelope, timeout: float | None = None
+    ) -> Outcome:
+        """Queue ``sub`` from the event loop and await its outcome; 503 if the
+        writer has not taken it within ``timeout``."""
         if not self._thread.is_alive():
             return StoreUnavailable("the writer is stopped; retry later")
         waiter = LoopWaiter()
-        self._queue.put((sub, waiter))
-        return await asyncio.wait_for(waiter.future, timeout)
+        pending = Pending(sub, waiter)
+        self._queue.put(pending)
+        wait = self.timeout if timeout is None else timeout
+        try:
+            return await asyncio.wait_for(asyncio.shield(waiter.future), wait)
+        except TimeoutError:
+            if pending.abandon():
+                return _gave_up(wait)
+        return await waiter.future  # being committed: its answer will come
 
     def close(self) -> None:
         """Finish what is queued, then stop the writer."""
@@ -116,33 +177,36 @@ class GroupCommitter:
             if stopping:
                 return
 
-    def _take(self) -> tuple[list[tuple[Envelope, Waiter]], bool]:
+    def _take(self) -> tuple[list[Pending], bool]:
+        """The next batch: queued submissions whose callers still wait."""
         item = self._queue.get()
-        batch: list[tuple[Envelope, Waiter]] = []
+        batch: list[Pending] = []
         while item is not _STOP:
-            batch.append(item)  # type: ignore[arg-type]
-            if len(batch) >= self.max_batch:
-                return batch, False
+            assert isinstance(item, Pending)
+            if item.take():
+                batch.append(item)
+                if len(batch) >= self.max_batch:
+                    return batch, False
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 return batch, False
         return batch, True
 
-    def _commit(self, batch: list[tuple[Envelope, Waiter]]) -> None:
+    def _commit(self, batch: list[Pending]) -> None:
         metrics.COMMIT_BATCH.observe(len(batch))
         try:
-            outcomes = self.service.record_batch([sub for sub, _ in batch])
+            outcomes = self.service.record_batch([p.sub for p in batch])
         except Exception as error:  # answer every waiter, keep the writer alive
             # The writer serves many requests at once: name them all.
-            ids = [getattr(waiter, "request_id", None) for _, waiter in batch]
+            ids = [getattr(p.waiter, "request_id", None) for p in batch]
             log.exception(
                 "group commit of %d failed",
                 len(batch),
                 extra={"request_ids": [i for i in ids if i]},
             )
-            for _, waiter in batch:
-                waiter.fail(error)
+            for pending in batch:
+                pending.waiter.fail(error)
             return
-        for (_, waiter), outcome in zip(batch, outcomes, strict=True):
-            waiter.resolve(outcome)
+        for pending, outcome in zip(batch, outcomes, strict=True):
+            pending.waiter.resolve(outcome)

@@ -9,10 +9,12 @@ refused submission changes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -24,8 +26,8 @@ from pydantic import ValidationError
 
 from domain.errors import DomainError
 from domain.facts import Stamp
-from infra.person_keys import PersonKeyConflict
-from infra.store import CaseLog, Receipt
+from infra.person_keys import PersonKeyConflict, PersonKeyError, person_keys_of
+from infra.store import CaseLog, Receipt, bound_waits, never_sent
 from services.errors import (
     ConcurrentUpdate,
     InvalidSubmission,
@@ -153,6 +155,10 @@ class SubmissionService:
         self.app = app
         self.today = today
         self.earliest = earliest  # no fact dated before it (BOENDE_EARLIEST_DAY)
+        # The person keys' pool fails fast and recovers fast too (no keys
+        # attached: no filing can be recorded anyway).
+        with contextlib.suppress(PersonKeyError):
+            bound_waits(person_keys_of(app).table.datastore)
 
     def submit(self, sub: Envelope) -> Accepted:
         """Record one submission, or raise its refusal."""
@@ -237,13 +243,46 @@ class SubmissionService:
             elif outcomes[index] is None:
                 outcomes[index] = _accepted(saved[sid])
         assert all(o is not None for o in outcomes), "every submission gets an outcome"
-        return outcomes  # type: ignore[return-value]
+        return self._recheck_refusals(ids, subs, outcomes)  # type: ignore[arg-type]
+
+    def _recheck_refusals(
+        self, ids: list[str], subs: Sequence[Envelope], outcomes: list[Outcome]
+    ) -> list[Outcome]:
+        """Before a refusal is answered, the receipts are read again: another
+        process may have recorded the same submission after our first look,
+        and the state we refused against is then its own fact (a repeat seen
+        as ``transition_not_allowed``). A refusal of a recorded id is a repeat."""
+        refused = [i for i, o in enumerate(outcomes) if not isinstance(o, Accepted)]
+        if not refused:
+            return outcomes
+        try:
+            known = self.app.recorder.select_receipts([ids[i] for i in refused])  # type: ignore[attr-defined]
+        except PersistenceError:  # unsure now; what was saved stays answered
+            for index in refused:
+                outcomes[index] = StoreUnavailable(
+                    "the event store stopped answering; retry later"
+                )
+            return outcomes
+        for index in refused:
+            if ids[index] in known:
+                outcomes[index] = _repeat(known[ids[index]], body_sha256(subs[index]))
+        return outcomes
 
     def _save(self, events: list[Any], receipts: list[Receipt]) -> dict[str, Receipt]:
         """Append ``events`` and their receipts in one transaction."""
         if not receipts:
             return {}
-        recordings = self.app.save(*events, receipts=receipts)
+        try:
+            recordings = self.app.save(*events, receipts=receipts)
+        except IntegrityError:
+            raise
+        except PersistenceError as error:
+            if never_sent(error):
+                raise  # no connection was had: nothing was recorded
+            settled = self._settle_doubt(receipts)
+            if settled is None:
+                raise  # the store says it was not recorded: 503 is the truth
+            return settled
         position = {
             (
                 r.domain_event.originator_id,
@@ -255,6 +294,29 @@ class SubmissionService:
             r.submission_id: replace(r, position=position[(r.originator_id, r.version)])
             for r in receipts
         }
+
+    def _settle_doubt(self, receipts: list[Receipt]) -> dict[str, Receipt] | None:
+        """After a commit that failed mid-way (the connection lost, maybe after
+        the server committed): ask the store until it answers whether the
+        transaction landed, by its receipts (all or none: one transaction).
+        None: it did not. The callers wait meanwhile; their batch is being
+        committed, so none of them may be told "not recorded" too early."""
+        ids = [r.submission_id for r in receipts]
+        log.warning(
+            "a commit of %d submissions was cut off; asking the store", len(ids)
+        )
+        while True:
+            try:
+                found: dict[str, Receipt] = self.app.recorder.select_receipts(ids)  # type: ignore[attr-defined]
+            except PersistenceError:
+                time.sleep(_DOUBT_PAUSE_S)
+                continue
+            if not found:
+                return None
+            return {sid: found[sid] for sid in ids}
+
+
+_DOUBT_PAUSE_S = 0.5
 
 
 def _receipt(sub: Envelope, aggregate: Aggregate, digest: str) -> Receipt:
