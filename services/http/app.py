@@ -7,6 +7,7 @@ library is synchronous, so FastAPI runs them in its thread pool.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 import traceback
@@ -20,11 +21,14 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from domain.errors import DomainError
 from infra import metrics
 from infra.auth import ROLES, AuthConfigError, mint_dev_token
+from infra.http_server import bounded_protocol
 from infra.settings import Settings
+from infra.store import bound_waits
 from services.bootstrap import Boende, bootstrap
 from services.errors import (
     STATUS_BY_CODE,
@@ -58,18 +62,41 @@ def healthz() -> dict[str, str]:
 
 
 @health.get("/readyz", summary="The event store answers")
-def readyz(boende: BoendeDep) -> dict[str, Any]:
+async def readyz(boende: BoendeDep) -> dict[str, Any]:
+    """200 with the log's position, or 503 within ``BOENDE_STORE_WAIT_SECONDS``
+    when the store does not answer: the probe runs in a thread of its own (one
+    at a time, shared by the callers meanwhile), never in the request pool."""
+    wait = boende.settings.store_wait_seconds
     try:
-        position = boende.app.recorder.max_notification_id() or 0
-    except PersistenceError:
-        raise StoreUnavailable("the event store is unreachable") from None
+        position = await asyncio.wait_for(asyncio.shield(_probe(boende)), wait)
+    except (PersistenceError, TimeoutError):
+        raise StoreUnavailable(
+            f"the event store did not answer within {wait} s"
+        ) from None
     return {"status": "ready", "position": position}
+
+
+_probes: dict[int, asyncio.Future[int]] = {}
+
+
+def _probe(boende: Boende) -> asyncio.Future[int]:
+    running = _probes.get(id(boende))
+    if running is None or running.done():
+        loop = asyncio.get_running_loop()
+        running = loop.run_in_executor(None, _log_position, boende)
+        _probes[id(boende)] = running
+    return running
+
+
+def _log_position(boende: Boende) -> int:
+    return boende.app.recorder.max_notification_id() or 0
 
 
 def error_response(
     error: DomainError | ServiceError, request: Request | None = None
 ) -> JSONResponse:
-    status = STATUS_BY_CODE.get(error.code, 500)
+    # A refusal may carry its own status (``position_not_recorded``: 409).
+    status = STATUS_BY_CODE.get(error.code) or int(getattr(error, "status", 500))
     body = {"error": error.code, "message": error.message, **error.details}
     headers = _HEADERS_BY_STATUS.get(status)
     return _refusal(request, body, status, headers)
@@ -124,6 +151,13 @@ def install_error_handlers(app: FastAPI) -> None:
         body = {"error": code, "message": str(error.detail)}
         return _refusal(request, body, error.status_code)
 
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, _: ClientDisconnect) -> JSONResponse:
+        # The client left (or was cut off by the read timeout) mid-body:
+        # nothing was read, nothing recorded, and no one hears the answer.
+        body = {"error": "request_timeout", "message": "the body did not arrive"}
+        return _refusal(request, body, 408)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
         # The type and where it was raised, not the exception's text: that
@@ -159,6 +193,11 @@ def create_app(boende: Boende, *, close_on_shutdown: bool = False) -> FastAPI:
         description="Case log and oversight for social housing (sociala kontrakt).",
     )
     app.state.boende = boende
+    # Outages: a submission waits this long in the writer's queue, and the
+    # read models' pool fails fast and reconnects at once (infra.store).
+    boende.committer.timeout = boende.settings.submission_wait_seconds
+    for view in boende.views.values():
+        bound_waits(view.datastore)
     for router in (
         submissions.router,
         cases.router,
@@ -222,6 +261,12 @@ def run(settings: Settings) -> int:
         log_level="warning",
         log_config=None,  # uvicorn's lines go through infra.logs (JSON too)
         access_log=False,  # services.http.observe writes the access lines
+        # Slow clients: each request whole within the read timeout, at most
+        # so many connections (infra.http_server); idle keep-alive 5 s.
+        http=bounded_protocol(
+            settings.http_read_timeout_seconds, settings.http_max_connections
+        ),
+        timeout_keep_alive=5,
     )
     return 0
 
