@@ -18,6 +18,7 @@ from services.audit.log import AuditLog
 from services.audit.pages import DEFAULT_LIMIT, MAX_LIMIT, DayPage
 from services.bootstrap import Boende
 from services.errors import InvalidRequest
+from services.projecting.answers import PositionWatch
 
 
 async def get_boende(request: Request) -> Boende:
@@ -32,10 +33,58 @@ def today_of(boende: Boende) -> date:
     return boende.service.today()
 
 
-MinPosition = Annotated[
-    int | None,
-    Query(ge=1, description="wait until the read model reflects this position"),
-]
+#: The read model each route answers from: ``min_position`` waits for it
+#: alone. A route not named here waits for every read model (slower when one
+#: lags, never wrong).
+VIEW_OF_ROUTE = {
+    "/v1/oversight/counts": "counts",
+    "/v1/oversight/flows": "counts",
+    "/v1/oversight/apartments": "apartments",
+    "/v1/oversight/lead-times": "lead_times",
+    "/v1/oversight/unexecuted": "unexecuted",
+    "/v1/reports/unexecuted": "unexecuted",
+    "/v1/audit/cases/{case_id}": "audit",
+    "/v1/audit/events": "audit",
+}
+
+
+async def await_min_position(
+    request: Request,
+    min_position: Annotated[
+        int | None,
+        Query(ge=1, description="wait until the read model reflects this position"),
+    ] = None,
+) -> int | None:
+    """Await (in the event loop, holding no thread) the route's read model
+    reaching ``min_position``: 409 ``position_not_recorded`` at once when it
+    is past the log's end by more than ``BOENDE_MIN_POSITION_WINDOW``, 503
+    ``projection_lagging`` after ``BOENDE_READ_WAIT_SECONDS``."""
+    if min_position is None:
+        return None
+    boende: Boende = request.app.state.boende
+    watch = position_watch_of(request.app)
+    route = getattr(request.scope.get("route"), "path", "")
+    names = [VIEW_OF_ROUTE[route]] if route in VIEW_OF_ROUTE else list(watch.views)
+    settings = boende.settings
+    await watch.wait(
+        names, min_position, settings.read_wait_seconds, settings.min_position_window
+    )
+    return min_position
+
+
+MinPosition = Annotated[int | None, Depends(await_min_position)]
+
+
+def position_watch_of(app: FastAPI) -> PositionWatch:
+    """The app's position watch, made on first use and closed with its Boende."""
+    with _creating:
+        watch: PositionWatch | None = getattr(app.state, "position_watch", None)
+        if watch is None:
+            boende = app.state.boende
+            watch = PositionWatch(boende.app, boende.views)
+            boende.closers.append(watch.close)
+            app.state.position_watch = watch
+    return watch
 
 
 #: The days a query may name: far beyond any case, well inside what dates
