@@ -56,3 +56,10 @@ def test_a_wrapped_key_with_a_stray_character_is_refused() -> None:
     with pytest.raises(crypto.DecryptionFailed) as refusal:
         crypto.unwrap_key(KEY, wrapped[:8] + "!" + wrapped[8:], "person-1")
     assert str(refusal.value) == "not base64"
+
+
+def test_a_master_keys_fingerprint_is_pinned() -> None:
+    """Rows wrapped under a master key name it by this fingerprint: the same
+    key must give the same 16 hex digits in every version."""
+    assert crypto.key_fingerprint(bytes(32)) == "db5b82b94483fffe"
+    assert crypto.key_fingerprint(bytes(range(32))) == "2355577bd3c5d2f3"

@@ -4,6 +4,8 @@ path that climbs the right edge of a tree twice)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from infra import merkle
@@ -36,3 +38,80 @@ def test_a_root_beyond_the_stored_leaves_is_refused_by_name() -> None:
     with pytest.raises(merkle.ProofError) as refusal:
         stored.root(6)
     assert str(refusal.value) == "no tree of 6 leaves inside one of 5"
+
+
+# -- stored subtrees: every chunk size, every range -----------------------------------
+
+
+def chunks_of(leaves: list[bytes], chunk: int) -> Any:
+    return lambda c: leaves[c * chunk : (c + 1) * chunk]
+
+
+@pytest.mark.parametrize("chunk_bits", [0, 1, 2, 3])
+def test_stored_subtrees_give_every_root_and_range_of_the_leaves(
+    chunk_bits: int,
+) -> None:
+    leaves = LEAVES[:37]
+    stored = merkle.SubtreeHashes(chunk_bits=chunk_bits)
+    assert (stored.chunk, stored.size) == (1 << chunk_bits, 0)
+    assert stored.root(0) == merkle.EMPTY_ROOT
+    stored.extend(leaves)
+    assert stored.size == 37
+    chunk_leaves = chunks_of(leaves, stored.chunk)
+    for size in range(38):
+        assert stored.root(size, chunk_leaves) == merkle.root(leaves[:size]), size
+    for low in range(38):
+        for high in range(low, 38):
+            expected = merkle.root(leaves[low:high])
+            got = stored.range_root(low, high, chunk_leaves)
+            assert got == expected, (low, high)
+
+
+@pytest.mark.parametrize("chunk_bits", [0, 2])
+def test_proofs_from_stored_subtrees_are_the_reference_ones(chunk_bits: int) -> None:
+    leaves = LEAVES[:29]
+    stored = merkle.SubtreeHashes(chunk_bits=chunk_bits)
+    stored.extend(leaves)
+    chunk_leaves = chunks_of(leaves, stored.chunk)
+
+    def subtree(low: int, high: int) -> bytes:
+        return stored.range_root(low, high, chunk_leaves)
+
+    for size in range(1, 30):
+        for index in range(size):
+            reference = merkle.inclusion_proof(index, leaves[:size])
+            assert merkle.inclusion_path(index, size, subtree) == reference
+        for first in range(size + 1):
+            reference = merkle.consistency_proof(first, leaves[:size])
+            assert merkle.consistency_path(first, size, subtree) == reference
+
+
+def test_the_open_chunk_needs_no_leaves_from_the_caller() -> None:
+    stored = merkle.SubtreeHashes(chunk_bits=2)
+    stored.extend(LEAVES[:6])  # one complete chunk, two leaves open
+    assert stored.root(6) == merkle.root(LEAVES[:6])
+    assert stored.root(4) == merkle.root(LEAVES[:4])
+    assert stored.range_root(4, 6) == merkle.root(LEAVES[4:6])
+    with pytest.raises(merkle.ProofError) as refusal:
+        stored.root(3)
+    assert str(refusal.value) == "the leaves of chunk 0 are needed"
+
+
+def test_refusals_name_what_was_asked() -> None:
+    stored = merkle.SubtreeHashes(chunk_bits=1)
+    stored.extend(LEAVES[:5])
+    for low, high in [(-1, 2), (3, 2), (0, 6)]:
+        with pytest.raises(merkle.ProofError) as refusal:
+            stored.range_root(low, high)
+        assert str(refusal.value) == f"no leaves {low}..{high - 1} in a tree of 5"
+    with pytest.raises(merkle.ProofError) as refusal:
+        stored.root(-1)
+    assert str(refusal.value) == "no tree of -1 leaves inside one of 5"
+    for index in (-1, 5):
+        with pytest.raises(merkle.ProofError) as refusal:
+            merkle.inclusion_path(index, 5, stored.range_root)
+        assert str(refusal.value) == f"leaf index {index} is not in a tree of 5 leaves"
+    for first in (-1, 6):
+        with pytest.raises(merkle.ProofError) as refusal:
+            merkle.consistency_path(first, 5, stored.range_root)
+        assert str(refusal.value) == f"no tree of {first} leaves inside one of 5"
