@@ -41,6 +41,7 @@ from services.http import (
     authz,
     cases,
     oversight,
+    pages,
     proofs,
     reports,
     submissions,
@@ -191,6 +192,8 @@ def create_app(boende: Boende, *, close_on_shutdown: bool = False) -> FastAPI:
         title="Boende",
         version="1",
         description="Case log and oversight for social housing (sociala kontrakt).",
+        docs_url=None,  # /docs and /redoc without a CDN: services.http.pages.docs
+        redoc_url=None,
     )
     app.state.boende = boende
     # Outages: a submission waits this long in the writer's queue, and the
@@ -207,11 +210,13 @@ def create_app(boende: Boende, *, close_on_shutdown: bool = False) -> FastAPI:
         timeliness.router,
         *reports.ROUTERS,
         access.router,
+        *pages.ROUTERS,  # the oversight web for people, and /docs, /redoc
         health,
         authz.startup,  # last: refuses to start with unsafe auth settings
     ):
         app.include_router(router)
     install_error_handlers(app)
+    pages.install(app)  # a page refusal: to the login page, or a page
     app.add_middleware(Observe)  # request ids, access-log lines, request metrics
     build = app.openapi  # FastAPI's own, which caches what it builds
 

@@ -9,6 +9,14 @@ one of the route's roles (403 ``forbidden``). A route missing from the table
 is refused to everyone (403), and ``tests/api/test_authorization_matrix.py``
 fails until it is added.
 
+The oversight web's pages (under :data:`PAGES`, ``services.http.pages``) take
+a person's signed session cookie (``infra.sessions``) when no bearer token is
+sent: a visit with neither is :class:`LoginRequired` (the pages answer 303 to
+the login page), a session with the wrong roles :class:`PageForbidden` (403,
+as a page). A bearer token on a page is checked as on any route (scripts,
+benchmarks). The JSON routes never read the cookie, so no form of another
+site can act through it there.
+
 With ``BOENDE_AUTH=off`` (tests and local experiments; production refuses to
 start with it) nothing is checked and the caller is an unauthenticated
 principal holding every role.
@@ -25,6 +33,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from infra import keyfiles
 from infra.auth import (
     ROLES,
     AuthConfigError,
@@ -33,6 +42,7 @@ from infra.auth import (
     Verifier,
     load_verifier,
 )
+from infra.sessions import SESSION_COOKIE, Sessions, load_sessions
 from infra.settings import Settings
 from services.errors import ServiceError
 
@@ -42,6 +52,7 @@ OVERSIGHT: Final = "oversight"  # oversight figures: aggregates, no personal dat
 AUDITOR: Final = "auditor"  # audit trail, proofs, the access log, purges
 ADMIN: Final = "admin"  # operations: projections, erase/purge (CLI today)
 PUBLIC: Final = "public"
+PAGES: Final = "/oversikt"  # the oversight web for people (services.http.pages)
 
 Access = frozenset[str] | Literal["public"]
 
@@ -72,6 +83,16 @@ ROUTES: Final[dict[str, Access]] = {
     "POST /v1/audit/tree-heads": frozenset({AUDITOR, ADMIN}),
     "GET /v1/audit/proof/inclusion": frozenset({AUDITOR}),
     "GET /v1/audit/proof/consistency": frozenset({AUDITOR}),
+    # The oversight web: a session cookie, not a bearer token (see above).
+    # Logging in and out are forms with a CSRF token (services.http.pages).
+    "GET /oversikt/static/{name}": PUBLIC,  # stylesheets
+    "GET /docs/assets/{name}": PUBLIC,  # Swagger UI and ReDoc, served offline
+    "GET /oversikt/logga-in": PUBLIC,
+    "POST /oversikt/logga-in/utveckling": PUBLIC,  # development only
+    "GET /oversikt/logga-in/oidc": PUBLIC,  # to the identity provider
+    "GET /oversikt/logga-in/svar": PUBLIC,  # its answer (redirect_uri)
+    "POST /oversikt/logga-ut": PUBLIC,
+    "GET /oversikt": frozenset({OVERSIGHT}),
 }
 
 #: Which role may submit as which committee (``actor.committee``). KS
@@ -88,6 +109,14 @@ class Unauthenticated(ServiceError):
 
 class Forbidden(ServiceError):
     code = "forbidden"
+
+
+class LoginRequired(Unauthenticated):
+    """A page visited without a session: 303 to the login page."""
+
+
+class PageForbidden(Forbidden):
+    """A page the signed-in person's roles do not open: 403, as a page."""
 
 
 #: Only for the OpenAPI document (the "Authorize" button at /docs); the
@@ -119,13 +148,38 @@ async def authorize(request: Request, credentials: Credentials) -> None:
         return
     if access is None:
         raise Forbidden(f"{key} has no entry in the authorization table")
-    principal = authenticate(verifier, credentials)
+    browser = is_page(key) and credentials is None
+    principal = session_principal(request) if browser else None
+    if browser and principal is None:
+        raise LoginRequired("sign in to see this page")
+    principal = principal or authenticate(verifier, credentials)
     request.state.principal = principal
     if not principal.roles & access:
-        raise Forbidden(
+        raise (PageForbidden if browser else Forbidden)(
             f"{key} needs one of the roles {', '.join(sorted(access))}",
             roles=sorted(access),
         )
+
+
+def is_page(key: str) -> bool:
+    """Whether ``METHOD /path`` is one of the oversight web's pages."""
+    path = key.partition(" ")[2]
+    return path == PAGES or path.startswith(PAGES + "/")
+
+
+def may_see(principal: Principal, key: str) -> bool:
+    """Whether ``principal`` may call the route ``METHOD /path/template``
+    (the pages' navigation shows only these)."""
+    access = ROUTES.get(key)
+    if access == PUBLIC or not principal.authenticated:
+        return access is not None
+    return access is not None and bool(principal.roles & access)
+
+
+def session_principal(request: Request) -> Principal | None:
+    """The person of the request's session cookie, if it holds a live one."""
+    session = sessions_of(request.app).open(request.cookies.get(SESSION_COOKIE))
+    return None if session is None else Principal(session.sub, session.roles)
 
 
 def authenticate(
@@ -180,7 +234,12 @@ def check_configuration(settings: Settings) -> Verifier | None:
                 "production always checks bearer tokens"
             )
         return None
-    return load_verifier(settings)
+    verifier = load_verifier(settings)
+    try:
+        load_sessions(settings)  # production refuses a development session key
+    except keyfiles.KeyFileError as error:
+        raise AuthConfigError(str(error)) from None
+    return verifier
 
 
 def verifier_of(app: FastAPI) -> Verifier | None:
@@ -192,6 +251,16 @@ def verifier_of(app: FastAPI) -> Verifier | None:
                 app.state.verifier = check_configuration(app.state.boende.settings)
     verifier: Verifier | None = app.state.verifier
     return verifier
+
+
+def sessions_of(app: FastAPI) -> Sessions:
+    """The app's session cookie signer, loaded once."""
+    if not hasattr(app.state, "sessions"):
+        with _loading:
+            if not hasattr(app.state, "sessions"):
+                app.state.sessions = load_sessions(app.state.boende.settings)
+    sessions: Sessions = app.state.sessions
+    return sessions
 
 
 @asynccontextmanager

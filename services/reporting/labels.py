@@ -97,6 +97,24 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "KS": "Kommunstyrelsen",
     },
     "period": {"month": "Månad", "quarter": "Kvartal", "year": "År"},
+    # The oversight web (services.http.pages): who signed in, and the key
+    # figures (nyckeltal) of the Översikt page.
+    "role": {
+        "ifn_officer": "Handläggare, IFN",
+        "aln_officer": "Handläggare, ALN",
+        "oversight": "Uppsikt (kommunstyrelsen)",
+        "auditor": "Revisor",
+        "admin": "Administratör",
+    },
+    "key_figure": {
+        "executed_now": "Bor i socialt kontrakt",
+        "granted_waiting": "Beviljade, ännu ej verkställda",
+        "unexecuted_past_three_months": "Ej verkställda efter tre månader",
+        "due_within_30_days": "Når tre månader inom 30 dagar",
+        "granted_total": "Beviljade ansökningar, totalt",
+        "converted_total": "Övergått till förstahandskontrakt, totalt",
+        "terminated_total": "Avslutade kontrakt, totalt",
+    },
     "purpose": {
         "handläggning": "Handläggning",
         "ivo_rapportering": "Rapportering till IVO",
