@@ -37,7 +37,7 @@ from infra.settings import Settings
 from services.bootstrap import Boende, bootstrap
 from services.cli import main as cli
 from services.http.app import create_app
-from services.http.authz import PUBLIC, ROUTES
+from services.http.authz import PUBLIC, ROUTES, is_page
 from tests.conftest import envelope
 
 HOUR = timedelta(hours=1)
@@ -148,6 +148,8 @@ def test_the_matrix(
     response = call(client, route, headers, caller)
     if access == PUBLIC or (caller != "no token" and caller in access):
         assert_let_through(app, route, response)
+    elif caller == "no token" and is_page(route):
+        assert_sent_to_login(response)
     elif caller == "no token":
         assert_unauthenticated(response)
     else:
@@ -278,7 +280,14 @@ def call(client: TestClient, route: str, headers: dict[str, str], caller: str) -
     method, template = route.split(" ", 1)
     path = re.sub(r"\{(\w+)\}", lambda m: f"{m.group(1)}-unknown", template)
     if method == "GET":
-        return client.get(path, headers={**headers, "X-Purpose": "authz matrix"})
+        return client.get(
+            path,
+            headers={**headers, "X-Purpose": "authz matrix"},
+            follow_redirects=False,
+        )
+    if is_page(route):  # a form of the oversight web: with its CSRF token
+        form = {"csrf_token": csrf_token(client), "role": "oversight"}
+        return client.post(path, headers=headers, data=form, follow_redirects=False)
     body = json.dumps(submission_for(caller)).encode()
     json_headers = {**headers, "content-type": "application/json"}
     return client.request(method, path, headers=json_headers, content=body)
@@ -294,6 +303,20 @@ def submission_for(caller: str) -> dict[str, Any]:
 
 def post(client: TestClient, body: dict[str, Any], headers: dict[str, str]) -> Any:
     return client.post("/v1/submissions", json=body, headers=headers)
+
+
+def csrf_token(client: TestClient) -> str:
+    """The CSRF token of the login page's forms (its cookie is in the client)."""
+    page = client.get("/oversikt/logga-in").text
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, "the login page has no CSRF token"
+    return found.group(1)
+
+
+def assert_sent_to_login(response: Any) -> None:
+    """A page visited without a session or token: to the login page, and back."""
+    assert response.status_code == 303, response.text
+    assert response.headers["location"].startswith("/oversikt/logga-in?nasta=")
 
 
 def assert_unauthenticated(response: Any) -> None:
