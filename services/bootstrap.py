@@ -20,6 +20,7 @@ from projections.audit import AuditTrail
 from projections.base import Projection
 from projections.counts import Counts
 from projections.lead_times import LeadTimes
+from projections.tenancies import Tenancies
 from projections.unexecuted import Unexecuted
 from services.privacy.metrics import erasure_probe
 from services.projecting.metrics import log_probe
@@ -48,6 +49,7 @@ PROJECTIONS: list[type[Projection]] = [
     ApartmentStock,
     LeadTimes,
     Unexecuted,
+    Tenancies,
 ]
 
 

@@ -40,6 +40,7 @@ from services.http import (
     audit_trail,
     authz,
     cases,
+    figures,
     oversight,
     pages,
     proofs,
@@ -209,6 +210,7 @@ def create_app(boende: Boende, *, close_on_shutdown: bool = False) -> FastAPI:
         proofs.router,
         timeliness.router,
         *reports.ROUTERS,
+        *figures.ROUTERS,
         access.router,
         *pages.ROUTERS,  # the oversight web for people, and /docs, /redoc
         health,

@@ -73,7 +73,9 @@ ROUTES: Final[dict[str, Access]] = {
     "GET /v1/oversight/apartments": frozenset({OVERSIGHT}),
     "GET /v1/oversight/lead-times": frozenset({OVERSIGHT}),
     "GET /v1/oversight/unexecuted": frozenset({OVERSIGHT}),
+    "GET /v1/oversight/households": frozenset({OVERSIGHT}),
     "GET /v1/reports/unexecuted": frozenset({OVERSIGHT}),
+    "GET /v1/reports/ivo": frozenset({IFN}),  # personal data: logged, X-Purpose
     "GET /v1/audit/cases/{case_id}": frozenset({AUDITOR}),
     "GET /v1/audit/events": frozenset({AUDITOR}),
     "GET /v1/audit/access": frozenset({AUDITOR}),
@@ -93,6 +95,9 @@ ROUTES: Final[dict[str, Access]] = {
     "GET /oversikt/logga-in/svar": PUBLIC,  # its answer (redirect_uri)
     "POST /oversikt/logga-ut": PUBLIC,
     "GET /oversikt": frozenset({OVERSIGHT}),
+    "GET /oversikt/floden": frozenset({OVERSIGHT}),
+    "GET /oversikt/handlaggningstider": frozenset({OVERSIGHT}),
+    "GET /oversikt/bostadsbestand": frozenset({OVERSIGHT}),
 }
 
 #: Which role may submit as which committee (``actor.committee``). KS

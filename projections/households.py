@@ -1,0 +1,95 @@
+"""People in social contracts: Socialstyrelsen's homelessness mapping,
+*situation 3 — långsiktiga boendelösningar* (a person living in a housing
+solution the municipality arranged, such as a social contract, because they
+cannot get into the ordinary housing market).
+
+From the tenancies read model (``projections.tenancies``): every household
+that lived in an executed social contract on a day — or, for the mapping's
+week, on at least one day of an ISO week (counted once) — with its adults
+and children, by the applicant's gender, the household's type and the
+applicant's age band. The age is the year of the day minus the birth year
+(the filing records the birth year only), so it may be one year high before
+the birthday.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from infra.views import Sql
+from projections.tenancies import living_between
+
+GENDERS = ("woman", "man", "other", "unknown")
+HOUSEHOLD_TYPES = (
+    "single_adult",  # one adult, no children
+    "single_adult_with_children",
+    "adults",  # two or more adults, no children
+    "adults_with_children",
+)
+#: (first age, last age or None, code), in order.
+AGE_BANDS = (
+    (0, 17, "0-17"),
+    (18, 24, "18-24"),
+    (25, 34, "25-34"),
+    (35, 44, "35-44"),
+    (45, 54, "45-54"),
+    (55, 64, "55-64"),
+    (65, None, "65+"),
+)
+
+
+def household_type(adults: int, children: int) -> str:
+    single = adults <= 1
+    if children > 0:
+        return "single_adult_with_children" if single else "adults_with_children"
+    return "single_adult" if single else "adults"
+
+
+def age_band(year: int, birth_year: int) -> str:
+    age = year - birth_year
+    for first, last, code in AGE_BANDS:
+        if age >= first and (last is None or age <= last):
+            return code
+    return AGE_BANDS[0][2]  # a birth year after the day's year: the youngest
+
+
+def households(sql: Sql, first: date, last: date, known_at: str) -> dict[str, Any]:
+    """The households living in a social contract on at least one day from
+    ``first`` to ``last``, as known at ``known_at``: totals and breakdowns."""
+    rows = living_between(sql, first.isoformat(), last.isoformat(), known_at)
+    return summarise(rows, last.year)
+
+
+def summarise(rows: Iterable[dict[str, Any]], year: int) -> dict[str, Any]:
+    """Households, adults and children in total, and each by gender, type and
+    age band (every code listed, zeros included)."""
+    totals = Counter[str]()
+    breakdowns: dict[str, dict[str, Counter[str]]] = {
+        "by_gender": {code: Counter() for code in GENDERS},
+        "by_household_type": {code: Counter() for code in HOUSEHOLD_TYPES},
+        "by_age_band": {code: Counter() for _, _, code in AGE_BANDS},
+    }
+    for row in rows:
+        people = {"households": 1, "adults": row["adults"], "children": row["children"]}
+        totals.update(people)
+        keys = {
+            "by_gender": row["gender"],
+            "by_household_type": household_type(row["adults"], row["children"]),
+            "by_age_band": age_band(year, row["birth_year"]),
+        }
+        for name, key in keys.items():
+            breakdowns[name].setdefault(key, Counter()).update(people)
+    return {
+        **_figures(totals),
+        **{
+            name: {key: _figures(counter) for key, counter in groups.items()}
+            for name, groups in breakdowns.items()
+        },
+    }
+
+
+def _figures(counter: Counter[str]) -> dict[str, int]:
+    return {name: counter[name] for name in ("households", "adults", "children")}

@@ -1,0 +1,167 @@
+"""Tenancies: who lives in a social contract, in which apartment, from when
+to when (the seed figures: *hemlöshetskartläggningen*, the path to a
+first-hand lease).
+
+One row per executed contract (a case is executed at most once): the day
+the household moved in and, once it has, the day the contract ended — by
+conversion to a first-hand lease (*övertag*) or by termination, with its
+reason — each with its recorded time, so an answer ``as known at`` a past
+moment leaves out what was registered later. Beside it, what the filing said
+about the household (the applicant's gender and birth year, adults and
+children: no personal data) and what the acquisition said about the
+apartment (landlord, district, rooms, the rent ALN pays).
+
+**Living in a social contract on day D**: moved in on or before D, and the
+contract not ended on or before D. The day of the conversion or the
+termination is the first day the household no longer lives in a social
+contract (the half-open interval ``[executed_on, ended_on)``).
+
+A later fact is known no earlier than the execution it ends (the recorded
+time is clamped, as in ``projections.counts``), so "known at T" never sees
+an end without its beginning.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.apartment import Apartment
+from domain.case import HousingCase
+from infra.views import Sql
+from projections.base import Projection, Recorded, handles
+
+
+class Tenancies(Projection):
+    name = "tenancies"
+    tables = {
+        "tenancy_households": (
+            "CREATE TABLE IF NOT EXISTS tenancy_households ("
+            "case_id TEXT PRIMARY KEY, gender TEXT NOT NULL, "
+            "birth_year INTEGER NOT NULL, adults INTEGER NOT NULL, "
+            "children INTEGER NOT NULL)"
+        ),
+        "tenancy_apartments": (
+            "CREATE TABLE IF NOT EXISTS tenancy_apartments ("
+            "apartment_id TEXT PRIMARY KEY, landlord TEXT NOT NULL, "
+            "district TEXT NOT NULL, rooms INTEGER NOT NULL, "
+            "landlord_rent_sek BIGINT NOT NULL)"
+        ),
+        "tenancies": (
+            "CREATE TABLE IF NOT EXISTS tenancies ("
+            "case_id TEXT PRIMARY KEY, apartment_id TEXT NOT NULL, "
+            "executed_on TEXT NOT NULL, executed_recorded_at TEXT NOT NULL, "
+            "household_rent_sek BIGINT NOT NULL, ended_on TEXT, "
+            "ended_recorded_at TEXT, ended_as TEXT, end_reason TEXT)"
+        ),
+    }
+    indexes = [
+        "CREATE INDEX IF NOT EXISTS tenancies_by_executed_on "
+        "ON tenancies (executed_on)",
+    ]
+
+    @handles(HousingCase.Filed)
+    def filed(self, sql: Sql, r: Recorded) -> None:
+        e = r.event
+        sql.execute(
+            "INSERT INTO tenancy_households VALUES (?, ?, ?, ?, ?)",
+            [
+                e.case_id,
+                e.gender,
+                e.birth_year,
+                int(e.household.get("adults", 1)),
+                int(e.household.get("children", 0)),
+            ],
+        )
+
+    @handles(Apartment.Acquired)
+    def acquired(self, sql: Sql, r: Recorded) -> None:
+        e = r.event
+        sql.execute(
+            "INSERT INTO tenancy_apartments VALUES (?, ?, ?, ?, ?)",
+            [e.apartment_id, e.landlord, e.district, e.rooms, e.monthly_rent_sek],
+        )
+
+    @handles(HousingCase.ContractExecuted)
+    def executed(self, sql: Sql, r: Recorded) -> None:
+        e = r.event
+        sql.execute(
+            "INSERT INTO tenancies (case_id, apartment_id, executed_on, "
+            "executed_recorded_at, household_rent_sek) VALUES (?, ?, ?, ?, ?)",
+            [
+                e.case_id,
+                e.apartment_id,
+                r.occurred_on,
+                r.recorded_at,
+                e.monthly_rent_sek,
+            ],
+        )
+
+    @handles(HousingCase.ConvertedToFirstHand)
+    def converted(self, sql: Sql, r: Recorded) -> None:
+        self._end(sql, r, "converted", "")
+
+    @handles(HousingCase.ContractTerminated)
+    def terminated(self, sql: Sql, r: Recorded) -> None:
+        self._end(sql, r, "terminated", r.event.reason)
+
+    @staticmethod
+    def _end(sql: Sql, r: Recorded, ended_as: str, reason: str) -> None:
+        # Known no earlier than the execution it ends (a skewed clock).
+        sql.execute(
+            "UPDATE tenancies SET ended_on = ?, ended_as = ?, end_reason = ?, "
+            "ended_recorded_at = CASE WHEN executed_recorded_at > ? "
+            "THEN executed_recorded_at ELSE ? END WHERE case_id = ?",
+            [
+                r.occurred_on,
+                ended_as,
+                reason,
+                r.recorded_at,
+                r.recorded_at,
+                r.event.case_id,
+            ],
+        )
+
+
+# -- queries ---------------------------------------------------------------
+
+#: The columns every tenancy query answers, as ``tenancy_rows`` selects them.
+_COLUMNS = (
+    "t.case_id, t.apartment_id, t.executed_on, t.executed_recorded_at, "
+    "t.household_rent_sek, t.ended_on, t.ended_recorded_at, t.ended_as, "
+    "t.end_reason, h.gender, h.birth_year, h.adults, h.children, "
+    "a.landlord, a.district, a.rooms, a.landlord_rent_sek"
+)
+_JOINS = (
+    "FROM tenancies t JOIN tenancy_households h ON h.case_id = t.case_id "
+    "JOIN tenancy_apartments a ON a.apartment_id = t.apartment_id"
+)
+
+
+def living_between(
+    sql: Sql, first: str, last: str, known_at: str
+) -> list[dict[str, Any]]:
+    """Every tenancy a household lived in on at least one day from ``first``
+    to ``last`` (ISO dates, inclusive), as known at ``known_at``; the end is
+    left out (``ended_on`` None) when it was not yet known then."""
+    rows = sql.all(
+        f"SELECT {_COLUMNS} {_JOINS} WHERE t.executed_on <= ? "
+        "AND t.executed_recorded_at <= ? "
+        "AND NOT (t.ended_on IS NOT NULL AND t.ended_on <= ? "
+        "AND t.ended_recorded_at <= ?)",
+        [last, known_at, first, known_at],
+    )
+    for row in rows:
+        if row["ended_recorded_at"] is not None and row["ended_recorded_at"] > known_at:
+            row.update(
+                ended_on=None, ended_recorded_at=None, ended_as=None, end_reason=None
+            )
+    return rows
+
+
+def executed_between(sql: Sql, first: str, last: str) -> list[dict[str, Any]]:
+    """Every tenancy that began from ``first`` to ``last`` (inclusive)."""
+    return sql.all(
+        f"SELECT {_COLUMNS} {_JOINS} WHERE t.executed_on >= ? AND t.executed_on <= ? "
+        "ORDER BY t.executed_on, t.case_id",
+        [first, last],
+    )
