@@ -99,7 +99,9 @@ def bar_chart(
     best for the stock by landlord or district."""
     kind = pygal.StackedBar if stacked else pygal.Bar
     chart = kind(_config(), spacing=6)
-    return _render(chart, title, description, labels, series, dashed=False)
+    return _render(
+        chart, title, description, labels, series, dashed=False, stacked=stacked
+    )
 
 
 def _config() -> pygal.Config:
@@ -110,7 +112,7 @@ def _config() -> pygal.Config:
     config.no_prefix = True  # rules scoped by stylesheet(), not per chart id
     config.width, config.height = 760, 340
     config.legend_at_bottom = True
-    config.legend_at_bottom_columns = 3
+    config.legend_at_bottom_columns = 2
     config.truncate_legend = -1
     config.truncate_label = -1
     config.x_label_rotation = 0
@@ -128,13 +130,12 @@ def _render(
     series: Sequence[Series],
     *,
     dashed: bool,
+    stacked: bool = False,
 ) -> str:
     if len(series) > MAX_SERIES:
         raise ValueError(f"at most {MAX_SERIES} series in one chart")
     chart.title = None  # the page's heading and <figcaption> name the chart
-    chart.y_labels = axis_ticks(
-        max((v for one in series for v in one.values if v is not None), default=0)
-    )
+    chart.y_labels = axis_ticks(_largest(series, stacked))
     chart.range = (0, chart.y_labels[-1])
     chart.x_labels = list(labels)
     chart.x_labels_major_every = max(1, len(labels) // 12)
@@ -143,6 +144,14 @@ def _render(
         style = {"dasharray": DASHES[index], "width": 2.5} if dashed else None
         chart.add(one.name, list(one.values), stroke_style=style)
     return _accessible(chart.render_tree(), title, description)
+
+
+def _largest(series: Sequence[Series], stacked: bool) -> float:
+    """The highest point drawn: a value, or a stack's sum."""
+    if stacked:
+        columns = zip(*(one.values for one in series), strict=True)
+        return max((sum(v or 0 for v in column) for column in columns), default=0)
+    return max((v for one in series for v in one.values if v is not None), default=0)
 
 
 def axis_ticks(largest: float) -> list[int]:

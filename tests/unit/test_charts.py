@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -74,6 +75,13 @@ def test_ticks_are_whole_numbers_from_zero_past_the_largest(largest: int) -> Non
     assert len(steps) == 1 and str(steps.pop()).strip("0") in ("1", "2", "5")
 
 
+def test_a_stacked_axis_reaches_the_highest_stack() -> None:
+    stacked = bar_chart(
+        "t", "d", ["x"], [Series("a", [20]), Series("b", [2])], stacked=True
+    )
+    assert ">25<" in stacked or ">24<" in stacked  # 22 drawn below the top tick
+
+
 def test_more_series_than_colours_is_refused() -> None:
     many = [Series(str(i), [i]) for i in range(MAX_SERIES + 1)]
     with pytest.raises(ValueError, match="at most"):
@@ -98,3 +106,8 @@ def test_the_stylesheet_scopes_every_rule_to_the_charts() -> None:
         assert f".color-{index}," in css and colour in css
     assert "svg.boende-chart .series.serie-1 .line{stroke-dasharray:8,4}" in css
     assert "http" not in css and "@import" not in css
+
+
+def test_the_pages_load_the_stylesheet_the_charts_need() -> None:
+    served = Path(__file__).parents[2] / "services/http/pages/static/charts.css"
+    assert stylesheet() in served.read_text(encoding="utf-8")

@@ -16,12 +16,38 @@ Who may open which page is decided by ``services.http.authz.ROUTES``.
 
 from fastapi import FastAPI
 
-from services.http.pages import docs, login, oversikt, web
+from services.http.pages import (
+    bostadsbestand,
+    docs,
+    floden,
+    handlaggningstider,
+    login,
+    oversikt,
+    web,
+)
 
-__all__ = ["ROUTERS", "docs", "install", "login", "oversikt", "web"]
+__all__ = [
+    "ROUTERS",
+    "bostadsbestand",
+    "docs",
+    "floden",
+    "handlaggningstider",
+    "install",
+    "login",
+    "oversikt",
+    "web",
+]
 
 #: Every router of the oversight web, included by ``services.http.app``.
-ROUTERS = (web.router, docs.router, login.router, oversikt.router)
+ROUTERS = (
+    web.router,
+    docs.router,
+    login.router,
+    oversikt.router,
+    floden.router,
+    handlaggningstider.router,
+    bostadsbestand.router,
+)
 
 
 def install(app: FastAPI) -> None:

@@ -1,0 +1,190 @@
+"""Flöden (``GET /oversikt/floden``): how many applications were filed,
+granted, executed, converted, terminated and cancelled per month, quarter or
+year, as a chart and its table.
+
+The figures are ``GET /v1/oversight/flows``'s own answer, got by calling its
+function (``services.http.oversight.flows``) with the page's period, days and
+``known_at``: the page and the API cannot differ. The apartment flows
+(acquired, returned per period) have no query yet (the ``counts`` read model
+keeps them, but ``flows`` counts case facts only); the page says so.
+
+:class:`PeriodForm` is the period picker that the per-period pages share
+(this one and ``handlaggningstider``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated, Any, Final, Literal, cast
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from services.bootstrap import Boende
+from services.errors import InvalidRequest
+from services.http import oversight
+from services.http.authz import PAGES
+from services.http.deps import FIRST_DAY, LAST_DAY, MAX_PERIODS, get_audit_log
+from services.http.pages.web import render, source_of
+from services.reporting.charts import Series, line_chart
+from services.reporting.labels import label
+
+router = APIRouter(include_in_schema=False)
+
+PATH: Final = f"{PAGES}/floden"
+#: The flows drawn in the chart, in the legend's order (all are in the table).
+CHARTED: Final = (
+    "filed",
+    "granted",
+    "executed",
+    "converted",
+    "terminated",
+    "cancelled",
+)
+TABLED: Final = (*CHARTED[:2], "rejected", "withdrawn", *CHARTED[2:])
+PERIODS: Final = ("month", "quarter", "year")
+Period = Literal["month", "quarter", "year"]
+Text = Annotated[str | None, Query(max_length=40)]
+
+
+@dataclass(frozen=True)
+class PeriodForm:
+    """The period picker: ``period`` and the days ``from`` and ``to`` as the
+    person typed them, and as the JSON functions take them (``None``: their
+    default, the last twelve months up to today). ``error`` is what was
+    wrong, in Swedish, when the form cannot be read."""
+
+    period: Period
+    start: date | None
+    end: date | None
+    known_at: datetime | None
+    text: dict[str, str]
+    error: str | None = None
+
+
+def period_form(
+    period: str | None,
+    start: str | None,
+    end: str | None,
+    known_at: str | None = None,
+    timezone: str = "Europe/Stockholm",
+) -> PeriodForm:
+    """The form's values checked: a period of :data:`PERIODS`, ISO days
+    within the API's bounds, ``from`` not after ``to``."""
+    text = {
+        "period": period or "month",
+        "from": start or "",
+        "to": end or "",
+        "known_at": known_at or "",
+    }
+    try:
+        if text["period"] not in PERIODS:
+            raise ValueError("Välj period: månad, kvartal eller år.")
+        first = _day(start, "Från") if start else None
+        last = _day(end, "Till") if end else None
+        if first and last and first > last:
+            raise ValueError("”Från” får inte vara efter ”Till”.")
+        moment = _moment(known_at, timezone) if known_at else None
+    except ValueError as error:
+        return PeriodForm("month", None, None, None, text, str(error))
+    return PeriodForm(cast(Period, text["period"]), first, last, moment, text)
+
+
+def _day(text: str, name: str) -> date:
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"”{name}”: {text} är inget datum (ÅÅÅÅ-MM-DD).") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"”{name}”: välj en dag mellan {FIRST_DAY} och {LAST_DAY}.")
+    return day
+
+
+def _moment(text: str, timezone: str) -> datetime:
+    """A local time in the municipality's time zone unless it names its own."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text} är ingen tidpunkt (ÅÅÅÅ-MM-DDTTT:MM).") from None
+    if not FIRST_DAY.year <= moment.year <= LAST_DAY.year:
+        raise ValueError(f"Välj en tidpunkt mellan {FIRST_DAY} och {LAST_DAY}.")
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(timezone))
+
+
+def too_long(error: InvalidRequest) -> str:
+    """The API's refusal of a range, in Swedish, for the page."""
+    if "max_periods" in error.details:
+        return (
+            f"Intervallet är för långt: en sida visar högst {MAX_PERIODS} perioder. "
+            "Välj ett kortare intervall eller en längre period."
+        )
+    return f"Frågan kunde inte besvaras ({error.message})."
+
+
+@router.get(PATH)
+def flows_page(
+    request: Request,
+    period: Text = None,
+    start: Annotated[str | None, Query(alias="from", max_length=40)] = None,
+    end: Annotated[str | None, Query(alias="to", max_length=40)] = None,
+    known_at: Text = None,
+) -> HTMLResponse:
+    """The flows per ``period`` from ``from`` to ``to`` (default: the last
+    twelve months up to today), as known at ``known_at`` (default now)."""
+    boende: Boende = request.app.state.boende
+    form = period_form(period, start, end, known_at, boende.settings.timezone)
+    if form.error:
+        return _page(request, form, status=422, error=form.error)
+    try:
+        flows = oversight.flows(
+            boende,
+            get_audit_log(request),
+            start=form.start,
+            end=form.end,
+            period=form.period,
+            known_at=form.known_at,
+            min_position=None,
+            public=False,
+        )
+    except InvalidRequest as error:
+        return _page(request, form, status=422, error=too_long(error))
+    return _page(request, form, flows=flows)
+
+
+def _page(
+    request: Request,
+    form: PeriodForm,
+    *,
+    flows: dict[str, Any] | None = None,
+    status: int = 200,
+    error: str | None = None,
+) -> HTMLResponse:
+    periods = flows["periods"] if flows else []
+    return render(
+        request,
+        "floden.html",
+        title="Flöden",
+        sources=[source_of("Flöden per period (counts)", flows)] if flows else [],
+        status=status,
+        error=error,
+        form=form.text,
+        periods=periods,
+        columns=TABLED,
+        answer=flows,
+        chart=chart_of(periods, flows["period"]) if flows else None,
+    )
+
+
+def chart_of(periods: list[dict[str, Any]], period: str) -> str:
+    """The flows of ``periods`` as a line chart, one line per flow."""
+    name = label("period", period).lower()
+    return line_chart(
+        f"Flöden per {name}",
+        f"Antal ansökningar, beslut och kontrakt per {name}, "
+        f"från {periods[0]['period']} till {periods[-1]['period']}. "
+        "Samma siffror står i tabellen under diagrammet.",
+        [p["period"] for p in periods],
+        [Series(label("column", c), [p[c] for p in periods]) for c in CHARTED],
+    )
