@@ -2,21 +2,27 @@
 one aggregate's current state and history, loaded from the event store.
 
 The case view leaves out the applicant (personal data): reading it comes with
-roles, a stated purpose and the access log (``services.http.access``).
+roles, a stated purpose and the access log (``services.http.access``). Its
+delay reasons and follow-ups show their codes and dates; their free-text
+notes only to a caller who states a purpose (``X-Purpose``), logged first.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import PersistenceError
-from fastapi import APIRouter
+from fastapi import APIRouter, Header, Request
 
 from domain.apartment import Apartment, allowed_apartment_events, apartment_id_to_uuid
 from domain.case import HousingCase, allowed_case_events, case_id_to_uuid
+from infra import metrics
+from infra.person_keys import person_keys_of
 from services.bootstrap import Boende
 from services.errors import NotFoundError, StoreUnavailable
+from services.http.access import access_log_of, purpose_label, stated_purpose
+from services.http.authz import PrincipalDep, route_key
 from services.http.deps import BoendeDep
 
 router = APIRouter(prefix="/v1", tags=["cases"])
@@ -34,10 +40,43 @@ LOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     summary="A case's current state and history",
     responses=LOAD_RESPONSES,
 )
-def get_case(case_id: str, boende: BoendeDep) -> dict[str, Any]:
+def get_case(
+    case_id: str,
+    request: Request,
+    boende: BoendeDep,
+    principal: PrincipalDep,
+    x_purpose: Annotated[
+        str | None,
+        Header(
+            alias="X-Purpose",
+            description="only to read the notes: why (logged first)",
+        ),
+    ] = None,
+) -> dict[str, Any]:
+    """The case without personal data: each delay reason and follow-up with
+    its code and dates, and ``has_note``. With ``X-Purpose`` the notes
+    themselves too (free text is personal data): the read is logged in the
+    access log first, like the applicant's (``services.http.access``), and
+    ``notes_access_id`` names the entry; a note of an erased person is null."""
     case = _load(boende, case_id_to_uuid(case_id), f"no case {case_id}")
     assert isinstance(case, HousingCase)
-    return case_view(case)
+    view = case_view(case)
+    if x_purpose is None:
+        return view
+    purpose = stated_purpose(x_purpose)
+    try:
+        entry = access_log_of(request.app).record(
+            principal.sub, case_id, route_key(request), purpose
+        )
+    except PersistenceError:
+        raise StoreUnavailable(
+            "the access log is unreachable, so no note was read; retry later"
+        ) from None
+    keys = person_keys_of(boende.app)
+    for remark, shown in _remarks(case, view):
+        shown["note"] = keys.decrypt_note(remark["note"], case_id)
+    metrics.PERSONAL_DATA_READS.labels(purpose_label(purpose)).inc()
+    return view | {"notes_access_id": entry.id}
 
 
 @router.get(
@@ -76,6 +115,11 @@ def case_view(case: HousingCase) -> dict[str, Any]:
         "intervention": case.intervention,
         "granted_on": _iso(case.granted_on),
         "latest_delay_reason": case.delay_reason,
+        "delay_reasons": [
+            _remark(r, "reason") | {"offered_on": _iso(r["offered_on"])}
+            for r in case.delay_reasons
+        ],
+        "follow_up_outcomes": [_remark(r, "outcome") for r in case.follow_up_outcomes],
         "apartment_id": case.apartment_id,
         "executed_on": _iso(case.executed_on),
         "ended_on": _iso(case.ended_on),
@@ -97,6 +141,26 @@ def apartment_view(apartment: Apartment) -> dict[str, Any]:
         "tenant_case_id": apartment.tenant_case_id,
         "history": [_history(h) for h in apartment.history],
     }
+
+
+def _remark(remark: dict[str, Any], code_name: str) -> dict[str, Any]:
+    """A delay reason or follow-up without its note: whether it has one."""
+    return {
+        code_name: remark["code"],
+        "occurred_on": remark["occurred_on"].isoformat(),
+        "has_note": remark["note"] is not None,
+    }
+
+
+def _remarks(
+    case: HousingCase, view: dict[str, Any]
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Each remark with a note, beside its entry in ``view``."""
+    pairs = [
+        *zip(case.delay_reasons, view["delay_reasons"], strict=True),
+        *zip(case.follow_up_outcomes, view["follow_up_outcomes"], strict=True),
+    ]
+    return [(remark, shown) for remark, shown in pairs if remark["note"] is not None]
 
 
 def _history(entry: dict[str, Any]) -> dict[str, Any]:
