@@ -40,7 +40,9 @@ def history() -> Log:
     c3.convert_to_first_hand(stamp("2021-06-01"), a4, date(2021, 5, 30))
     # a-5: available 1 Apr, still available.
     a5 = Apartment.acquire(stamp("2021-04-01", "ALN"), "a-5", "AB Bo", "Norr", 2, 6000)
-    for aggregate in (a1, c1, c2, a2, a3, a4, c3, a5):
+    # a-6: Hem AB's second available one, in another district than a-3.
+    a6 = Apartment.acquire(stamp("2021-06-20", "ALN"), "a-6", "Hem AB", "Norr", 1, 3000)
+    for aggregate in (a1, c1, c2, a2, a3, a4, c3, a5, a6):
         log.take(aggregate, "2021-06-01T00:00:00")
     return log
 
@@ -107,14 +109,24 @@ def test_each_apartment_row(sql: Any) -> None:
             "became_available_on": "2021-04-01",
             "past_vacant_days": 0,
         },
+        {
+            "apartment_id": "a-6",
+            "landlord": "Hem AB",
+            "district": "Norr",
+            "rooms": 1,
+            "monthly_rent_sek": 3000,
+            "state": "available",
+            "became_available_on": "2021-06-20",
+            "past_vacant_days": 0,
+        },
     ]
 
 
 def test_the_stock_on_a_day(sql: Any) -> None:
-    # a-3 vacant 10 Mar..30 Jun: 112 days; a-5 1 Apr..30 Jun: 90 days.
+    # a-3 vacant 10 Mar..30 Jun: 112 days; a-5 1 Apr..: 90; a-6 20 Jun..: 10.
     assert stock(sql, date(2021, 6, 30)) == {
-        "apartments_total": 5,
-        "by_state": {"available": 2, "occupied": 1, "returned": 1, "transferred": 1},
+        "apartments_total": 6,
+        "by_state": {"available": 3, "occupied": 1, "returned": 1, "transferred": 1},
         "by_landlord": {
             "AB Bo": {
                 "total": 3,
@@ -126,9 +138,9 @@ def test_the_stock_on_a_day(sql: Any) -> None:
                 },
             },
             "Hem AB": {
-                "total": 2,
+                "total": 3,
                 "by_state": {
-                    "available": 1,
+                    "available": 2,
                     "occupied": 0,
                     "returned": 1,
                     "transferred": 0,
@@ -137,9 +149,9 @@ def test_the_stock_on_a_day(sql: Any) -> None:
         },
         "by_district": {
             "Norr": {
-                "total": 3,
+                "total": 4,
                 "by_state": {
-                    "available": 1,
+                    "available": 2,
                     "occupied": 1,
                     "returned": 1,
                     "transferred": 0,
@@ -156,25 +168,26 @@ def test_the_stock_on_a_day(sql: Any) -> None:
             },
         },
         "vacancy_days": {
-            "current": {"count": 2, "mean": 101.0, "median": 101.0, "max": 112},
-            "total_to_date": 41 + 20 + 4 + 112 + 90,
+            "current": {"count": 3, "mean": 70.67, "median": 90, "max": 112},
+            "total_to_date": 41 + 20 + 4 + 112 + 90 + 10,
         },
     }
 
 
-def test_mean_and_median_of_three_current_vacancies(sql: Any) -> None:
+def test_mean_and_median_of_four_current_vacancies(sql: Any) -> None:
     sql.execute(
         "UPDATE apartments_stock SET state = 'available', "
         "became_available_on = '2021-06-29' WHERE apartment_id = 'a-2'"
     )
     current = stock(sql, date(2021, 6, 30))["vacancy_days"]["current"]
-    # 112, 90 and 1 day: the mean rounded to two places, the middle value.
-    assert current == {"count": 3, "mean": 67.67, "median": 90, "max": 112}
+    # 112, 90, 10 and 1 day: the mean; the median of an even count is the
+    # mean of the middle two.
+    assert current == {"count": 4, "mean": 53.25, "median": 50.0, "max": 112}
 
 
 def test_a_day_before_a_vacancy_began_counts_no_days(sql: Any) -> None:
     vacancy = stock(sql, date(2021, 3, 1))["vacancy_days"]
-    assert vacancy["current"] == {"count": 2, "mean": 0, "median": 0, "max": 0}
+    assert vacancy["current"] == {"count": 3, "mean": 0, "median": 0, "max": 0}
     assert vacancy["total_to_date"] == 41 + 20 + 4
 
 

@@ -15,6 +15,7 @@ from projections.audit import (
     APARTMENT_FACTS,
     CASE_FACTS,
     AuditTrail,
+    _facts_of,
     case_trail,
     events,
 )
@@ -94,6 +95,9 @@ def test_every_fact_of_either_aggregate_is_audited() -> None:
         "apartment_transferred",
     }
     assert HousingCase.Event not in CASE_FACTS  # the base has no type name
+    # Found, not listed: the same when looked for again.
+    assert _facts_of(HousingCase) == CASE_FACTS
+    assert _facts_of(Apartment) == APARTMENT_FACTS
 
 
 def test_a_case_trail_is_its_events_and_those_of_its_submissions(sql: Any) -> None:

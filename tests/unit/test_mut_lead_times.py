@@ -181,6 +181,8 @@ def test_the_intervals_and_their_dates() -> None:
         ([7], {"count": 1, "median_days": 7, "p90_days": 7, "max_days": 7}),
         ([20, 11], {"count": 2, "median_days": 15.5, "p90_days": 20, "max_days": 20}),
         ([3, 1, 2], {"count": 3, "median_days": 2, "p90_days": 3, "max_days": 3}),
+        # An even count whose middle two make a whole day: a whole day.
+        ([1, 3], {"count": 2, "median_days": 2, "p90_days": 3, "max_days": 3}),
         # Ten values: the 9th smallest is the 90th percentile (nearest rank).
         (
             [10, 1, 9, 2, 8, 3, 7, 4, 6, 5],

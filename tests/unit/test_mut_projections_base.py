@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
+
+import pytest
 
 from domain.apartment import Apartment
 from domain.case import HousingCase
@@ -81,6 +84,20 @@ def test_a_recorded_fact_has_its_position_times_and_effective_day() -> None:
     assert recorded.occurred_on == "2021-03-05"
 
 
+def test_utc_text_is_utc_whatever_the_servers_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A server on Swedish local time still stores UTC."""
+    monkeypatch.setenv("TZ", "Europe/Stockholm")
+    time.tzset()
+    try:
+        moment = datetime(2021, 7, 1, 1, 2, 3, tzinfo=UTC)
+        assert utc_text(moment) == "2021-07-01T01:02:03.000000Z"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
 def test_utc_text_is_fixed_width_utc_whatever_the_zone() -> None:
     stockholm_summer = timezone(timedelta(hours=2))
     moment = datetime(2021, 7, 1, 1, 2, 3, tzinfo=stockholm_summer)
@@ -91,21 +108,31 @@ def test_utc_text_is_fixed_width_utc_whatever_the_zone() -> None:
     )
 
 
-class _Seen(Projection):
-    """A projection that writes down what its two handlers were given."""
+def seen_projection() -> Projection:
+    """A projection that writes down what its two handlers were given; its
+    class is made here, inside the test, so that ``handles`` and
+    ``__init_subclass__`` run under the code being tested (not once, when
+    this file is imported)."""
 
-    name = "seen"
-    tables = {"seen": "CREATE TABLE IF NOT EXISTS seen (position INTEGER, what TEXT)"}
-    indexes = ["CREATE INDEX IF NOT EXISTS seen_by_what ON seen (what)"]
-    retired_tables = ("seen_before",)
+    class Seen(Projection):
+        name = "seen"
+        tables = {
+            "seen": "CREATE TABLE IF NOT EXISTS seen (position INTEGER, what TEXT)"
+        }
+        indexes = ["CREATE INDEX IF NOT EXISTS seen_by_what ON seen (what)"]
+        retired_tables = ("seen_before",)
 
-    @handles(HousingCase.Filed, HousingCase.Granted)
-    def case_moved(self, sql: Sql, r: Recorded) -> None:
-        sql.execute("INSERT INTO seen VALUES (?, ?)", [r.position, r.event.type_name])
+        @handles(HousingCase.Filed, HousingCase.Granted)
+        def case_moved(self, sql: Sql, r: Recorded) -> None:
+            sql.execute(
+                "INSERT INTO seen VALUES (?, ?)", [r.position, r.event.type_name]
+            )
 
-    @handles(Apartment.Acquired)
-    def acquired(self, sql: Sql, r: Recorded) -> None:
-        sql.execute("INSERT INTO seen VALUES (?, ?)", [r.position, "flat"])
+        @handles(Apartment.Acquired)
+        def acquired(self, sql: Sql, r: Recorded) -> None:
+            sql.execute("INSERT INTO seen VALUES (?, ?)", [r.position, "flat"])
+
+    return Seen()
 
 
 def test_each_event_goes_to_its_handler_and_others_are_skipped() -> None:
@@ -116,7 +143,7 @@ def test_each_event_goes_to_its_handler_and_others_are_skipped() -> None:
     flat = Apartment.acquire(stamp("2021-03-03"), "a-1", "AB Bo", "Norr", 2, 6000)
     flat.return_to_landlord(stamp("2021-03-04"), None)  # no handler: skipped
     log.take(flat, "2021-03-04T00:00:00")
-    projection = _Seen()
+    projection = seen_projection()
     with tables(projection) as sql:
         projection.process(sql, log.records[0])
         projection.process_batch(sql, log.records[1:])
@@ -129,7 +156,14 @@ def test_each_event_goes_to_its_handler_and_others_are_skipped() -> None:
 
 
 def test_handlers_are_found_per_subclass() -> None:
-    assert set(_Seen._handlers) == {
+    projection = seen_projection()
+    assert projection._handlers == {
+        HousingCase.Filed: type(projection).case_moved,
+        HousingCase.Granted: type(projection).case_moved,
+        Apartment.Acquired: type(projection).acquired,
+    }
+    assert type(projection).acquired.__handles__ == (Apartment.Acquired,)  # type: ignore[attr-defined]
+    assert set(projection._handlers) == {
         HousingCase.Filed,
         HousingCase.Granted,
         Apartment.Acquired,
@@ -137,7 +171,7 @@ def test_handlers_are_found_per_subclass() -> None:
 
 
 def test_tables_and_indexes_are_created_and_dropped_with_the_retired_ones() -> None:
-    projection = _Seen()
+    projection = seen_projection()
     with tables(projection) as sql:
         indexes = sql.all("SELECT name FROM sqlite_master WHERE type = 'index'")
         assert [row["name"] for row in indexes] == ["seen_by_what"]
