@@ -157,12 +157,13 @@ def test_each_event_goes_to_its_handler_and_others_are_skipped() -> None:
 
 def test_handlers_are_found_per_subclass() -> None:
     projection = seen_projection()
+    seen: Any = type(projection)
     assert projection._handlers == {
-        HousingCase.Filed: type(projection).case_moved,
-        HousingCase.Granted: type(projection).case_moved,
-        Apartment.Acquired: type(projection).acquired,
+        HousingCase.Filed: seen.case_moved,
+        HousingCase.Granted: seen.case_moved,
+        Apartment.Acquired: seen.acquired,
     }
-    assert type(projection).acquired.__handles__ == (Apartment.Acquired,)  # type: ignore[attr-defined]
+    assert seen.acquired.__handles__ == (Apartment.Acquired,)
     assert set(projection._handlers) == {
         HousingCase.Filed,
         HousingCase.Granted,
