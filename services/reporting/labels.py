@@ -157,6 +157,19 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "executed_or_ended_on": "Verkställt eller upphört",
         "end_reason": "Orsak till att beslutet upphört",
         "days_waiting": "Väntetid (dagar)",
+        # IVO's individual report (services.http.reports.ivo)
+        "ivo_id": "IVO-id",
+        "birth_date": "Födelsedatum",
+        "ivo_digits": "Löpnummer (T + tre siffror)",
+        "gender_coded": "Kön i löpnumret",
+        "personal_data": "Personuppgifter",
+        "decision_id": "Beslutsid",
+        "report_kind": "Rapporttyp",
+        "report_kind_on": "Verkställt eller avslutat den",
+        "days_waited": "Väntetid (dagar)",
+        "delay_reasons": "Orsaker till dröjsmål",
+        "notes": "Anteckningar",
+        "case_id": "Ärende-id",
     },
     # The provenance lines at the head of a CSV file.
     "provenance": {
@@ -183,6 +196,7 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "apartments": "Lägenhetsbestånd",
         "unexecuted": "Ej verkställda beslut efter tre månader",
         "unexecuted_quarterly": "Ej verkställda beslut, kvartalsrapport",
+        "ivo": "IVO:s individrapport",
     },
     # The figures of the long tables (counts, apartments).
     "figure": {
@@ -225,6 +239,19 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "executed": "Verkställt",
         "cancelled": "Upphört före verkställighet",
         "ended": "Upphört",
+    },
+    # IVO's individual report: the kind of each row, and whether the
+    # person's data could be read (services.http.reports.ivo).
+    "ivo_report_kind": {
+        "new": "Ny rapportering",
+        "re_report": "Upprepad rapportering",
+        "executed": "Verkställt",
+        "ended": "Avslutat av annan anledning",
+    },
+    "personal_data": {
+        "readable": "Läsbara",
+        "erased": "Raderade (födelsedatum och anteckningar saknas)",
+        "unreadable": "Kan inte läsas",
     },
     # A count withheld from published figures (services.reporting.suppression).
     "suppression": {
