@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     # (gallring): personal data goes this many years after a case's last fact.
     master_key_path: Path | None = None
     retention_years: int = Field(default=5, ge=1)
+    # The language of a report's CSV file when the request names none
+    # (`lang=`, docs/reports.md): "sv" is for Excel in Swedish (`;`, a byte
+    # order mark, Swedish headers and labels), "en" for programs (`,`, the
+    # API's own names and codes).
+    report_lang: Literal["sv", "en"] = "sv"
     # Public figures (services.reporting.suppression): counts from 1 to one
     # below this are shown as "<5". At least 3: with 2, "<2" would say 1.
     suppression_threshold: int = Field(default=5, ge=3, le=100)

@@ -198,8 +198,8 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "unexecuted_quarterly": "Ej verkställda beslut, kvartalsrapport",
         "ivo": "IVO:s individrapport",
     },
-    # The figures of the long tables (counts, apartments).
-    "figure": {
+    # The figures of the long tables (counts, apartments: the CSV files).
+    "table_figure": {
         "cases_by_state": "Ärenden per status",
         "filed_total": "Ansökningar totalt",
         "granted_total": "Beviljade totalt",

@@ -272,17 +272,40 @@ def expected_csv(c: Cases) -> bytes:
 def test_quarterly_report_csv_equals_the_hand_checked_file(
     cases: Cases, api: TestClient
 ) -> None:
+    """``lang=en`` is the file as it was before Swedish CSV, byte for byte,
+    after the provenance lines that now begin every file (docs/reports.md)."""
     quarter_history(cases)
     response = api.get(
         "/v1/reports/unexecuted",
-        params={"quarter": "2021Q3", "min_position": cases.position},
+        params={"quarter": "2021Q3", "min_position": cases.position, "lang": "en"},
         headers={"Accept": "text/csv"},
     )
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert response.headers["x-as-of-position"] == str(cases.position)
-    assert response.content == expected_csv(cases)
+    head, body = split_provenance(response.content)
+    assert body == expected_csv(cases)
+    assert head == [
+        "# report: unexecuted_quarterly",
+        f"# as_of_position: {cases.position}",
+        f"# tree_size: {response.headers['x-tree-size']}",
+        f"# root_hash: {response.headers['x-root-hash']}",
+        head[4],  # generated_at: now
+        "# quarter: 2021Q3",
+        "# preliminary: false",
+        "# counted_to: 2021-09-30",
+    ]
+    assert head[4].startswith("# generated_at: 20")
     assert_no_personal_data(response.text, cases)
+
+
+def split_provenance(content: bytes) -> tuple[list[str], bytes]:
+    """A CSV file's provenance lines, and the rest of the file."""
+    head: list[str] = []
+    while content.startswith(b"# "):
+        line, _, content = content.partition(b"\n")
+        head.append(line.decode())
+    return head, content
 
 
 def test_quarterly_report_json_has_the_same_rows(cases: Cases, api: TestClient) -> None:
@@ -514,10 +537,11 @@ def test_a_missing_quarter_is_refused(client: TestClient) -> None:
 def test_an_empty_report_is_a_header_only(client: TestClient) -> None:
     response = client.get(
         "/v1/reports/unexecuted",
-        params={"quarter": "2021Q3"},
+        params={"quarter": "2021Q3", "lang": "en"},
         headers={"Accept": "text/csv"},
     )
-    assert response.text == EXPECTED_CSV.read_text().split("\n")[0] + "\n"
+    _, body = split_provenance(response.content)
+    assert body.decode() == EXPECTED_CSV.read_text().split("\n")[0] + "\n"
     assert response.headers["x-as-of-position"] == "0"
 
 

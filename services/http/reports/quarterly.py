@@ -1,21 +1,22 @@
 """The quarterly report of unexecuted decisions, to IVO and the council:
-``GET /v1/reports/unexecuted?quarter=2021Q3``; JSON, or CSV when the
-request's ``Accept`` prefers ``text/csv``.
+``GET /v1/reports/unexecuted?quarter=2021Q3``; JSON, or CSV
+(``?format=csv`` or ``Accept: text/csv``) in Swedish or English
+(``?lang=``; ``formats``, docs/reports.md).
 
 Cases appear only under their pseudonymous reference (``infra.keys``). The
 JSON answer carries ``as_of_position``, ``tree_size`` and ``root_hash``; a CSV
-answer carries them in the headers ``X-As-Of-Position``, ``X-Tree-Size`` and
-``X-Root-Hash``.
+file carries them in its first lines and in the headers ``X-As-Of-Position``,
+``X-Tree-Size`` and ``X-Root-Hash``. A quarter not yet ended is preliminary
+and counted to today; one not yet begun is 422 (``formats.quarter_of``).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
+from collections.abc import Mapping
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
 from projections import unexecuted as unexecuted_view
@@ -28,43 +29,52 @@ from services.http.deps import (
     pseudonym_reference,
     today_of,
 )
-from services.http.reports.formats import CSV_MEDIA_TYPE, prefers_csv, quarter_of
+from services.http.reports.formats import (
+    TableFormatDep,
+    csv_response,
+    provenance_of,
+    quarter_of,
+    table_responses,
+)
 from services.projecting.answers import answer
 from services.reporting.suppression import public_report
+from services.reporting.tables import Column, Table
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
+
+#: The report's columns (``REPORT_COLUMNS``) and the code list of each.
+REPORT_TABLE: tuple[Column, ...] = tuple(
+    Column(name, codes)
+    for name, codes in zip(
+        unexecuted_view.REPORT_COLUMNS,
+        (
+            "section",
+            None,
+            None,
+            None,
+            "intervention",
+            "gender",
+            "delay_reason",
+            "report_status",
+            None,
+            "cancel_reason",
+            None,
+        ),
+        strict=True,
+    )
+)
+#: ``public=true``: the section totals, each shown or suppressed.
+PUBLIC_TABLE = (Column("section", "section"), Column("count", "suppression"))
 
 
 @router.get(
     "/unexecuted",
     summary="The quarterly report of unexecuted decisions (IVO, the council)",
     response_model=None,
-    responses={
-        200: {
-            "description": "JSON by default; CSV (comma-separated, a header "
-            "row, LF line ends) when Accept prefers text/csv. JSON carries "
-            "as_of_position, tree_size and root_hash; CSV the headers below",
-            "content": {"text/csv": {}},
-            "headers": {
-                "X-As-Of-Position": {
-                    "description": "CSV: the log position the report reflects",
-                    "schema": {"type": "integer"},
-                },
-                "X-Tree-Size": {
-                    "description": "CSV: events in the log up to that position",
-                    "schema": {"type": "integer"},
-                },
-                "X-Root-Hash": {
-                    "description": "CSV: the Merkle root (hex) of that log",
-                    "schema": {"type": "string"},
-                },
-            },
-        },
-        422: {
-            "description": "invalid_request: quarter is not like 2021Q3, or "
-            "has not begun (a quarter entirely in the future)"
-        },
-    },
+    responses=table_responses(
+        "The report: one row per decision (public=true: the section totals)",
+        "quarter not like 2021Q3, or not yet begun",
+    ),
 )
 def unexecuted_report(
     boende: BoendeDep,
@@ -76,12 +86,12 @@ def unexecuted_report(
             "preliminary and counted to today, one not yet begun is 422"
         ),
     ],
+    table: TableFormatDep,
     known_at: KnownAt = None,
     min_position: MinPosition = None,
-    accept: Annotated[str | None, Header()] = None,
     public: Annotated[
         bool,
-        Query(description="section totals only, 1-4 as <5; always JSON, no rows"),
+        Query(description="section totals only, 1-4 as <5; no rows"),
     ] = False,
 ) -> Response:
     """Rows in three sections (``new``, ``earlier_resolved``,
@@ -103,17 +113,6 @@ def unexecuted_report(
         boende.settings.read_wait_seconds,
         audit,
     )
-    headers = {"Vary": "Accept"}
-    if prefers_csv(accept) and not public:
-        headers["X-As-Of-Position"] = str(result["as_of_position"])
-        headers["X-Tree-Size"] = str(result["tree_size"])
-        headers["X-Root-Hash"] = result["root_hash"]
-        headers["Content-Disposition"] = (
-            f'attachment; filename="unexecuted_{quarter}.csv"'
-        )
-        return Response(
-            report_csv(result["rows"]), headers=headers, media_type=CSV_MEDIA_TYPE
-        )
     totals = Counter(row["section"] for row in result["rows"])
     body = {
         **period.as_json(),
@@ -122,17 +121,29 @@ def unexecuted_report(
         "totals": {section: totals[section] for section in unexecuted_view.SECTIONS},
         **result,
     }
-    return JSONResponse(public_report(body) if public else body, headers=headers)
+    if public:
+        body = public_report(body)
+    if not table.csv:
+        return JSONResponse(body, headers={"Vary": "Accept"})
+    provenance = provenance_of(
+        "unexecuted_quarterly",
+        body,
+        quarter=quarter,
+        known_at=known,
+        preliminary=period.preliminary,
+        counted_to=period.counted_to,
+        public=True if public else None,
+    )
+    name = f"unexecuted_{quarter}{'_public' if public else ''}.csv"
+    return csv_response(report_table(body), provenance, name, table.lang)
 
 
-def report_csv(rows: list[dict[str, Any]]) -> str:
-    """The report as CSV: comma-separated, a header row of the column names,
-    one line per row ending in LF, empty fields for missing values."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(unexecuted_view.REPORT_COLUMNS)
-    for row in rows:
-        writer.writerow(
-            "" if row[c] is None else row[c] for c in unexecuted_view.REPORT_COLUMNS
+def report_table(body: Mapping[str, Any]) -> Table:
+    """The report's JSON answer as a table: its rows, or (``public``) its
+    section totals."""
+    if body.get("public"):
+        return Table.of(
+            PUBLIC_TABLE,
+            ({"section": s, "count": n} for s, n in body["totals"].items()),
         )
-    return out.getvalue()
+    return Table.of(REPORT_TABLE, body["rows"])
