@@ -99,6 +99,8 @@ ROUTES: Final[dict[str, Access]] = {
     "GET /oversikt/floden": frozenset({OVERSIGHT}),
     "GET /oversikt/handlaggningstider": frozenset({OVERSIGHT}),
     "GET /oversikt/bostadsbestand": frozenset({OVERSIGHT}),
+    "GET /oversikt/revision": frozenset({AUDITOR}),
+    "POST /oversikt/revision/signera": frozenset({AUDITOR, ADMIN}),  # CSRF form
 }
 
 #: Which role may submit as which committee (``actor.committee``). KS

@@ -23,6 +23,7 @@ from services.http.pages import (
     handlaggningstider,
     login,
     oversikt,
+    revision,
     web,
 )
 
@@ -35,6 +36,7 @@ __all__ = [
     "install",
     "login",
     "oversikt",
+    "revision",
     "web",
 ]
 
@@ -47,6 +49,7 @@ ROUTERS = (
     floden.router,
     handlaggningstider.router,
     bostadsbestand.router,
+    revision.router,
 )
 
 
