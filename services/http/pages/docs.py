@@ -5,11 +5,14 @@ network without outside access. Here the app is made with ``docs_url`` and
 ``redoc_url`` off and these routes serve the same pages with their
 JavaScript and stylesheet from the pinned ``fastapi-offline`` package
 (Swagger UI 5, ReDoc 2, as files inside the wheel): no third-party host, no
-Google fonts, no validator badge.
+Google fonts, no validator badge. ReDoc's sidebar always shows Redocly's logo
+from their CDN; the bundle is served with that one address replaced by an
+empty inline image (``tests/browser`` fails on any request off 127.0.0.1).
 """
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import resources
 
 from fastapi import APIRouter, Request
@@ -34,6 +37,8 @@ _TYPES = {
     "redoc.standalone.js": "text/javascript; charset=utf-8",
     "favicon.png": "image/png",
 }
+REDOCLY_LOGO = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
+EMPTY_IMAGE = b"data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E"
 
 
 @router.get("/docs")
@@ -73,7 +78,15 @@ def asset(name: str) -> Response:
     if media_type is None:
         raise NotFoundError(f"no documentation asset {name!r}")
     return Response(
-        (_FILES / name).read_bytes(),
+        _redoc() if name == "redoc.standalone.js" else (_FILES / name).read_bytes(),
         media_type=media_type,
         headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
+@cache
+def _redoc() -> bytes:
+    """ReDoc's bundle without the one address it fetches from a CDN."""
+    return (
+        (_FILES / "redoc.standalone.js").read_bytes().replace(REDOCLY_LOGO, EMPTY_IMAGE)
     )
