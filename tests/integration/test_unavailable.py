@@ -1,16 +1,26 @@
 """When the store goes away, submissions get 503 with Retry-After and
-nothing is half-written; readiness says so too."""
+nothing is half-written; readiness says so too. And the group-commit writer
+never records a submission whose caller was told 503 (a real outage, under
+load: ``test_outage.py``)."""
 
 from __future__ import annotations
 
+import json
+import threading
+import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import psycopg
 from fastapi.testclient import TestClient
 
 from infra.settings import Settings
-from services.bootstrap import bootstrap
+from services.bootstrap import Boende, bootstrap
+from services.errors import StoreUnavailable
 from services.http.app import create_app
+from services.submission.committer import GroupCommitter
+from services.submission.envelope import Envelope
+from services.submission.service import Accepted, Outcome, SubmissionService, parse
 from tests.conftest import ADMIN_URL, envelope
 
 
@@ -47,3 +57,54 @@ def test_store_outage_is_a_503_and_records_nothing(
         assert client.get("/v1/cases/c-1").json()["state"] == "filed"
     finally:
         boende.close()
+
+
+class GatedService:
+    """The real submission service, whose commits wait for a gate: the
+    writer is busy with an earlier batch for as long as the test likes."""
+
+    def __init__(self, service: SubmissionService) -> None:
+        self.service = service
+        self.gate = threading.Event()
+        self.entered = threading.Event()
+
+    def record_batch(self, subs: Sequence[Envelope]) -> list[Outcome]:
+        self.entered.set()
+        self.gate.wait(timeout=30)
+        return self.service.record_batch(subs)
+
+
+def test_a_caller_gives_up_only_while_queued(sqlite_boende: Boende) -> None:
+    """First a submission is taken and its commit held: its caller waits past
+    its timeout, since it is being committed, and is answered 201. Behind it,
+    a second one stays queued: its caller gives up (503) and the writer,
+    free again, skips it, so it is never recorded."""
+    gated = GatedService(sqlite_boende.service)
+    writer = GroupCommitter(gated)  # type: ignore[arg-type]
+    first = parse_envelope(envelope("application_filed", "c-taken"))
+    second = parse_envelope(envelope("application_filed", "c-queued"))
+    answers: dict[str, Outcome] = {}
+    taken = threading.Thread(
+        target=lambda: answers.setdefault("taken", writer.submit(first, timeout=0.2))
+    )
+    try:
+        taken.start()
+        assert gated.entered.wait(10), "the writer never took the first"
+        queued = writer.submit(second, timeout=0.2)  # the writer is busy
+        assert isinstance(queued, StoreUnavailable), queued
+        time.sleep(0.5)  # the first's caller is past its timeout too
+        assert taken.is_alive(), "gave up while its batch was being committed"
+        gated.gate.set()
+        taken.join(timeout=10)
+    finally:
+        gated.gate.set()
+        writer.close()
+    assert isinstance(answers["taken"], Accepted), answers
+    recorded = sqlite_boende.app.recorder.select_receipts(  # type: ignore[attr-defined]
+        [str(first.submission_id), str(second.submission_id)]
+    )
+    assert set(recorded) == {str(first.submission_id)}
+
+
+def parse_envelope(body: dict[str, object]) -> Envelope:
+    return parse(json.dumps(body).encode(), 65536)
