@@ -10,8 +10,11 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import psycopg
+import pytest
+from eventsourcing.persistence import OperationalError
 from fastapi.testclient import TestClient
 
 from infra.settings import Settings
@@ -108,3 +111,31 @@ def test_a_caller_gives_up_only_while_queued(sqlite_boende: Boende) -> None:
 
 def parse_envelope(body: dict[str, object]) -> Envelope:
     return parse(json.dumps(body).encode(), 65536)
+
+
+def test_a_commit_cut_off_is_answered_by_its_receipts(
+    sqlite_boende: Boende, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection is lost around the commit, so the service cannot tell
+    whether it landed: it asks the receipts before answering. One commit
+    landed (201, with its position); one did not (503, and not recorded)."""
+    app, service = sqlite_boende.app, sqlite_boende.service
+    save = app.save
+
+    def landed_then_lost(*args: Any, **kwargs: Any) -> Any:
+        save(*args, **kwargs)
+        raise OperationalError("server closed the connection unexpectedly")
+
+    def lost_before(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    landed = parse_envelope(envelope("application_filed", "c-landed"))
+    monkeypatch.setattr(app, "save", landed_then_lost)
+    outcome = service.record_batch([landed])[0]
+    assert isinstance(outcome, Accepted) and outcome.position > 0, outcome
+    lost = parse_envelope(envelope("application_filed", "c-lost"))
+    monkeypatch.setattr(app, "save", lost_before)
+    assert isinstance(service.record_batch([lost])[0], StoreUnavailable)
+    monkeypatch.setattr(app, "save", save)
+    ids = [str(landed.submission_id), str(lost.submission_id)]
+    assert set(app.recorder.select_receipts(ids)) == {ids[0]}  # type: ignore[attr-defined]
