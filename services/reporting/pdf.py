@@ -17,26 +17,26 @@ from typing import Any, Final, NoReturn
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher
 
-#: The page box: A4, the provenance line at the foot of every page, and
-#: the page number beside it.
+#: The page box: A4, the provenance line across the foot of every page, the
+#: page number at its head.
 PAGE_CSS: Final = """
 @page {
   size: A4;
   margin: 16mm 14mm 22mm 14mm;
+  @top-right {
+    content: "Sida " counter(page) " av " counter(pages);
+    font-size: 8pt;
+    color: #333333;
+  }
   @bottom-left {
     content: "%(provenance)s";
+    width: 100%%;
     font-size: 7pt;
     color: #333333;
     font-family: "DejaVu Sans Mono", monospace;
     vertical-align: top;
     padding-top: 3mm;
-  }
-  @bottom-right {
-    content: "Sida " counter(page) " av " counter(pages);
-    font-size: 8pt;
-    color: #333333;
-    vertical-align: top;
-    padding-top: 3mm;
+    border-top: 0.5pt solid #333333;
   }
 }
 html { font-family: "DejaVu Sans", sans-serif; font-size: 10pt; }

@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from services.http.pages import (
     bostadsbestand,
     docs,
+    ej_verkstallda,
     floden,
     handlaggningstider,
     login,
@@ -31,6 +32,7 @@ __all__ = [
     "ROUTERS",
     "bostadsbestand",
     "docs",
+    "ej_verkstallda",
     "floden",
     "handlaggningstider",
     "install",
@@ -49,6 +51,7 @@ ROUTERS = (
     floden.router,
     handlaggningstider.router,
     bostadsbestand.router,
+    ej_verkstallda.router,
     revision.router,
 )
 

@@ -82,17 +82,17 @@ def period_form(
     try:
         if text["period"] not in PERIODS:
             raise ValueError("Välj period: månad, kvartal eller år.")
-        first = _day(start, "Från") if start else None
-        last = _day(end, "Till") if end else None
+        first = parse_day(start, "Från") if start else None
+        last = parse_day(end, "Till") if end else None
         if first and last and first > last:
             raise ValueError("”Från” får inte vara efter ”Till”.")
-        moment = _moment(known_at, timezone) if known_at else None
+        moment = parse_moment(known_at, timezone) if known_at else None
     except ValueError as error:
         return PeriodForm("month", None, None, None, text, str(error))
     return PeriodForm(cast(Period, text["period"]), first, last, moment, text)
 
 
-def _day(text: str, name: str) -> date:
+def parse_day(text: str, name: str) -> date:
     try:
         day = date.fromisoformat(text)
     except ValueError:
@@ -102,7 +102,7 @@ def _day(text: str, name: str) -> date:
     return day
 
 
-def _moment(text: str, timezone: str) -> datetime:
+def parse_moment(text: str, timezone: str) -> datetime:
     """A local time in the municipality's time zone unless it names its own."""
     try:
         moment = datetime.fromisoformat(text)
