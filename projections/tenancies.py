@@ -9,7 +9,12 @@ reason — each with its recorded time, so an answer ``as known at`` a past
 moment leaves out what was registered later. Beside it, what the filing said
 about the household (the applicant's gender and birth year, adults and
 children: no personal data) and what the acquisition said about the
-apartment (landlord, district, rooms, the rent ALN pays).
+apartment (landlord, district, rooms, the rent ALN pays), with the days it
+entered and left the municipality's stock (returned to its landlord, or
+transferred to the tenant with a first-hand lease) and every vacancy: from
+the day it became available (acquired, or vacated by a terminated contract)
+to the day it stopped being so (occupied, returned), half-open like a
+tenancy, so the day of moving in is not vacant.
 
 **Living in a social contract on day D**: moved in on or before D, and the
 contract not ended on or before D. The day of the conversion or the
@@ -33,6 +38,7 @@ from projections.base import Projection, Recorded, handles
 
 class Tenancies(Projection):
     name = "tenancies"
+    version = 2  # 2: the apartments' days in stock, and their vacancies
     tables = {
         "tenancy_households": (
             "CREATE TABLE IF NOT EXISTS tenancy_households ("
@@ -44,7 +50,13 @@ class Tenancies(Projection):
             "CREATE TABLE IF NOT EXISTS tenancy_apartments ("
             "apartment_id TEXT PRIMARY KEY, landlord TEXT NOT NULL, "
             "district TEXT NOT NULL, rooms INTEGER NOT NULL, "
-            "landlord_rent_sek BIGINT NOT NULL)"
+            "landlord_rent_sek BIGINT NOT NULL, acquired_on TEXT NOT NULL, "
+            "left_on TEXT, left_as TEXT)"
+        ),
+        "tenancy_vacancies": (
+            "CREATE TABLE IF NOT EXISTS tenancy_vacancies ("
+            "apartment_id TEXT NOT NULL, started_on TEXT NOT NULL, "
+            "ended_on TEXT, PRIMARY KEY (apartment_id, started_on))"
         ),
         "tenancies": (
             "CREATE TABLE IF NOT EXISTS tenancies ("
@@ -57,6 +69,8 @@ class Tenancies(Projection):
     indexes = [
         "CREATE INDEX IF NOT EXISTS tenancies_by_executed_on "
         "ON tenancies (executed_on)",
+        "CREATE INDEX IF NOT EXISTS tenancy_vacancies_by_started_on "
+        "ON tenancy_vacancies (started_on)",
     ]
 
     @handles(HousingCase.Filed)
@@ -77,8 +91,61 @@ class Tenancies(Projection):
     def acquired(self, sql: Sql, r: Recorded) -> None:
         e = r.event
         sql.execute(
-            "INSERT INTO tenancy_apartments VALUES (?, ?, ?, ?, ?)",
-            [e.apartment_id, e.landlord, e.district, e.rooms, e.monthly_rent_sek],
+            "INSERT INTO tenancy_apartments VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)",
+            [
+                e.apartment_id,
+                e.landlord,
+                e.district,
+                e.rooms,
+                e.monthly_rent_sek,
+                r.occurred_on,
+            ],
+        )
+        self.vacated(sql, r)
+
+    @handles(Apartment.Vacated)
+    def vacated(self, sql: Sql, r: Recorded) -> None:
+        # A vacancy that starts the day the last one ended (occupied and
+        # vacated on one day) is that vacancy again: no day counted twice.
+        key = [r.event.apartment_id, r.occurred_on]
+        if sql.one(
+            "SELECT 1 AS joined FROM tenancy_vacancies "
+            "WHERE apartment_id = ? AND ended_on = ?",
+            key,
+        ):
+            sql.execute(
+                "UPDATE tenancy_vacancies SET ended_on = NULL "
+                "WHERE apartment_id = ? AND ended_on = ?",
+                key,
+            )
+        else:
+            sql.execute(
+                "INSERT INTO tenancy_vacancies VALUES (?, ?, NULL)",
+                [r.event.apartment_id, r.occurred_on],
+            )
+
+    @handles(Apartment.Occupied)
+    def occupied(self, sql: Sql, r: Recorded) -> None:
+        self._vacancy_ends(sql, r)
+
+    @handles(Apartment.Returned, Apartment.Transferred)
+    def left(self, sql: Sql, r: Recorded) -> None:
+        left_as = (
+            "returned" if isinstance(r.event, Apartment.Returned) else "transferred"
+        )
+        sql.execute(
+            "UPDATE tenancy_apartments SET left_on = ?, left_as = ? "
+            "WHERE apartment_id = ?",
+            [r.occurred_on, left_as, r.event.apartment_id],
+        )
+        self._vacancy_ends(sql, r)
+
+    @staticmethod
+    def _vacancy_ends(sql: Sql, r: Recorded) -> None:
+        sql.execute(
+            "UPDATE tenancy_vacancies SET ended_on = ? "
+            "WHERE apartment_id = ? AND ended_on IS NULL",
+            [r.occurred_on, r.event.apartment_id],
         )
 
     @handles(HousingCase.ContractExecuted)

@@ -75,6 +75,8 @@ ROUTES: Final[dict[str, Access]] = {
     "GET /v1/oversight/unexecuted": frozenset({OVERSIGHT}),
     "GET /v1/oversight/households": frozenset({OVERSIGHT}),
     "GET /v1/oversight/first-hand": frozenset({OVERSIGHT}),
+    "GET /v1/oversight/rents": frozenset({OVERSIGHT}),
+    "GET /v1/oversight/vacancy": frozenset({OVERSIGHT}),
     "GET /v1/reports/unexecuted": frozenset({OVERSIGHT}),
     "GET /v1/reports/ivo": frozenset({IFN}),  # personal data: logged, X-Purpose
     "GET /v1/audit/cases/{case_id}": frozenset({AUDITOR}),

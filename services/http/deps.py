@@ -44,6 +44,8 @@ VIEW_OF_ROUTE = {
     "/v1/oversight/unexecuted": "unexecuted",
     "/v1/oversight/households": "tenancies",
     "/v1/oversight/first-hand": "tenancies",
+    "/v1/oversight/rents": "tenancies",
+    "/v1/oversight/vacancy": "tenancies",
     "/v1/reports/unexecuted": "unexecuted",
     "/v1/audit/cases/{case_id}": "audit",
     "/v1/audit/events": "audit",

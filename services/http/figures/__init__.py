@@ -2,7 +2,7 @@
 in social contracts, the path to a first-hand lease, rents and vacancy; one
 module per figure. Part of the HTTP door: imports like it."""
 
-from services.http.figures import first_hand, households
+from services.http.figures import first_hand, households, rents
 
 #: Every figure's router, included by ``services.http.app.create_app``.
-ROUTERS = (households.router, first_hand.router)
+ROUTERS = (households.router, first_hand.router, rents.router)

@@ -1,0 +1,154 @@
+"""Differentiated rents and what empty apartments cost (*hyror*,
+*vakanskostnad*), from the tenancies read model (``projections.tenancies``).
+
+ALN holds the first-hand lease and pays the landlord its rent (recorded at
+acquisition); the household pays ALN its own rent (recorded at execution).
+
+- **Rents on a day**: over the apartments in stock that day (acquired, not
+  yet returned or transferred), the rent ALN pays — median, lowest, highest
+  and the sum per month; over those lived in that day, the rent households
+  pay, and the difference household minus ALN per month, in total and per
+  apartment: negative is the municipality's subsidy, positive its surcharge.
+- **Vacancy in a period**: the days apartments stood available (a vacancy
+  from the day it became available to the day it stopped, that day not
+  counted) that fall in the period, and their cost: each vacant day costs
+  the apartment's monthly rent divided by the days of its month.
+
+Grouped by landlord (its name trimmed, spaces collapsed, case folded; named
+by the first spelling seen), district or the number of rooms, or not at all.
+Amounts are whole kronor (SEK), rounded half to even at the end.
+"""
+
+from __future__ import annotations
+
+import calendar
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, timedelta
+from typing import Any
+
+from infra.views import Sql
+from projections.counts import period_of, periods
+from projections.first_hand import normalised
+from projections.tenancies import living_between
+
+GROUPINGS = ("none", "landlord", "district", "rooms")
+_END = "9999-12-31"
+
+
+def group_key(row: dict[str, Any], by: str) -> tuple[str, str]:
+    """(key to group by, the name shown) of ``row`` under ``by``."""
+    if by == "none":
+        return "", ""
+    if by == "rooms":
+        return f"{row['rooms']:04d}", str(row["rooms"])
+    return normalised(row[by]), " ".join(row[by].split())
+
+
+def rents(sql: Sql, day: date, by: str) -> list[dict[str, Any]]:
+    """The rents on ``day``, per group (one group without ``by``)."""
+    text = day.isoformat()
+    stock = sql.all(
+        "SELECT apartment_id, landlord, district, rooms, landlord_rent_sek "
+        "FROM tenancy_apartments WHERE acquired_on <= ? "
+        "AND (left_on IS NULL OR left_on > ?)",
+        [text, text],
+    )
+    lived = {r["apartment_id"]: r for r in living_between(sql, text, text, _END)}
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    names: dict[str, str] = {}
+    for row in stock:
+        key, name = group_key(row, by)
+        names.setdefault(key, name)
+        groups[key].append(row)
+    if by == "none":
+        groups.setdefault("", [])
+    return [
+        {**({by: names[key]} if by != "none" else {}), **_rents(rows, lived)}
+        for key, rows in sorted(groups.items())
+    ]
+
+
+def _rents(stock: list[dict[str, Any]], lived: dict[str, Any]) -> dict[str, Any]:
+    paid = [row["landlord_rent_sek"] for row in stock]
+    occupied = [row for row in stock if row["apartment_id"] in lived]
+    charged = [lived[row["apartment_id"]]["household_rent_sek"] for row in occupied]
+    difference = sum(charged) - sum(row["landlord_rent_sek"] for row in occupied)
+    return {
+        "apartments": len(stock),
+        "occupied": len(occupied),
+        "aln_pays": _spread(paid),
+        "households_pay": _spread(charged),
+        "difference_per_month": difference,
+        "difference_per_occupied_apartment": (
+            round(difference / len(occupied)) if occupied else None
+        ),
+    }
+
+
+def _spread(amounts: list[int]) -> dict[str, Any]:
+    if not amounts:
+        return {"median": None, "lowest": None, "highest": None, "per_month": 0}
+    median = statistics.median(amounts)
+    return {
+        "median": int(median) if median == int(median) else median,
+        "lowest": min(amounts),
+        "highest": max(amounts),
+        "per_month": sum(amounts),
+    }
+
+
+def vacancy(
+    sql: Sql, start: date, end: date, period: str, by: str, today: date
+) -> list[dict[str, Any]]:
+    """Vacant apartment-days and their cost per period from ``start`` to
+    ``end`` (a vacancy still open runs to ``today``), per group."""
+    rows = sql.all(
+        "SELECT v.apartment_id, v.started_on, v.ended_on, a.landlord, a.district, "
+        "a.rooms, a.landlord_rent_sek FROM tenancy_vacancies v "
+        "JOIN tenancy_apartments a ON a.apartment_id = v.apartment_id "
+        "WHERE v.started_on <= ? AND (v.ended_on IS NULL OR v.ended_on > ?)",
+        [end.isoformat(), start.isoformat()],
+    )
+    last = min(end, today)
+    days: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0.0])
+    names: dict[str, str] = {}
+    for row in rows:
+        key, name = group_key(row, by)
+        names.setdefault(key, name)
+        first = max(start, date.fromisoformat(row["started_on"]))
+        ended = date.fromisoformat(row["ended_on"]) if row["ended_on"] else None
+        stop = min(last, ended - timedelta(days=1)) if ended else last
+        for month_start, month_days in _months(first, stop):
+            tally = days[(period_of(month_start, period), key)]
+            tally[0] += month_days
+            per_day = (
+                row["landlord_rent_sek"]
+                / calendar.monthrange(month_start.year, month_start.month)[1]
+            )
+            tally[1] += per_day * month_days
+    keys = sorted(names) if by != "none" else [""]
+    return [
+        {
+            "period": key,
+            **({by: names[group]} if by != "none" else {}),
+            "vacant_days": int(days[(key, group)][0]) if (key, group) in days else 0,
+            "cost_sek": round(days[(key, group)][1]) if (key, group) in days else 0,
+        }
+        for key in periods(start, end, period)
+        for group in keys
+    ]
+
+
+def _months(first: date, last: date) -> Iterable[tuple[date, int]]:
+    """(first day of the month, days from ``first`` to ``last`` in it) for
+    every month the range touches; nothing when ``last`` is before ``first``."""
+    day = first
+    while day <= last:
+        month_end = date(
+            day.year, day.month, calendar.monthrange(day.year, day.month)[1]
+        )
+        stop = min(month_end, last)
+        yield date(day.year, day.month, 1), (stop - day).days + 1
+        day = stop + timedelta(days=1)
