@@ -255,6 +255,7 @@ def run(settings: Settings) -> int:
     )
     print(f"Boende serving on http://{settings.host}:{settings.port} (store: {where})")
     print(f"API docs: http://{settings.host}:{settings.port}/docs")
+    print(f"Oversight web: http://{settings.host}:{settings.port}/oversikt")
     print_development_tokens(settings)
     if metrics.serve(settings.metrics_port, settings.metrics_host):
         print(
