@@ -312,7 +312,7 @@ def test_notes_are_sealed_in_the_store_and_gone_after_erasure(
     for note in NOTES.values():
         assert note.encode() not in raw
         assert note.encode("utf-16-le") not in raw
-    case = history.boende.app.repository.get(case_id_to_uuid(history.cases["C"]))
+    case: Any = history.boende.app.repository.get(case_id_to_uuid(history.cases["C"]))
     [sealed] = [r["note"] for r in case.delay_reasons]
     assert set(sealed) == {"v", "alg", "key_id", "nonce", "ciphertext"}
     keys = person_keys_of(history.boende.app)
