@@ -4,7 +4,8 @@ margin of every page, where a page torn from the printout still carries it.
 
 WeasyPrint needs Pango, HarfBuzz and a font from the system (Debian:
 ``libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core``;
-``.ci/run`` installs them; docs/web.md). A PDF loads nothing: the
+``.ci/run`` installs them; docs/web.md); WeasyPrint is imported on the
+first PDF, so everything else runs without them. A PDF loads nothing: the
 stylesheets come in as text and every URL in the document is refused, so
 rendering never reaches another host (nor a file outside the process).
 """
@@ -12,10 +13,10 @@ rendering never reaches another host (nor a file outside the process).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any, Final, NoReturn
 
-from weasyprint import CSS, HTML
-from weasyprint.urls import URLFetcher
+from services.errors import ServiceError
 
 #: The page box: A4, the provenance line across the foot of every page, the
 #: page number at its head.
@@ -43,11 +44,38 @@ html { font-family: "DejaVu Sans", sans-serif; font-size: 10pt; }
 """
 
 
-class _NothingFetched(URLFetcher):  # type: ignore[misc]
-    """A fetcher that fetches nothing: the report is self-contained."""
+SYSTEM_PACKAGES: Final = (
+    "libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core"
+)
 
-    def fetch(self, url: str, headers: Any = None) -> NoReturn:
-        raise ValueError(f"a Boende PDF loads no resources (asked for {url[:80]})")
+
+class PdfUnavailable(ServiceError):
+    """WeasyPrint cannot load the system's Pango: 503, saying what to install.
+    Imported only when a PDF is asked for, so the rest of Boende runs
+    without those libraries."""
+
+    code = "unavailable"
+
+
+@cache
+def _weasyprint() -> tuple[Any, Any, Any]:
+    """WeasyPrint's ``HTML`` and ``CSS``, and a fetcher that fetches nothing."""
+    try:
+        from weasyprint import CSS, HTML
+        from weasyprint.urls import URLFetcher
+    except (OSError, ImportError) as error:  # cffi could not load Pango
+        raise PdfUnavailable(
+            "PDFs need the system libraries of WeasyPrint, which this server "
+            f"lacks ({error}); on Debian: apt-get install {SYSTEM_PACKAGES}"
+        ) from None
+
+    class NothingFetched(URLFetcher):  # type: ignore[misc]
+        """The report is self-contained: every URL in it is refused."""
+
+        def fetch(self, url: str, headers: Any = None) -> NoReturn:
+            raise ValueError(f"a Boende PDF loads no resources (asked for {url[:80]})")
+
+    return HTML, CSS, NothingFetched
 
 
 def css_string(text: str) -> str:
@@ -59,10 +87,11 @@ def css_string(text: str) -> str:
 def render_pdf(html: str, provenance: str, stylesheets: Sequence[str] = ()) -> bytes:
     """The PDF of ``html`` styled by ``stylesheets`` (CSS text, in order),
     on A4, with ``provenance`` at the foot of every page."""
-    fetcher = _NothingFetched()
+    html_of, css_of, nothing_fetched = _weasyprint()
+    fetcher = nothing_fetched()
     page = PAGE_CSS % {"provenance": css_string(provenance)}
-    sheets = [CSS(string=page, url_fetcher=fetcher)]
-    sheets += [CSS(string=text, url_fetcher=fetcher) for text in stylesheets]
-    document = HTML(string=html, url_fetcher=fetcher, media_type="print")
+    sheets = [css_of(string=page, url_fetcher=fetcher)]
+    sheets += [css_of(string=text, url_fetcher=fetcher) for text in stylesheets]
+    document = html_of(string=html, url_fetcher=fetcher, media_type="print")
     pdf: bytes = document.write_pdf(stylesheets=sheets)
     return pdf

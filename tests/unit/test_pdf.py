@@ -4,6 +4,7 @@ provenance line on every page, and nothing fetched from anywhere."""
 from __future__ import annotations
 
 import io
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -69,3 +70,18 @@ def test_a_pdf_fetches_nothing_even_when_the_document_asks() -> None:
 
 def test_css_strings_are_escaped_and_on_one_line() -> None:
     assert css_string('a "b" \\ c\nd') == 'a \\"b\\" \\\\ c d'
+
+
+def test_without_weasyprint_a_pdf_is_503_naming_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from services.reporting import pdf
+
+    pdf._weasyprint.cache_clear()
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # as if it cannot load
+    try:
+        with pytest.raises(pdf.PdfUnavailable, match=r"libpango-1\.0-0") as refused:
+            render_pdf("<p>x</p>", "p")
+        assert refused.value.code == "unavailable"  # 503, services.errors
+    finally:
+        pdf._weasyprint.cache_clear()
