@@ -6,6 +6,7 @@ verifier loaded once; production refusing auth off."""
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -24,18 +25,25 @@ from infra.auth import (
     load_verifier,
     mint,
 )
+from infra.sessions import SESSION_COOKIE, Session, load_sessions
 from infra.settings import Settings
 from services.http.authz import (
     ANONYMOUS,
     UNCHECKED,
     Forbidden,
+    LoginRequired,
+    PageForbidden,
     Unauthenticated,
     authenticate,
     authorize,
     check_configuration,
     current_principal,
+    is_page,
+    may_see,
     require_committee,
     route_key,
+    session_principal,
+    sessions_of,
     verifier_of,
 )
 
@@ -234,3 +242,108 @@ def test_a_committee_with_its_role_or_auth_off_passes() -> None:
     require_committee(Principal("bo", frozenset({"aln_officer"})), "ALN")
     require_committee(UNCHECKED, "KS")
     require_committee(Principal("x", frozenset(), authenticated=False), "IFN")
+
+
+# -- the oversight web's pages: a session cookie instead of a token ------------------
+
+
+def page_request(template: str, app: Any, cookie: str | None = None) -> Any:
+    call = request("GET", template, app)
+    call.cookies = {} if cookie is None else {SESSION_COOKIE: cookie}
+    return call
+
+
+def signed_in(settings: Settings, *roles: str, seconds: int = 600) -> str:
+    session = Session(
+        "anna", frozenset(roles), int(time.time()) + seconds, "development"
+    )
+    return load_sessions(settings).seal(session)
+
+
+def test_which_paths_are_pages() -> None:
+    assert is_page("GET /oversikt")
+    assert is_page("GET /oversikt/floden")
+    assert is_page("POST /oversikt/logga-ut")
+    assert not is_page("GET /oversikten")
+    assert not is_page("GET /v1/oversikt")
+    assert not is_page("GET oversikt/x")
+    assert not is_page("/oversikt")  # a key always starts with its method
+
+
+def test_a_page_without_a_session_asks_to_sign_in(
+    keyed: tuple[Verifier, Settings],
+) -> None:
+    verifier, settings = keyed
+    app = app_with(verifier, settings)
+    for cookie in (None, "forged"):
+        call = page_request("/oversikt/floden", app, cookie)
+        with pytest.raises(LoginRequired) as refusal:
+            asyncio.run(authorize(call, None))
+        assert refusal.value.message == "sign in to see this page"
+
+
+def test_a_page_takes_the_session_and_checks_its_roles(
+    keyed: tuple[Verifier, Settings],
+) -> None:
+    verifier, settings = keyed
+    app = app_with(verifier, settings)
+    call = page_request("/oversikt", app, signed_in(settings, "oversight"))
+    asyncio.run(authorize(call, None))
+    assert call.state.principal == Principal("anna", frozenset({"oversight"}))
+    wrong = page_request("/oversikt", app, signed_in(settings, "auditor"))
+    with pytest.raises(PageForbidden) as refusal:
+        asyncio.run(authorize(wrong, None))
+    assert refusal.value.message == "GET /oversikt needs one of the roles oversight"
+    expired = page_request(
+        "/oversikt", app, signed_in(settings, "oversight", seconds=-5)
+    )
+    with pytest.raises(LoginRequired):
+        asyncio.run(authorize(expired, None))
+
+
+def test_a_bearer_token_on_a_page_is_checked_as_anywhere(
+    keyed: tuple[Verifier, Settings],
+) -> None:
+    verifier, settings = keyed
+    app = app_with(verifier, settings)
+    call = page_request("/oversikt", app, signed_in(settings, "oversight"))
+    with pytest.raises(Forbidden) as refusal:
+        asyncio.run(authorize(call, token(settings, "auditor")))
+    assert not isinstance(refusal.value, PageForbidden)
+    assert call.state.principal.roles == frozenset({"auditor"})
+
+
+def test_a_json_route_never_reads_the_cookie(
+    keyed: tuple[Verifier, Settings],
+) -> None:
+    verifier, settings = keyed
+    app = app_with(verifier, settings)
+    call = page_request("/v1/oversight/counts", app, signed_in(settings, "oversight"))
+    with pytest.raises(Unauthenticated) as refusal:
+        asyncio.run(authorize(call, None))
+    assert not isinstance(refusal.value, LoginRequired)
+
+
+def test_what_a_principal_may_see() -> None:
+    oversight = Principal("anna", frozenset({"oversight"}))
+    assert may_see(oversight, "GET /oversikt")
+    assert not may_see(oversight, "GET /v1/audit/events")
+    assert may_see(oversight, "GET /healthz")
+    assert not may_see(oversight, "GET /nowhere")
+    assert may_see(UNCHECKED, "GET /v1/audit/events")
+    assert not may_see(UNCHECKED, "GET /nowhere")
+    anonymous = Principal("x", frozenset({"oversight"}), authenticated=False)
+    assert may_see(anonymous, "GET /v1/audit/events")  # auth off: every route
+
+
+def test_the_session_signer_is_loaded_once(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "var", auth="jwt")
+    app = app_with(None, settings)
+    sessions = sessions_of(app)
+    assert app.state.sessions is sessions
+    app.state.boende.settings = None  # a second load would fail
+    assert sessions_of(app) is sessions
+    cookie = sessions.seal(Session("bo", frozenset({"auditor"}), 2**40, "oidc"))
+    call = page_request("/oversikt", app, cookie)
+    assert session_principal(call) == Principal("bo", frozenset({"auditor"}))
+    assert session_principal(page_request("/oversikt", app)) is None
