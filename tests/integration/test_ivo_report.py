@@ -385,6 +385,13 @@ def test_the_csv_round_trips_with_swedish_headers(history: History) -> None:
     b_reasons = by_case[history.cases["B"]][header.index("Orsaker till dröjsmål")]
     assert b_reasons == "2025-06-15 Erbjudande avböjt (erbjudet 2025-06-12)"
     assert table.provenance["report"] == "IVO:s individrapport"
+    assert table.provenance["quarter"] == "2025Q3"
+    english = history.report("2025Q3", format="csv", lang="en")
+    assert english.headers["Cache-Control"] == "no-store"
+    en = read_table(english.content, "en")
+    assert en.headers[0] == "ivo_id" and "report_kind" in en.headers
+    kinds = {r[en.headers.index("report_kind")] for r in en.rows}
+    assert kinds == {"new", "re_report"}
 
 
 # -- offers and notes as facts ---------------------------------------------------

@@ -22,11 +22,10 @@ and ``personal_data`` says ``erased``.
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from eventsourcing.persistence import PersistenceError
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from domain.errors import NotFound
@@ -48,50 +47,54 @@ from services.http.deps import (
     known_at_utc,
     today_of,
 )
-from services.http.reports.formats import CSV_MEDIA_TYPE, prefers_csv, quarter_of
+from services.http.reports.formats import (
+    TableFormatDep,
+    csv_response,
+    provenance_of,
+    quarter_of,
+    table_responses,
+)
 from services.privacy.ivo import IvoCase, IvoReader
 from services.projecting.answers import answer
 from services.reporting.labels import label
-from services.reporting.tables import Column, Lang, Provenance, Table, to_csv
+from services.reporting.tables import Column, Lang, Table
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
-ROUTE_DOC = {
-    200: {
-        "description": "JSON by default; CSV for Swedish Excel (`;`, UTF-8 "
-        "with BOM, Swedish headers and labels, provenance in `#` lines "
-        "first) when Accept prefers text/csv or format=csv",
-        "content": {"text/csv": {}},
-    },
-    422: {
-        "description": "purpose_required: no X-Purpose header; "
-        "invalid_request: quarter not like 2025Q3, or not begun"
-    },
-    503: {"description": "unavailable: the access could not be logged, or "
-          "the store is unreachable; nothing was read"},
-}  # fmt: skip
+ROUTE_DOC = table_responses(
+    "The report: one row per decision (personal data)",
+    "quarter not like 2025Q3, or not yet begun",
+    "purpose_required: no X-Purpose header",
+) | {
+    503: {
+        "description": "unavailable: the access could not be logged, or the "
+        "store is unreachable; nothing was read"
+    }
+}
 
 
 @router.get(
     "/ivo",
     summary="IVO's individual report (personal data: logged, with a purpose)",
     response_model=None,
-    responses=ROUTE_DOC,  # type: ignore[arg-type]
+    responses=ROUTE_DOC,
 )
 def ivo_report(
     request: Request,
     boende: BoendeDep,
     audit: AuditDep,
     principal: PrincipalDep,
-    quarter: Annotated[str, Query(description="the quarter, e.g. 2025Q3")],
+    quarter: Annotated[
+        str,
+        Query(
+            description="the quarter, e.g. 2025Q3; one not yet ended is "
+            "preliminary and counted to today, one not yet begun is 422"
+        ),
+    ],
+    table: TableFormatDep,
     x_purpose: PurposeHeader = None,
     known_at: KnownAt = None,
     min_position: MinPosition = None,
-    accept: Annotated[str | None, Header()] = None,
-    format: Annotated[
-        Literal["json", "csv"] | None, Query(description="overrides Accept")
-    ] = None,
-    lang: Annotated[Lang, Query(description="CSV: sv (Excel) or en")] = "sv",
 ) -> Response:
     """Rows by report kind (``new``, ``re_report``, ``executed``, ``ended``)
     as the quarterly report orders them; ``preliminary`` while the quarter
@@ -114,33 +117,31 @@ def ivo_report(
     if decisions:
         metrics.PERSONAL_DATA_READS.labels(purpose_label(purpose)).inc()
     rows = [ivo_row(d, cases[d.case_id]) for d in decisions]
-    headers = {"Vary": "Accept", "Cache-Control": "no-store"}
-    if format == "csv" or (format is None and prefers_csv(accept)):
-        query = {**period.as_json(), "known_at": known}
-        provenance = Provenance(
+    if table.csv:
+        provenance = provenance_of(
             "ivo",
-            result["as_of_position"],
-            result["tree_size"],
-            result["root_hash"],
-            datetime.now(UTC),
-            tuple((k, v) for k, v in query.items() if k not in ("from", "to")),
+            result,
+            quarter=quarter,
+            known_at=known,
+            preliminary=period.preliminary,
+            counted_to=period.counted_to,
         )
-        headers |= provenance.http_headers()
-        headers["Content-Disposition"] = f'attachment; filename="ivo_{quarter}.csv"'
-        body = to_csv(ivo_table(rows, lang), lang, provenance)
-        return Response(body, headers=headers, media_type=CSV_MEDIA_TYPE)
-    totals = {
-        kind: sum(row["report_kind"] == kind for row in rows) for kind in REPORT_KINDS
-    }
-    body_json = {
+        name = f"ivo_{quarter}.csv"
+        response = csv_response(
+            ivo_table(rows, table.lang), provenance, name, table.lang
+        )
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    kinds = [row["report_kind"] for row in rows]
+    body = {
         **period.as_json(),
         "known_at": known,
         "access_ids": access_ids,
-        "totals": totals,
+        "totals": {kind: kinds.count(kind) for kind in REPORT_KINDS},
         "rows": rows,
         **result,
     }
-    return JSONResponse(body_json, headers=headers)
+    return JSONResponse(body, headers={"Vary": "Accept", "Cache-Control": "no-store"})
 
 
 def ivo_row(decision: IvoDecision, case: IvoCase) -> dict[str, Any]:
