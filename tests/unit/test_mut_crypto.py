@@ -63,3 +63,50 @@ def test_a_master_keys_fingerprint_is_pinned() -> None:
     key must give the same 16 hex digits in every version."""
     assert crypto.key_fingerprint(bytes(32)) == "db5b82b94483fffe"
     assert crypto.key_fingerprint(bytes(range(32))) == "2355577bd3c5d2f3"
+
+
+# -- notes: sealed like an applicant, bound to ``field: note`` ------------------------
+
+
+def test_a_notes_associated_data_is_pinned() -> None:
+    header = {"v": 1, "alg": crypto.ALG, "key_id": "k-1"}
+    assert crypto._note_data(header, "c-1") == (
+        b'{"alg":"AES-256-GCM","case_id":"c-1","field":"note","key_id":"k-1","v":1}'
+    )
+
+
+def test_a_note_is_padded_utf8_json_and_opens_with_its_case_and_key() -> None:
+    stored = crypto.encrypt_note(KEY, "k-1", "c-1", "Tackade nej — för långt")
+    assert set(stored) == {"v", "alg", "key_id", "nonce", "ciphertext"}
+    assert (stored["v"], stored["alg"], stored["key_id"]) == (1, crypto.ALG, "k-1")
+    plaintext = crypto.open_sealed(
+        KEY,
+        crypto._unb64(stored["nonce"]),
+        crypto._unb64(stored["ciphertext"]),
+        crypto._note_data(stored, "c-1"),
+    )
+    body = '{"note": "Tackade nej — för långt"}'.encode()
+    assert plaintext == body + b" " * (crypto.PAD_BYTES - len(body))
+    assert crypto.decrypt_note(KEY, stored, "c-1") == "Tackade nej — för långt"
+    with pytest.raises(crypto.DecryptionFailed):
+        crypto.decrypt_note(KEY, stored, "c-2")  # moved to another case
+    with pytest.raises(crypto.DecryptionFailed):
+        crypto.decrypt_note(bytes(32), stored, "c-1")
+
+
+def test_a_note_and_an_applicant_never_pass_for_each_other() -> None:
+    note = crypto.encrypt_note(KEY, "k-1", "c-1", "x")
+    applicant = crypto.encrypt_applicant(KEY, "k-1", "c-1", APPLICANT)
+    with pytest.raises(crypto.DecryptionFailed):
+        crypto.decrypt_applicant(KEY, note, "c-1")
+    with pytest.raises(crypto.DecryptionFailed):
+        crypto.decrypt_note(KEY, applicant, "c-1")
+
+
+def test_a_row_that_is_no_sealed_note_is_refused_by_name() -> None:
+    with pytest.raises(crypto.DecryptionFailed) as refusal:
+        crypto.decrypt_note(KEY, {"ciphertext": "AAAA"}, "c-1")
+    assert str(refusal.value) == "not a sealed note: 'nonce'"
+    with pytest.raises(crypto.DecryptionFailed) as refusal:
+        crypto.decrypt_note(KEY, {"nonce": None, "ciphertext": "AAAA"}, "c-1")
+    assert str(refusal.value).startswith("not a sealed note: ")
