@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import threading
 import traceback
 from collections.abc import AsyncIterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
@@ -69,8 +71,9 @@ async def readyz(boende: BoendeDep) -> dict[str, Any]:
     when the store does not answer: the probe runs in a thread of its own (one
     at a time, shared by the callers meanwhile), never in the request pool."""
     wait = boende.settings.store_wait_seconds
+    probe = asyncio.wrap_future(_probe(boende))
     try:
-        position = await asyncio.wait_for(asyncio.shield(_probe(boende)), wait)
+        position = await asyncio.wait_for(asyncio.shield(probe), wait)
     except (PersistenceError, TimeoutError):
         raise StoreUnavailable(
             f"the event store did not answer within {wait} s"
@@ -78,16 +81,20 @@ async def readyz(boende: BoendeDep) -> dict[str, Any]:
     return {"status": "ready", "position": position}
 
 
-_probes: dict[int, asyncio.Future[int]] = {}
+_PROBE = ThreadPoolExecutor(1, thread_name_prefix="readyz")
+_probes: dict[int, Future[int]] = {}
+_probing = threading.Lock()
 
 
-def _probe(boende: Boende) -> asyncio.Future[int]:
-    running = _probes.get(id(boende))
-    if running is None or running.done():
-        loop = asyncio.get_running_loop()
-        running = loop.run_in_executor(None, _log_position, boende)
-        _probes[id(boende)] = running
-    return running
+def _probe(boende: Boende) -> Future[int]:
+    """The probe under way, or a new one: a store that hangs holds one
+    thread, not one per caller."""
+    with _probing:
+        running = _probes.get(id(boende))
+        if running is None or running.done():
+            running = _PROBE.submit(_log_position, boende)
+            _probes[id(boende)] = running
+        return running
 
 
 def _log_position(boende: Boende) -> int:

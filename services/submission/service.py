@@ -272,17 +272,22 @@ class SubmissionService:
         """Append ``events`` and their receipts in one transaction."""
         if not receipts:
             return {}
-        try:
-            recordings = self.app.save(*events, receipts=receipts)
-        except IntegrityError:
-            raise
-        except PersistenceError as error:
-            if never_sent(error):
-                raise  # no connection was had: nothing was recorded
-            settled = self._settle_doubt(receipts)
-            if settled is None:
-                raise  # the store says it was not recorded: 503 is the truth
-            return settled
+        for tries_left in (1, 0):
+            try:
+                recordings = self.app.save(*events, receipts=receipts)
+                break
+            except IntegrityError:
+                raise
+            except PersistenceError as error:
+                if never_sent(error):
+                    raise  # no connection was had: nothing was recorded
+                settled = self._settle_doubt(receipts)
+                if settled is not None:
+                    return settled
+                if not tries_left:
+                    raise  # the store says it was not recorded: 503 is the truth
+                # Not recorded, and the store answers again (a pooled
+                # connection left broken by a restart, say): once more.
         position = {
             (
                 r.domain_event.originator_id,
