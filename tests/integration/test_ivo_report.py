@@ -476,3 +476,43 @@ def test_the_case_view_shows_notes_only_with_a_purpose_and_logs_it(
     assert (entry["endpoint"], entry["case_id"]) == (
         "GET /v1/cases/{case_id}", history.cases["A"],
     )  # fmt: skip
+
+
+def test_a_note_on_a_case_filed_in_clear_is_sealed_under_a_key_of_its_own(
+    history: History,
+) -> None:
+    """A case filed before encryption holds its applicant in clear; a note on
+    it is sealed under a key made for that person, which erasure deletes."""
+    app = history.boende.app
+    number = valid_number("19600229", "482")  # a leap day
+    case_id = history.ids.next("old")
+    stamp = Stamp(Ids().next("s"), "IFN", OFFICER, date(2025, 1, 2), TODAY)
+    case = HousingCase.file(
+        stamp, case_id, {"personnummer": number, "name": "Gammal Person"},
+        {"adults": 1, "children": 0}, "man", 1960,
+    )  # fmt: skip
+    grant = Stamp(Ids().next("s"), "IFN", OFFICER, date(2025, 2, 3), TODAY)
+    case.grant(grant, "IFN-old", "socialt_kontrakt", "assessment")
+    app.save(case)
+    keys = person_keys_of(app)
+    assert keys.key_id_of(number) is None
+    history.ok(
+        "delay_reason_recorded", case_id, "2025-06-01", reason="other",
+        note="anteckning om ett gammalt ärende",
+    )  # fmt: skip
+    assert keys.key_id_of(number) is not None
+    assert b"gammalt \xc3\xa4rende" not in raw_store(history.boende)
+    history.catch_up()
+    labels = {case_id: "old"}
+    body = history.report("2025Q2").json()
+    [row] = [r for r in body["rows"] if r["case_id"] in labels]
+    assert row["ivo_id"].startswith("19600229-T") and int(row["ivo_digits"]) % 2
+    assert [r["note"] for r in row["delay_reasons"]] == [
+        "anteckning om ett gammalt ärende"
+    ]
+    gdpr.erase(history.boende, number, "dataskydd-1")
+    body = history.report("2025Q2").json()
+    [row] = [r for r in body["rows"] if r["case_id"] in labels]
+    # The number is in clear in the log and cannot be shredded; the note can.
+    assert row["birth_date"] == "1960-02-29"
+    assert [r["note"] for r in row["delay_reasons"]] == [None]
