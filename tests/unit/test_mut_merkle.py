@@ -115,3 +115,15 @@ def test_refusals_name_what_was_asked() -> None:
         with pytest.raises(merkle.ProofError) as refusal:
             merkle.consistency_path(first, 5, stored.range_root)
         assert str(refusal.value) == f"no tree of {first} leaves inside one of 5"
+
+
+def test_a_copy_of_a_compact_range_goes_on_alone() -> None:
+    tree = merkle.CompactRange()
+    tree.extend(LEAVES[:5])
+    clone = tree.copy()
+    assert (clone.size, clone.root()) == (5, merkle.root(LEAVES[:5]))
+    clone.extend(LEAVES[5:9])
+    assert (clone.size, clone.root()) == (9, merkle.root(LEAVES[:9]))
+    assert (tree.size, tree.root()) == (5, merkle.root(LEAVES[:5]))
+    tree.append(LEAVES[20])
+    assert clone.root() == merkle.root(LEAVES[:9])
