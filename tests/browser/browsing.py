@@ -282,13 +282,17 @@ def assert_keyboard_reaches_every_control(page: Page) -> None:
     page.evaluate("() => { document.activeElement?.blur(); window.scrollTo(0, 0); }")
     page.locator("body").focus()
     reached: set[str] = set()
-    for _ in range(count + 10):
+    # A date or time input takes one Tab per field (day, month, year, hour,
+    # minute): allow several presses per control, and stop once all are met.
+    for _ in range(count * 6 + 10):
         page.keyboard.press("Tab")
         mark = page.evaluate(
             "() => document.activeElement?.getAttribute('data-tab-check')"
         )
         if mark is not None:
             reached.add(mark)
+        if len(reached) == count:
+            break
     missing = page.evaluate(
         """marks => [...document.querySelectorAll('[data-tab-check]')]
             .filter(e => !marks.includes(e.getAttribute('data-tab-check')))
