@@ -3,7 +3,8 @@
 - ``GET /v1/oversight/lead-times``: days from filing to decision, decision to
   execution and execution to first-hand lease, per period.
 - ``GET /v1/oversight/unexecuted``: decisions unexecuted past three months
-  (*ej verkställda beslut*) on a day.
+  (*ej verkställda beslut*) on a day; with ``due_within=N``, instead the
+  decisions whose deadline falls within the next N days (due soon).
 
 Cases appear only under their pseudonymous reference (``infra.keys``), never
 with their case id, personnummer or name. Every answer carries
@@ -19,6 +20,7 @@ from fastapi import APIRouter, Query
 
 from projections import lead_times as lead_times_view
 from projections import unexecuted as unexecuted_view
+from projections.due_soon import due_soon
 from services.http.deps import (
     BoendeDep,
     Day,
@@ -68,21 +70,42 @@ def unexecuted(
         Day | None, Query(description="effective date; default today")
     ] = None,
     known_at: KnownAt = None,
+    due_within: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            le=92,
+            description="instead: the decisions still in time whose deadline is "
+            "within this many days (due soon), nearest first",
+        ),
+    ] = None,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
     """Each decision past its three-month deadline and neither executed nor
     ended on ``as_of``: reference, decision day, deadline, days waiting,
-    intervention, gender and latest delay reason."""
+    intervention, gender and latest delay reason. With ``due_within``, the
+    decisions not yet past it whose deadline is at most that many days after
+    ``as_of``, with ``days_left`` (0: the deadline is that day)."""
     day = as_of or today_of(boende)
     known = known_at_utc(known_at)
     reference = pseudonym_reference(boende)
+
+    def decisions(sql: Any) -> dict[str, Any]:
+        if due_within is None:
+            return {"decisions": unexecuted_view.unexecuted(sql, day, reference, known)}
+        return {"decisions": due_soon(sql, day, due_within, reference, known)}
+
     result = answer(
         boende.views["unexecuted"],
-        lambda sql: {
-            "decisions": unexecuted_view.unexecuted(sql, day, reference, known)
-        },
+        decisions,
         min_position,
         boende.settings.read_wait_seconds,
     )
     count = len(result["decisions"])
-    return {"as_of": day.isoformat(), "known_at": known, "count": count, **result}
+    return {
+        "as_of": day.isoformat(),
+        "known_at": known,
+        "due_within": due_within,
+        "count": count,
+        **result,
+    }
