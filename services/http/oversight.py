@@ -30,7 +30,11 @@ from services.reporting.suppression import public_counts, public_flows
 #: ``public=true``: small counts suppressed for publication
 #: (``services.reporting.suppression``).
 Public = Annotated[
-    bool, Query(description="suppress counts 1-4 (<5) and totals that reveal them")
+    bool,
+    Query(
+        description="suppress small counts (1-4 as <5; BOENDE_SUPPRESSION_THRESHOLD) "
+        "and as few other figures as keep them from being worked out"
+    ),
 ]
 
 router = APIRouter(prefix="/v1/oversight", tags=["oversight"])
@@ -61,7 +65,8 @@ def counts(
         audit,
     )
     body = {"as_of": day.isoformat(), "known_at": known, **result}
-    return public_counts(body) if public else body
+    threshold = boende.settings.suppression_threshold
+    return public_counts(body, threshold) if public else body
 
 
 @router.get("/flows", summary="Facts per month, quarter or year, by effective date")
@@ -93,7 +98,8 @@ def flows(
         "period": period,
         **result,
     }
-    return public_flows(body) if public else body
+    threshold = boende.settings.suppression_threshold
+    return public_flows(body, threshold) if public else body
 
 
 @router.get(

@@ -1,93 +1,123 @@
 """Small-count suppression for figures published outside the municipality
 (``public=true`` on ``/v1/oversight/counts``, ``/flows`` and
-``/v1/reports/unexecuted``).
+``/v1/reports/unexecuted``; always on ``/v1/reports/council``), as SCB and
+the statistics offices do it.
 
-**The method** (primary suppression, then suppression of the totals):
+**The method.**
 
-1. *Primary.* Every count from 1 to 4 is shown as ``"<5"``. Zero is shown
-   as 0: it says nobody, which identifies nobody.
-2. *Totals.* A figure that is a total of other published figures (a
-   :class:`Group`: the whole, and the parts it adds up, or bounds) is shown
-   as ``"suppressed"`` as soon as any of its parts is not shown exactly. This
-   runs until nothing changes, so it cascades: a hidden total that is itself
-   a part hides its own total too.
+1. *Primary.* Every count from 1 to T-1 is shown as ``"<T"`` (T is
+   ``BOENDE_SUPPRESSION_THRESHOLD``, default 5, at least 3). Zero is shown:
+   it says nobody, which identifies nobody.
+2. *Secondary.* Then as few other figures as the sums of the table need are
+   shown as ``"suppressed"``, cells before totals, so that no withheld figure
+   can be worked out from what is shown: not by adding and subtracting rows,
+   columns and totals, and not with what ``"<T"`` and ``"suppressed"``
+   themselves say (1 to T-1; T or more). Totals stay shown unless they would
+   reveal a withheld cell. ``services.reporting.protection`` holds the
+   engine and the argument: the sums are a network; a figure is protected
+   exactly when a cycle of it can move by one; secondary figures are chosen
+   by cheapest cycle, then every one that is not needed is shown again.
 
-Why totals rather than a second cell: with a published total and two
-``"<5"`` cells, the pair (1, 1) or (4, 4) is still recoverable from their
-difference (their sum is 2 or 8), and a second, larger cell hidden to
-protect a small one can be bounded. A hidden total claims nothing (no upper
-bound), so:
+**The guarantee.** For every figure shown as ``"<T"`` or ``"suppressed"``
+there are two tables that publish the same answer (fit every sum, every
+exact figure and every mark) and differ in that figure: it cannot be known
+exactly from the answer. And every ``"suppressed"`` figure is needed: shown,
+it would give some withheld figure away. ``tests/unit/test_suppression.py``
+checks both with hypothesis, against a brute-force search over the sums of
+the whole table (not the engine's network), and ``tests/integration/
+test_public_figures.py`` that the sums hold on real data.
 
-**The guarantee.** Take any published answer and any count shown as
-``"<5"`` or ``"suppressed"``. Change that count's underlying cases by one
-(still 1 to 4 for a ``"<5"``) and change every total that contains it by the
-same: all of those totals are ``"suppressed"`` by rule 2, so the published
-answer is identical — the value cannot be told from its neighbour by
-differencing the published cells and totals. ``tests/unit/test_suppression.py``
-checks this over generated worlds, and ``tests/integration/
-test_public_figures.py`` checks that the groups below hold on real data.
+The sums of each answer:
 
-The groups of each answer:
+- counts (:func:`count_groups`): ``filed_total`` = every state;
+  ``granted_total`` = granted + cancelled + ``executed_total``;
+  ``executed_total`` = executed + ``converted_total`` + ``terminated_total``;
+  ``converted_total`` = converted = apartments transferred; executed =
+  apartments occupied; ``terminated_total`` = terminated = the termination
+  reasons; ``rejected_total`` = rejected + the grants on appeal, which are
+  never published but are among the granted states (each state split by
+  basis, as hidden figures a reader only knows to be 0 or more).
+- the council report: each measure's cross table (intervention and gender by
+  waiting band) with row totals, subtotals per intervention and the grand
+  total (``services.reporting.council``).
+- flows: per period, one cell per fact type and no totals; the quarterly
+  report: three section totals and no grand total. Primary only is then
+  enough: no sum ties the cells.
 
-- counts: ``filed_total`` = every state; ``granted_total`` = granted,
-  cancelled, executed, converted, terminated; ``executed_total`` = executed,
-  converted, terminated; ``converted_total`` = converted;
-  ``terminated_total`` = terminated = the termination reasons;
-  ``rejected_total`` = rejected + the grants on appeal (which are among the
-  granted states, so all of those count as its parts); apartments occupied =
-  cases executed, apartments transferred = cases converted.
-- flows: per period, one cell per fact type and no totals: primary only.
-- the quarterly report: the three section totals, no grand total and no rows
-  (the rows are per decision): primary only.
-
-**Not covered.** Each answer is protected on its own. Two answers can still
-be differenced with each other — two ``as_of`` days, ``known_at`` times,
-overlapping ``from``/``to`` ranges, months against their quarter — and facts
-of different kinds bound each other (a decision needs a filing). Publish
-public figures for fixed, non-overlapping reporting periods only.
+**Not covered.** A protected figure may still be narrowed to a range (e.g.
+between 2 and 3): the promise is "not exactly", SCB's minimum, not a
+protection interval. Each answer is protected on its own: two answers can be
+differenced with each other (two ``as_of`` days, ``known_at`` times,
+overlapping ``from``/``to`` ranges, months against their quarter, the council
+report against the quarterly report's totals), and facts of different kinds
+bound each other (a decision needs a filing). Publish public figures for
+fixed, non-overlapping reporting periods only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-SMALL = "<5"
+from services.reporting.protection import PRIMARY, SHOWN, Group, protect
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "HIDDEN",
+    "Group",
+    "count_groups",
+    "legend",
+    "public_counts",
+    "public_flows",
+    "public_report",
+    "small",
+    "suppress",
+]
+
+DEFAULT_THRESHOLD = 5
 HIDDEN = "suppressed"
-LEGEND = {
-    SMALL: "a count from 1 to 4",
-    HIDDEN: "a total withheld because it would reveal a count shown as <5",
-}
 Shown = int | str
 
 GRANTED_STATES = ("granted", "cancelled", "executed", "converted", "terminated")
 EXECUTED_STATES = ("executed", "converted", "terminated")
 
 
-@dataclass(frozen=True)
-class Group:
-    """``whole`` is the total (or a bound) of ``parts``: all figure names."""
-
-    whole: str
-    parts: tuple[str, ...]
+def small(threshold: int = DEFAULT_THRESHOLD) -> str:
+    """The mark of a count from 1 to ``threshold`` - 1: ``"<5"``."""
+    return f"<{threshold}"
 
 
-def suppress(values: Mapping[str, int], groups: Iterable[Group]) -> dict[str, Shown]:
-    """Each figure as published: exact, ``"<5"`` or ``"suppressed"``."""
-    shown: dict[str, Shown] = {
-        name: SMALL if 1 <= value <= 4 else value for name, value in values.items()
+def legend(threshold: int = DEFAULT_THRESHOLD) -> dict[str, str]:
+    """What the marks of a public answer mean."""
+    return {
+        small(threshold): f"a count from 1 to {threshold - 1}",
+        HIDDEN: "a figure withheld so that no figure shown as "
+        f"{small(threshold)} can be worked out from the others",
     }
-    pending = [g for g in groups if g.whole in shown]
-    changed = True
-    while changed:
-        changed = False
-        for group in pending:
-            hidden = any(not isinstance(shown.get(p, 0), int) for p in group.parts)
-            if hidden and shown[group.whole] != HIDDEN:
-                shown[group.whole] = HIDDEN
-                changed = True
-    return shown
+
+
+def suppress(
+    values: Mapping[str, int],
+    groups: Sequence[Group],
+    threshold: int = DEFAULT_THRESHOLD,
+    hidden: Mapping[str, int] | None = None,
+    totals: Collection[str] = (),
+) -> dict[str, Shown]:
+    """Each figure as published: exact, ``"<T"`` or ``"suppressed"``.
+    ``groups`` are the table's sums (a network, see
+    ``services.reporting.protection``), ``hidden`` the figures in them that
+    are never published (with values that fit the sums),
+    ``totals`` the figures to keep shown when a cell would do as well."""
+    status = protect(values, groups, threshold, hidden, totals)
+    mark = small(threshold)
+    return {
+        name: value
+        if status[name] == SHOWN
+        else mark
+        if status[name] == PRIMARY
+        else HIDDEN
+        for name, value in values.items()
+    }
 
 
 # -- counts ----------------------------------------------------------------------
@@ -103,35 +133,107 @@ _COUNT_TOTALS = (
 )
 
 
+def _state(name: str) -> str:
+    return f"cases_by_state.{name}"
+
+
+def _split(whole: str, hidden: str) -> Group:
+    """``whole`` by basis: decided after assessment, or granted on appeal."""
+    return Group(whole, (f"~{hidden}.assessment", f"~{hidden}.appeal"))
+
+
 def count_groups(states: Sequence[str], reasons: Sequence[str]) -> list[Group]:
-    """The groups of a counts answer (see the module's docstring)."""
-
-    def state(*names: str) -> tuple[str, ...]:
-        return tuple(f"cases_by_state.{n}" for n in names)
-
-    by_reason = tuple(f"terminations_by_reason.{r}" for r in reasons)
+    """The sums of a counts answer as a network (see the module docstring);
+    names starting with ``~`` are hidden figures (:func:`count_hidden`)."""
+    reason = [f"terminations_by_reason.{r}" for r in reasons]
+    others = [_state(s) for s in states if s not in GRANTED_STATES]
     return [
-        Group("filed_total", state(*states)),
-        Group("granted_total", state(*GRANTED_STATES)),
-        Group("rejected_total", state("rejected", *GRANTED_STATES)),
-        Group("executed_total", state(*EXECUTED_STATES)),
-        Group("converted_total", state("converted")),
-        Group("terminated_total", state("terminated")),
-        Group("terminated_total", by_reason),
-        Group("cases_by_state.terminated", by_reason),
-        Group("apartments_by_state.occupied", state("executed")),
-        Group("apartments_by_state.transferred", state("converted")),
+        Group("filed_total", (*others, "granted_total")),
+        Group(
+            "granted_total", (_state("granted"), _state("cancelled"), "executed_total")
+        ),
+        Group(
+            "executed_total",
+            (_state("executed"), "converted_total", "terminated_total"),
+        ),
+        Group("converted_total", (_state("converted"),)),
+        Group(_state("converted"), ("apartments_by_state.transferred",)),
+        _split("apartments_by_state.transferred", "converted"),
+        Group(_state("executed"), ("apartments_by_state.occupied",)),
+        _split("apartments_by_state.occupied", "executed"),
+        _split(_state("granted"), "granted"),
+        _split(_state("cancelled"), "cancelled"),
+        Group("terminated_total", (_state("terminated"),)),
+        Group(_state("terminated"), tuple(reason)),
+        *(
+            _split(name, f"terminated.{r}")
+            for name, r in zip(reason, reasons, strict=True)
+        ),
+        Group("~terminated.appeal", tuple(f"~terminated.{r}.appeal" for r in reasons)),
+        Group(
+            "~appeals",
+            tuple(f"~{s}.appeal" for s in GRANTED_STATES),
+        ),
+        Group("rejected_total", (_state("rejected"), "~appeals")),
     ]
 
 
-def public_counts(answer: Mapping[str, Any]) -> dict[str, Any]:
+def count_hidden(values: Mapping[str, int], reasons: Sequence[str]) -> dict[str, int]:
+    """A value for each hidden figure of :func:`count_groups` that fits its
+    sums with ``values``. Any such split serves: a withheld figure is
+    protected when *two* tables publish the same answer, and either may be
+    this one rather than the true one. The grants on appeal (``appeals``:
+    ``rejected_total`` minus rejected) are spread so that a state keeps one
+    after assessment and one on appeal where it can, which lets both move."""
+    appeals = values["rejected_total"] - values[_state("rejected")]
+    states = [_state(s) for s in GRANTED_STATES]
+    shares = _spread(appeals, [values[s] for s in states])
+    on_appeal = dict(zip(states, shares, strict=True))
+    hidden = {"~appeals": appeals}
+    for s in GRANTED_STATES[:-1]:
+        hidden[f"~{s}.appeal"] = on_appeal[_state(s)]
+        hidden[f"~{s}.assessment"] = values[_state(s)] - on_appeal[_state(s)]
+    terminated = on_appeal[_state("terminated")]
+    hidden["~terminated.appeal"] = terminated
+    counts = [values[f"terminations_by_reason.{r}"] for r in reasons]
+    for r, count, appeal in zip(
+        reasons, counts, _spread(terminated, counts), strict=True
+    ):
+        hidden[f"~terminated.{r}.appeal"] = appeal
+        hidden[f"~terminated.{r}.assessment"] = count - appeal
+    return hidden
+
+
+def _spread(total: int, sizes: Sequence[int]) -> list[int]:
+    """``total`` (at most ``sum(sizes)``) as shares of at most each size:
+    first one to each size of two or more, then up to one less than each
+    size, then up to each size."""
+    shares = [0] * len(sizes)
+    for stage in ("one each", "all but one", "all"):
+        for i, size in enumerate(sizes):
+            room = {"one each": min(size - 1, 1), "all but one": size - 1}
+            more = min(total, max(0, room.get(stage, size) - shares[i]))
+            shares[i] += more
+            total -= more
+    return shares
+
+
+def public_counts(
+    answer: Mapping[str, Any], threshold: int = DEFAULT_THRESHOLD
+) -> dict[str, Any]:
     """A ``counts`` answer with its figures suppressed."""
     values = flatten(answer, _COUNT_DICTS, _COUNT_TOTALS)
-    groups = count_groups(
-        list(answer["cases_by_state"]), list(answer["terminations_by_reason"])
+    reasons = list(answer["terminations_by_reason"])
+    groups = count_groups(list(answer["cases_by_state"]), reasons)
+    shown = suppress(
+        values, groups, threshold, count_hidden(values, reasons), _COUNT_TOTALS
     )
-    shown = suppress(values, groups)
-    return {**answer, **unflatten(shown), "public": True, "legend": LEGEND}
+    return {
+        **answer,
+        **unflatten(shown),
+        "public": True,
+        "legend": legend(threshold),
+    }
 
 
 def flatten(
@@ -156,22 +258,26 @@ def unflatten(shown: Mapping[str, Shown]) -> dict[str, Any]:
 # -- flows and the quarterly report -------------------------------------------------
 
 
-def public_flows(answer: Mapping[str, Any]) -> dict[str, Any]:
+def public_flows(
+    answer: Mapping[str, Any], threshold: int = DEFAULT_THRESHOLD
+) -> dict[str, Any]:
     """A ``flows`` answer: every count cell on its own (no totals published)."""
     periods = [
-        {"period": row["period"], **suppress(_counts_of(row), [])}
+        {"period": row["period"], **suppress(_counts_of(row), [], threshold)}
         for row in answer["periods"]
     ]
-    return {**answer, "periods": periods, "public": True, "legend": LEGEND}
+    return {**answer, "periods": periods, "public": True, "legend": legend(threshold)}
 
 
 def _counts_of(row: Mapping[str, Any]) -> dict[str, int]:
     return {key: int(value) for key, value in row.items() if key != "period"}
 
 
-def public_report(answer: Mapping[str, Any]) -> dict[str, Any]:
+def public_report(
+    answer: Mapping[str, Any], threshold: int = DEFAULT_THRESHOLD
+) -> dict[str, Any]:
     """The quarterly report's JSON as section totals only: no rows (they are
     per decision) and no grand total."""
     kept = {k: v for k, v in answer.items() if k not in ("rows", "columns")}
-    totals = suppress(answer["totals"], [])
-    return {**kept, "totals": totals, "public": True, "legend": LEGEND}
+    totals = suppress(answer["totals"], [], threshold)
+    return {**kept, "totals": totals, "public": True, "legend": legend(threshold)}
