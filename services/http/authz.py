@@ -28,6 +28,7 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Final, Literal
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -252,7 +253,27 @@ def check_configuration(settings: Settings) -> Verifier | None:
         load_sessions(settings)  # production refuses a development session key
     except keyfiles.KeyFileError as error:
         raise AuthConfigError(str(error)) from None
+    _check_oidc(settings)
     return verifier
+
+
+def _check_oidc(settings: Settings) -> None:
+    """People's sign-in (``services.http.pages.oidc``): the client secret
+    file must be readable, and production talks to its provider over https."""
+    secret = settings.oidc_client_secret
+    if secret is not None and not secret.is_file():
+        raise AuthConfigError(f"BOENDE_OIDC_CLIENT_SECRET: no file {secret}")
+    issuer = urlsplit(settings.oidc_issuer or "")
+    loopback = issuer.hostname in ("127.0.0.1", "::1", "localhost")
+    if (
+        settings.environment == "production"
+        and issuer.scheme == "http"
+        and not loopback
+    ):
+        raise AuthConfigError(
+            "BOENDE_OIDC_ISSUER must be https in production: the authorization "
+            "code and the tokens would cross the network in clear"
+        )
 
 
 def verifier_of(app: FastAPI) -> Verifier | None:

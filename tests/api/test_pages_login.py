@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -210,9 +212,6 @@ def test_production_refuses_a_development_session_key(tmp_path: Path) -> None:
     development = Settings(data_dir=tmp_path / "var")
     load_sessions(development)  # a developer's key, left in the data dir
     pub = tmp_path / "idp.pem"
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
     pub.write_bytes(
         Ed25519PrivateKey.generate()
         .public_key()
@@ -296,3 +295,34 @@ def test_only_the_bundled_documentation_files(browser: TestClient) -> None:
         assert browser.get(f"/oversikt/static/{name}").status_code == 404
     css = browser.get("/oversikt/static/boende.css")
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+
+
+def test_production_refuses_an_unsafe_oidc_configuration(tmp_path: Path) -> None:
+    pem = tmp_path / "idp.pem"
+    pem.write_bytes(
+        Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    production = Settings(
+        data_dir=tmp_path / "var",
+        environment="production",
+        auth="jwt",
+        jwt_public_key_path=pem,
+        oidc_client_id="boende",
+    )
+    plain = production.model_copy(update={"oidc_issuer": "http://idp.kommun.example"})
+    with pytest.raises(AuthConfigError, match="https"):
+        check_configuration(plain)
+    missing = production.model_copy(
+        update={
+            "oidc_issuer": "https://idp.kommun.example",
+            "oidc_client_secret": tmp_path / "no-such-file",
+        }
+    )
+    with pytest.raises(AuthConfigError, match="BOENDE_OIDC_CLIENT_SECRET"):
+        check_configuration(missing)
+    loopback = production.model_copy(update={"oidc_issuer": "http://127.0.0.1:9400"})
+    assert check_configuration(loopback) is not None
