@@ -170,6 +170,14 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "delay_reasons": "Orsaker till dröjsmål",
         "notes": "Anteckningar",
         "case_id": "Ärende-id",
+        # the council's statistical report (services.http.reports.council)
+        "measure": "Uppgift",
+        "3_6": "3-6 månader",
+        "7_9": "7-9 månader",
+        "10_12": "10-12 månader",
+        "13_17": "13-17 månader",
+        "18_plus": "18 månader eller mer",
+        "total": "Totalt",
     },
     # The provenance lines at the head of a CSV file.
     "provenance": {
@@ -187,6 +195,7 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "preliminary": "Preliminär",
         "counted_to": "Räknat till",
         "public": "För publicering (små tal dolda)",
+        "threshold": "Små tal dolda under",
     },
     # Which report a file is.
     "report": {
@@ -197,6 +206,7 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "unexecuted": "Ej verkställda beslut efter tre månader",
         "unexecuted_quarterly": "Ej verkställda beslut, kvartalsrapport",
         "ivo": "IVO:s individrapport",
+        "council": "Kommunfullmäktiges statistikrapport",
     },
     # The figures of the long tables (counts, apartments: the CSV files).
     "table_figure": {
@@ -252,6 +262,19 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "readable": "Läsbara",
         "erased": "Raderade (födelsedatum och anteckningar saknas)",
         "unreadable": "Kan inte läsas",
+    },
+    # The council's statistical report (projections.council): time waited in
+    # whole months, in IVO's bands, and the report's two tables.
+    "waiting_band": {
+        "3_6": "3-6 månader",
+        "7_9": "7-9 månader",
+        "10_12": "10-12 månader",
+        "13_17": "13-17 månader",
+        "18_plus": "18 månader eller mer",
+    },
+    "council_measure": {
+        "unexecuted": "Ej verkställda beslut vid kvartalets slut",
+        "executed_late": "Verkställda under kvartalet, efter mer än tre månader",
     },
     # A count withheld from published figures (services.reporting.suppression).
     "suppression": {
