@@ -583,3 +583,37 @@ def test_an_alteration_not_confirmed_is_taken_as_the_broker_said(
     admin.describe_after = {EVENTS: {}}
     report = ensure_topics(settings)
     assert report.topics[2].altered == [ConfigChange("retention.ms", "5", "-1")]
+
+
+def test_a_topic_not_described_does_not_stop_the_check_of_the_next(
+    admin: type[Admin],
+) -> None:
+    settings = Settings()
+    admin.topics = as_they_should_be(settings)
+    admin.topics[EVENTS] = (3, 2, ours(settings)[EVENTS])
+
+    def all_but_the_first(self: Admin, names: list[str]) -> list[dict[str, Any]]:
+        described = Admin.describe_topics(self, names)
+        return [t for t in described if t["name"] != SUBMISSIONS]
+
+    admin.describe_topics = all_but_the_first  # type: ignore[method-assign]
+    report = ensure_topics(settings)
+    assert report.topics[0].mismatches == []
+    assert report.topics[2].mismatches == [
+        Mismatch("partition count", 3, 1, None),
+        Mismatch("replication factor", 2, 1, "BOENDE_KAFKA_REPLICATION_FACTOR"),
+    ]
+
+
+def test_a_broker_that_answers_without_a_topic_section(admin: type[Admin]) -> None:
+    settings = Settings()
+    drifted(admin, settings)
+    admin.describe_configs = lambda self, resources, config_filter: {}  # type: ignore[method-assign]
+    report = ensure_topics(settings)
+    assert {t.unreadable for t in report.topics} == {"the broker reported none"}
+    admin.describe_configs = Admin.describe_configs  # type: ignore[method-assign]
+    admin.alter_configs = lambda self, resources, **_: {}  # type: ignore[method-assign]
+    report = ensure_topics(settings)
+    assert report.topics[2].failed == (
+        "no answer from the broker; wanted retention.ms 5 -> -1"
+    )
