@@ -8,6 +8,7 @@ library is synchronous, so FastAPI runs them in its thread pool.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import sys
 import threading
@@ -92,7 +93,9 @@ def _probe(boende: Boende) -> Future[int]:
     with _probing:
         running = _probes.get(id(boende))
         if running is None or running.done():
-            running = _PROBE.submit(_log_position, boende)
+            # Its log lines name the request that started it.
+            context = contextvars.copy_context()
+            running = _PROBE.submit(context.run, _log_position, boende)
             _probes[id(boende)] = running
         return running
 

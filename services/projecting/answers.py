@@ -19,6 +19,7 @@ later be tied to a signed tree head with a consistency proof.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -70,7 +71,8 @@ class PositionWatch:
         503 ``unavailable`` when the store does not answer."""
         with self._lock:
             if self._reading is None or self._reading.done():
-                self._reading = self._reader.submit(self._read)
+                context = contextvars.copy_context()  # log lines name a request
+                self._reading = self._reader.submit(context.run, self._read)
             reading = self._reading
         try:
             return await asyncio.shield(asyncio.wrap_future(reading))
