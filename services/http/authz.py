@@ -80,6 +80,7 @@ ROUTES: Final[dict[str, Access]] = {
     "GET /v1/oversight/vacancy": frozenset({OVERSIGHT}),
     "GET /v1/reports/unexecuted": frozenset({OVERSIGHT}),
     "GET /v1/reports/ivo": frozenset({IFN}),  # personal data: logged, X-Purpose
+    "GET /v1/reports/council": frozenset({OVERSIGHT}),  # counts, suppressed
     "GET /v1/audit/cases/{case_id}": frozenset({AUDITOR}),
     "GET /v1/audit/events": frozenset({AUDITOR}),
     "GET /v1/audit/access": frozenset({AUDITOR}),

@@ -122,7 +122,7 @@ def unexecuted_report(
         **result,
     }
     if public:
-        body = public_report(body)
+        body = public_report(body, boende.settings.suppression_threshold)
     if not table.csv:
         return JSONResponse(body, headers={"Vary": "Accept"})
     provenance = provenance_of(
