@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -291,13 +290,3 @@ def build_runners(
     return [
         ProjectionRunner(app, p, ViewStore(settings, p.name), size) for p in projections
     ]
-
-
-def wait_for(store: ViewStore, position: int, timeout: float) -> bool:
-    """Wait until ``store`` has reached ``position``; False on timeout."""
-    deadline = time.monotonic() + timeout
-    while store.position() < position:
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.02)
-    return True
