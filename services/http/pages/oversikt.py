@@ -2,18 +2,14 @@
 same day a year before.
 
 The figures are the JSON API's own answers, got by calling its functions
-(``oversight.counts``, ``timeliness.unexecuted``) with the page's ``as_of``
-and ``known_at``: a figure here and ``GET /v1/oversight/counts`` for the same
-day can never differ. One figure has no JSON answer yet: the decisions that
-pass three months within 30 days (*due soon*; ``GET
-/v1/oversight/unexecuted?due_within=30`` is planned by issue 11). Until it
-lands, :func:`due_within` counts them from the same read model as the
-three-month list, and the page says so.
+(``oversight.counts``, ``timeliness.unexecuted``, the latter also with
+``due_within=30``) with the page's ``as_of`` and ``known_at``: a figure here
+and ``GET /v1/oversight/counts`` for the same day can never differ.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -21,13 +17,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from infra.views import Sql
-from projections import unexecuted as unexecuted_view
+from projections.due_soon import due_soon
 from services.bootstrap import Boende
 from services.http import oversight, timeliness
 from services.http.authz import PAGES
 from services.http.deps import FIRST_DAY, LAST_DAY, get_audit_log, today_of
 from services.http.pages.web import Source, render, source_of
-from services.projecting.answers import answer
 
 router = APIRouter(include_in_schema=False)
 
@@ -101,12 +96,11 @@ def figures_on(
     counts = oversight.counts(
         boende, audit, as_of=day, known_at=known, min_position=None, public=False
     )
-    late = timeliness.unexecuted(boende, as_of=day, known_at=known, min_position=None)
-    due = answer(
-        boende.views["unexecuted"],
-        lambda sql: {"count": due_within(sql, day, DUE_SOON_DAYS, late["known_at"])},
-        None,
-        boende.settings.read_wait_seconds,
+    late = timeliness.unexecuted(
+        boende, as_of=day, known_at=known, due_within=None, min_position=None
+    )
+    due = timeliness.unexecuted(
+        boende, as_of=day, known_at=known, due_within=DUE_SOON_DAYS, min_position=None
     )
     states = counts["cases_by_state"]
     figures = {
@@ -126,15 +120,10 @@ def figures_on(
 
 
 def due_within(sql: Sql, day: date, days: int, known_at: str | None) -> int:
-    """Decisions not yet past three months on ``day``, neither executed nor
-    ended, whose deadline falls within the next ``days`` days."""
-    last = day + timedelta(days=days)
-    grants = unexecuted_view._grants(sql, day, day + timedelta(days=1), known_at)
-    return sum(
-        1
-        for g in grants
-        if day <= g.deadline < last and g.status_on(day) == "unexecuted"
-    )
+    """How many decisions are due within ``days`` of ``day``: the count of
+    ``GET /v1/oversight/unexecuted?due_within=`` (``projections.due_soon``),
+    for a page that reads it inside an answer of its own."""
+    return len(due_soon(sql, day, days, str, known_at))
 
 
 def same_day_a_year_before(day: date) -> date:
