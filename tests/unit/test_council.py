@@ -1,0 +1,151 @@
+"""The council report's months and bands (``projections.council``), and its
+tables' shape (``services.reporting.council``), on exact cases."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from projections.council import (
+    BANDS,
+    band_of,
+    months_later,
+    months_waited,
+)
+from projections.unexecuted import is_unexecuted_on, three_month_deadline
+from services.reporting.council import (
+    council_tables,
+    rows_of,
+    table_groups,
+    table_values,
+)
+from services.reporting.suppression import Group
+
+
+@pytest.mark.parametrize(
+    ("decided", "day", "months"),
+    [
+        ("2025-03-15", "2025-03-15", 0),
+        ("2025-03-15", "2025-03-14", 0),
+        ("2025-03-15", "2025-04-14", 0),
+        ("2025-03-15", "2025-04-15", 1),
+        ("2025-03-15", "2025-06-14", 2),
+        ("2025-03-15", "2025-06-15", 3),
+        ("2025-01-31", "2025-04-29", 2),
+        ("2025-01-31", "2025-04-30", 3),  # a day April lacks: its last
+        ("2024-12-31", "2025-09-30", 9),
+        ("2024-02-29", "2025-02-28", 12),
+        ("2024-01-15", "2025-07-15", 18),
+        ("2024-01-15", "2025-07-14", 17),
+        ("2023-11-30", "2024-02-29", 3),
+    ],
+)
+def test_months_waited(decided: str, day: str, months: int) -> None:
+    assert months_waited(date.fromisoformat(decided), date.fromisoformat(day)) == months
+
+
+def test_months_later_keeps_the_day_or_takes_the_months_last() -> None:
+    assert months_later(date(2025, 1, 31), 1) == date(2025, 2, 28)
+    assert months_later(date(2024, 1, 31), 1) == date(2024, 2, 29)
+    assert months_later(date(2025, 11, 15), 2) == date(2026, 1, 15)
+    assert months_later(date(2025, 12, 31), 0) == date(2025, 12, 31)
+
+
+@pytest.mark.parametrize(
+    ("months", "band"),
+    [
+        (0, None),
+        (2, None),
+        (3, "3_6"),
+        (6, "3_6"),
+        (7, "7_9"),
+        (9, "7_9"),
+        (10, "10_12"),
+        (12, "10_12"),
+        (13, "13_17"),
+        (17, "13_17"),
+        (18, "18_plus"),
+        (240, "18_plus"),
+    ],
+)
+def test_ivo_bands(months: int, band: str | None) -> None:
+    assert band_of(months) == band
+
+
+@given(st.dates(date(2000, 1, 1), date(2030, 12, 31)), st.integers(0, 2000))
+def test_past_the_deadline_is_three_months_or_more(decided: date, days: int) -> None:
+    """The deadline is the decision day three months on: a decision is
+    unexecuted on a day exactly when it has waited three whole months and
+    that day is not the deadline itself."""
+    day = decided + timedelta(days=days)
+    waited = months_waited(decided, day)
+    assert months_later(decided, waited) <= day < months_later(decided, waited + 1)
+    late = is_unexecuted_on(day, decided, None)
+    assert late == (waited >= 3 and day != three_month_deadline(decided))
+    assert months_later(decided, 3) == three_month_deadline(decided)
+
+
+def test_a_table_has_subtotals_and_a_total() -> None:
+    assert rows_of(["a", "b"], ["x"]) == [
+        ("a", "x"),
+        ("a", "total"),
+        ("b", "x"),
+        ("b", "total"),
+        ("total", "total"),
+    ]
+    values = table_values(
+        {("a", "x", "1"): 2, ("b", "x", "2"): 7}, ["a", "b"], ["x"], ["1", "2"]
+    )
+    assert values == {
+        "a|x|1": 2,
+        "a|x|2": 0,
+        "a|x|total": 2,
+        "a|total|1": 2,
+        "a|total|2": 0,
+        "a|total|total": 2,
+        "b|x|1": 0,
+        "b|x|2": 7,
+        "b|x|total": 7,
+        "b|total|1": 0,
+        "b|total|2": 7,
+        "b|total|total": 7,
+        "total|total|1": 2,
+        "total|total|2": 7,
+        "total|total|total": 9,
+    }
+    groups = table_groups(["a"], ["x", "y"], ["1"])
+    assert Group("a|x|total", ("a|x|1",)) in groups
+    assert Group("a|total|1", ("a|x|1", "a|y|1")) in groups
+    assert Group("total|total|total", ("a|total|total",)) in groups
+    assert groups[-1] == Group("total|total|total", ("total|total|1",))
+    assert len(groups) == 2 + 2 * 2 + 1  # rows; per column a subtotal, a total
+
+
+def test_council_tables_name_their_bands_and_columns() -> None:
+    cells = Counter({("unexecuted", "socialt_kontrakt", "woman", "3_6"): 9})
+    answer = council_tables(cells, 5)
+    assert answer["bands"][0] == {"band": "3_6", "months_from": 3, "months_to": 6}
+    assert answer["bands"][-1] == {
+        "band": "18_plus",
+        "months_from": 18,
+        "months_to": None,
+    }
+    assert [b["band"] for b in answer["bands"]] == list(BANDS)
+    assert answer["columns"] == ["intervention", "gender", *BANDS, "total"]
+    first = answer["tables"]["unexecuted"][0]
+    assert first == {
+        "intervention": "socialt_kontrakt",
+        "gender": "woman",
+        "3_6": 9,
+        "7_9": 0,
+        "10_12": 0,
+        "13_17": 0,
+        "18_plus": 0,
+        "total": 9,
+    }
+    assert answer["tables"]["executed_late"][-1]["total"] == 0
+    assert answer["public"] is True and answer["threshold"] == 5
