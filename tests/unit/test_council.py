@@ -3,20 +3,29 @@ tables' shape (``services.reporting.council``), on exact cases."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
+from collections.abc import Iterator
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from infra.views import Sql
 from projections.council import (
     BANDS,
     band_of,
+    council_cells,
     months_later,
     months_waited,
 )
-from projections.unexecuted import is_unexecuted_on, three_month_deadline
+from projections.unexecuted import (
+    Unexecuted,
+    is_unexecuted_on,
+    three_month_deadline,
+)
 from services.reporting.council import (
     council_tables,
     rows_of,
@@ -24,6 +33,8 @@ from services.reporting.council import (
     table_values,
 )
 from services.reporting.suppression import Group
+
+SK, BS = "socialt_kontrakt", "boendesocial_insats"
 
 
 @pytest.mark.parametrize(
@@ -149,3 +160,88 @@ def test_council_tables_name_their_bands_and_columns() -> None:
     }
     assert answer["tables"]["executed_late"][-1]["total"] == 0
     assert answer["public"] is True and answer["threshold"] == 5
+
+
+# -- counting from the read model's table (in memory) --------------------------------
+
+CASES = [
+    # case, gender, intervention, decided, executed, ended; recorded at noon on
+    # the day unless the row says when
+    ("a", "woman", SK, "2025-06-29", None, None),  # 3 months on 30 Sep
+    ("b", "man", BS, "2024-12-31", ("2025-09-30", "2025-10-01"), None),  # 9
+    ("c", "woman", SK, "2025-06-30", None, None),  # deadline 30 Sep: in time
+    ("d", "other", SK, "2024-03-01", None, ("2025-09-30", "2025-10-02")),  # 18
+    ("e", "unknown", SK, "2025-01-01", ("2025-06-30", None), None),  # before
+    ("f", "man", SK, "2025-03-01", ("2025-07-01", None), None),  # late, 4
+    ("g", "woman", SK, "2025-10-01", None, None),  # decided after the quarter
+    ("h", "woman", SK, ("2025-03-01", "2025-12-01"), None, None),  # 6
+    ("j", "man", SK, "2025-02-01", ("2025-10-10", None), None),  # 7
+]
+KNOWN_AT = "2025-09-30T23:00:00+00:00"
+
+
+def _day(value: Any) -> tuple[str | None, str | None]:
+    if value is None:
+        return None, None
+    day, recorded = value if isinstance(value, tuple) else (value, None)
+    return day, f"{recorded or day}T12:00:00+00:00"
+
+
+@pytest.fixture
+def sql() -> Iterator[Sql]:
+    connection = sqlite3.connect(":memory:", isolation_level=None)
+    connection.row_factory = sqlite3.Row
+    try:
+        sql = Sql(connection.cursor(), postgres=False)
+        Unexecuted().create_tables(sql)
+        for case, gender, intervention, *facts in CASES:
+            (decided, decided_at), (executed, executed_at), (ended, ended_at) = (
+                _day(f) for f in facts
+            )
+            sql.execute(
+                "INSERT INTO unexecuted_cases (case_id, gender, decided_on, "
+                "intervention, decided_recorded_at, executed_on, "
+                "executed_recorded_at, ended_on, end_kind, ended_recorded_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    *(case, gender, decided, intervention, decided_at),
+                    *(executed, executed_at, ended, ended and "cancelled", ended_at),
+                ],
+            )
+        sql.execute(
+            "INSERT INTO unexecuted_cases (case_id, gender) VALUES ('i', 'man')"
+        )
+        yield sql
+    finally:
+        connection.close()
+
+
+def test_council_cells_by_hand(sql: Sql) -> None:
+    start, end = date(2025, 7, 1), date(2025, 9, 30)
+    assert council_cells(sql, start, end) == Counter(
+        {
+            ("unexecuted", SK, "woman", "3_6"): 2,  # a, h
+            ("unexecuted", SK, "man", "7_9"): 1,  # j
+            ("executed_late", BS, "man", "7_9"): 1,  # b, on the counting day
+            ("executed_late", SK, "man", "3_6"): 1,  # f, on the first day
+        }
+    )
+    assert council_cells(sql, start, end, KNOWN_AT) == Counter(
+        {
+            ("unexecuted", SK, "woman", "3_6"): 1,  # a; h not yet known
+            ("unexecuted", BS, "man", "7_9"): 1,  # b's execution not yet known
+            ("unexecuted", SK, "other", "18_plus"): 1,  # nor d's end
+            ("unexecuted", SK, "man", "7_9"): 1,  # j
+            ("executed_late", SK, "man", "3_6"): 1,  # f
+        }
+    )
+    # Counted on 31 August: a is in time still; f was executed late.
+    assert council_cells(sql, start, date(2025, 8, 31)) == Counter(
+        {
+            ("unexecuted", BS, "man", "7_9"): 1,  # b: 8 months
+            ("unexecuted", SK, "other", "13_17"): 1,  # d: 17
+            ("unexecuted", SK, "woman", "3_6"): 1,  # h: 5
+            ("unexecuted", SK, "man", "3_6"): 1,  # j: 6
+            ("executed_late", SK, "man", "3_6"): 1,  # f
+        }
+    )
