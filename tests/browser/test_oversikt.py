@@ -145,3 +145,24 @@ def test_the_api_documentation_works_offline(visit: Visit) -> None:
     expect(docs.locator(".swagger-ui .info .title")).to_contain_text("Boende")
     redoc = visit(None, "/redoc")
     expect(redoc.locator("h1").first).to_contain_text("Boende")
+
+
+def test_the_pages_keep_their_content_security_policy(
+    browser: Browser, server: Server
+) -> None:
+    """Without bypassing the CSP (as ``visit`` does for axe): no inline script
+    or style, nothing from elsewhere, so Chromium reports no violation."""
+    context = browser.new_context()
+    errors: list[str] = []
+    try:
+        page = context.new_page()
+        page.on(
+            "console", lambda m: errors.append(m.text) if m.type == "error" else None
+        )
+        page.goto(f"{server.url}/oversikt/logga-in")
+        page.locator("button[name=role][value=oversight]").click()
+        page.goto(f"{server.url}/oversikt?as_of={AS_OF}")
+        expect(page.locator("tr[data-figure]").first).to_be_visible()
+    finally:
+        context.close()
+    assert [e for e in errors if "Content Security Policy" in e] == []
