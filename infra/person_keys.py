@@ -1,4 +1,4 @@
-"""Per-person data keys: the key files, the key table, and sealing applicants.
+"""Per-person data keys: the key files, the key table, sealing applicants.
 
 Two secrets, each made on first use under ``<data_dir>/keys/`` (directory
 0700, file 0600) unless ``BOENDE_MASTER_KEY_PATH`` names the master key (the
@@ -24,7 +24,10 @@ A batch of filings seals through one :class:`KeyBatch`: one query for the
 keys its persons have, one transaction for the keys of those who have none
 (and to mark the existing keys it sealed under as used), committed before
 the batch's events, so a key is durable before any ciphertext under it is
-stored. A key whose events then fail to save is left with no ciphertext
+stored. A note on a case (``KeyBatch.seal_note``) is sealed under the key
+its applicant was sealed under, marked used like it; for an applicant
+recorded in clear, under the key of that person, made if they have none. A
+key whose events then fail to save is left with no ciphertext
 under it; the retention purge deletes it after a grace period
 (``services.privacy.rights.purge``), unless a batch has used it since.
 """

@@ -107,7 +107,9 @@ class CaseRecord:
     """What erasure needs to know of one case, from its facts."""
 
     case_id: str
-    key_id: str | None  # None: applicant recorded in clear, before encryption
+    #: None: applicant recorded in clear, before encryption, and no note
+    #: sealed since (a note on such a case is sealed under a key of its own)
+    key_id: str | None
     last_fact_on: date  # the latest effective date of its facts (not erasures)
     erased: bool = False
 
@@ -225,6 +227,9 @@ def scan_cases(app: CaseLog, on_progress: Told = None) -> list[CaseRecord]:
         else:
             record = cases[event.case_id]
             record.last_fact_on = max(record.last_fact_on, event.occurred_on)
+            note = getattr(event, "note", None)
+            if record.key_id is None and crypto.is_sealed(note):
+                record.key_id = note["key_id"]  # a case filed in clear, noted since
     return list(cases.values())
 
 
