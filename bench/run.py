@@ -14,7 +14,9 @@ For each backend (SQLite, and PostgreSQL when it answers), in one run:
    ``boende ingest``, ``boende relay`` and ``boende project --source kafka``
    as subprocesses, each over a backlog of unique submissions.
 
-Then, on SQLite, the read models (``bench.projections``): the library's
+Then, on SQLite, the oversight web's pages beside the JSON endpoints they
+show, over a simulated municipality (``bench.pages``), and the read models
+(``bench.projections``): the library's
 read rate of the log, a rebuild of each read model and of all of them, and
 the ``counts`` query's latency, on a cached log of 1,000,000 events (built
 under ``var/bench/`` on the first run; ``--quick``: 50,000).
@@ -25,7 +27,7 @@ server, this process and the host were during each row.
 
 Usage: ``python -m bench.run [--quick] [--backend sqlite|postgres|all]
 [--seconds N] [--clients 1,8,32] [--postgres-url URL]
-[--part http|kafka|projections|all] [--events N] [--rebuild-data] [--calls N]
+[--part http|kafka|projections|pages|all] [--events N] [--rebuild-data] [--calls N]
 [--query-seconds S] [--kafka-messages N] [--broker noida|tansu]``.
 """
 
@@ -46,7 +48,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import kafka, metrics_cost, postgres, projections
+from bench import kafka, metrics_cost, pages, postgres, projections
 from bench.dataset import prepare
 from bench.library import library_env, measure_saves
 from bench.measure import HostTimes, Sample
@@ -56,7 +58,7 @@ from bench.submissions import FILING, HEALTHZ, measure_load
 from infra.settings import Settings
 
 BACKENDS = ("sqlite", "postgres")
-PARTS = ("http", "kafka", "projections")
+PARTS = ("http", "kafka", "projections", "pages")
 LIBRARY_RUNS = ((1, "library 1 event/save"), (10, "library 10 events/save"))
 
 
@@ -75,6 +77,7 @@ class Plan:
     parts: tuple[str, ...]
     read_models: projections.ProjectionPlan
     kafka: kafka.KafkaPlan
+    pages: pages.PagePlan
 
 
 @dataclass
@@ -121,6 +124,7 @@ def parse_args(argv: Sequence[str] | None) -> Plan:
     )
     projections.add_arguments(parser)
     kafka.add_arguments(parser)
+    pages.add_arguments(parser)
     args = parser.parse_args(argv)
     seconds = args.seconds or (1.0 if args.quick else 8.0)
     return Plan(
@@ -135,6 +139,7 @@ def parse_args(argv: Sequence[str] | None) -> Plan:
         parts=PARTS if args.part == "all" else (args.part,),
         read_models=projections.plan_from(args),
         kafka=kafka.plan_from(args),
+        pages=pages.plan_from(args),
     )
 
 
@@ -161,6 +166,8 @@ def machine_facts(plan: Plan) -> list[str]:
     ]
     if "kafka" in plan.parts:
         facts.append(kafka.describe(plan.kafka))
+    if "pages" in plan.parts:
+        facts.append(pages.describe(plan.pages))
     return facts
 
 
@@ -358,12 +365,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             found += run_backend(backend, plan, print_row)
     if dataset is not None:
         projections.run_projections(plan.read_models, dataset, print_row, found)
+    if "pages" in plan.parts and "sqlite" in plan.backends:
+        for failure in pages.run_pages(plan.pages, print_row):
+            found.fail(failure)
     print()
     print(textwrap.fill(LEGEND, width=100))
     if "kafka" in plan.parts:
         print(textwrap.fill(kafka.LEGEND, width=100))
     if dataset is not None:
         print(textwrap.fill(projections.LEGEND, width=100))
+    if "pages" in plan.parts:
+        print(textwrap.fill(pages.LEGEND, width=100))
     for line in found.lines:
         print(line)
     return 1 if found.failed else 0

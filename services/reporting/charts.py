@@ -22,7 +22,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Final
 
 import pygal
@@ -83,8 +83,7 @@ def line_chart(
 ) -> str:
     """Series over periods (``labels``) as lines, each with its own dash
     pattern; best for flows and lead times over time."""
-    chart = pygal.Line(_config(), show_dots=True, dots_size=3.5)
-    return _render(chart, title, description, labels, series, dashed=True)
+    return _drawn("line", title, description, tuple(labels), _frozen(series))
 
 
 def bar_chart(
@@ -97,11 +96,35 @@ def bar_chart(
 ) -> str:
     """Series by category (``labels``) as bars, side by side or stacked;
     best for the stock by landlord or district."""
-    kind = pygal.StackedBar if stacked else pygal.Bar
-    chart = kind(_config(), spacing=6)
-    return _render(
-        chart, title, description, labels, series, dashed=False, stacked=stacked
-    )
+    kind = "stacked" if stacked else "bar"
+    return _drawn(kind, title, description, tuple(labels), _frozen(series))
+
+
+def _frozen(series: Sequence[Series]) -> tuple[Series, ...]:
+    return tuple(Series(one.name, tuple(one.values)) for one in series)
+
+
+@lru_cache(maxsize=256)
+def _drawn(
+    kind: str,
+    title: str,
+    description: str,
+    labels: tuple[str, ...],
+    series: tuple[Series, ...],
+) -> str:
+    """The chart, drawn once per distinct set of figures: the same figures
+    give the same SVG, and pages are read far more often than the log moves
+    (pygal takes 10 to 30 ms a chart)."""
+    if kind == "line":
+        chart = pygal.Line(_config(), show_dots=True, dots_size=3.5)
+        return _render(chart, title, description, labels, series, dashed=True)
+    if kind == "stacked":
+        chart = pygal.StackedBar(_config(), spacing=6)
+        return _render(
+            chart, title, description, labels, series, dashed=False, stacked=True
+        )
+    chart = pygal.Bar(_config(), spacing=6)
+    return _render(chart, title, description, labels, series, dashed=False)
 
 
 def _config() -> pygal.Config:

@@ -82,6 +82,12 @@ def test_a_stacked_axis_reaches_the_highest_stack() -> None:
     assert ">25<" in stacked or ">24<" in stacked  # 22 drawn below the top tick
 
 
+def test_the_same_figures_are_drawn_once() -> None:
+    first = line_chart("t", "d", LABELS, [Series("a", [1, 2, 3])])
+    assert line_chart("t", "d", list(LABELS), [Series("a", (1, 2, 3))]) is first
+    assert line_chart("t", "d", LABELS, [Series("a", [1, 2, 4])]) != first
+
+
 def test_more_series_than_colours_is_refused() -> None:
     many = [Series(str(i), [i]) for i in range(MAX_SERIES + 1)]
     with pytest.raises(ValueError, match="at most"):
