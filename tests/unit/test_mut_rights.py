@@ -8,6 +8,8 @@ tests in ``tests/integration/privacy/``.)"""
 from __future__ import annotations
 
 import json
+import logging
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -97,6 +99,11 @@ def last_event(boende: Boende) -> Any:
     """The latest event of the log, as the domain event it records."""
     notification = boende.app.recorder.select_notifications(1, 1000)[-1]
     return boende.app.mapper.to_domain_event(notification)
+
+
+def log_events(boende: Boende) -> list[Any]:
+    notifications = boende.app.recorder.select_notifications(1, 1000)
+    return [boende.app.mapper.to_domain_event(n) for n in notifications]
 
 
 def readable(boende: Boende, *case_ids: str) -> list[bool]:
@@ -251,6 +258,10 @@ def test_purge_keeps_anyone_with_a_case_at_or_after_the_cutoff(
     assert fourth == Erasure("retention")
     erased = last_fact(boende, "c-c1")[1]
     assert erased.history[-1]["type"] == "personal_data_erased"
+    purged = [e for e in log_events(boende) if e.type_name == "personal_data_erased"]
+    assert {(e.rule, e.user, e.erased_by) for e in purged} == {
+        ("retention", OFFICER, OFFICER)
+    }
 
 
 def test_purge_counts_every_case_in_clear(boende: Boende) -> None:
@@ -397,13 +408,13 @@ def test_the_scan_of_the_cases(boende: Boende, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_recording_an_erasure_retries_a_lost_race(
-    boende: Boende, monkeypatch: pytest.MonkeyPatch
+    boende: Boende, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    calls: list[str] = []
+    calls: list[tuple[Any, ...]] = []
 
     def lose(times: int) -> Any:
         def save(boende: Boende, case_id: str, rule: str, erased_by: str) -> bool:
-            calls.append(case_id)
+            calls.append((boende, case_id, rule, erased_by))
             if len(calls) <= times:
                 raise IntegrityError("a submission got there first")
             return True
@@ -411,10 +422,55 @@ def test_recording_an_erasure_retries_a_lost_race(
         return save
 
     monkeypatch.setattr(rights, "_save_erasure", lose(2))
-    assert rights._record_erasure(boende, "c-1", "request", OFFICER)
-    assert calls == ["c-1"] * 3
+    with caplog.at_level(logging.INFO, logger=rights.__name__):
+        assert rights._record_erasure(boende, "c-1", "retention", OFFICER)
+    assert calls == [(boende, "c-1", "retention", OFFICER)] * 3
+    assert [r.getMessage() for r in caplog.records] == [
+        "case changed while recording its erasure; retrying"
+    ] * 2
     calls.clear()
     monkeypatch.setattr(rights, "_save_erasure", lose(3))
     with pytest.raises(IntegrityError):
         rights._record_erasure(boende, "c-1", "request", OFFICER)
     assert len(calls) == 3
+
+
+def test_an_erasure_recorded_meanwhile_is_not_recorded_again(boende: Boende) -> None:
+    """Another run may record the erasure between this run's scan and its
+    save: the save then sees it and records nothing."""
+    history(boende)
+    rights.erase(boende, CARL, OFFICER)
+    assert rights._save_erasure(boende, "c-c1", "request", OFFICER) is False
+    facts = [h["type"] for h in last_fact(boende, "c-c1")[1].history]
+    assert facts.count("personal_data_erased") == 1
+
+
+def test_each_erasure_is_a_submission_of_its_own(boende: Boende) -> None:
+    history(boende)
+    outcome = rights.erase(boende, ANNA, OFFICER)
+    ids = [
+        e.submission_id
+        for e in log_events(boende)
+        if isinstance(e, HousingCase.PersonalDataErased)
+    ]
+    assert len(ids) == len(set(ids)) == len(outcome.cases) == 2
+    assert all(str(uuid.UUID(i)) == i for i in ids)
+
+
+def test_a_persons_newest_case_decides_whatever_the_filing_order(
+    boende: Boende,
+) -> None:
+    """Carl's first case goes on until 2020; his second ended in 2017."""
+    file(boende, "c-1", CARL, "2016-01-10")
+    file(boende, "c-2", CARL, "2017-01-10")
+    post(boende, "application_rejected", "c-2", "2017-02-01")
+    post(boende, "application_granted", "c-1", "2020-05-01")
+    assert rights.purge(boende, date(2019, 1, 1), OFFICER) == Erasure("retention")
+    assert readable(boende, "c-1", "c-2") == [True, True]
+
+
+def test_a_purge_of_an_empty_log(boende: Boende) -> None:
+    told: list[tuple[str, int, int | None]] = []
+    outcome = rights.purge(boende, None, OFFICER, on_progress=lambda *a: told.append(a))
+    assert outcome == Erasure("retention")
+    assert told == [(STEPS[0], 0, 0), (STEPS[1], 0, 0)]
