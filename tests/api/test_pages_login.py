@@ -121,6 +121,7 @@ def test_a_session_with_other_roles_gets_a_403_page(browser: TestClient) -> None
     assert response.status_code == 403
     assert response.headers["content-type"].startswith("text/html")
     assert "Åtkomst nekad" in response.text and "forbidden" in response.text
+    assert "Sidan kräver rollen Uppsikt (kommunstyrelsen)." in response.text
 
 
 def test_a_bearer_token_on_a_page_is_checked_like_anywhere(browser: TestClient) -> None:
@@ -202,7 +203,7 @@ def test_production_refuses_the_development_login(tmp_path: Path) -> None:
         form = {"csrf_token": token, "role": "oversight"}
         response = client.post(f"{LOGIN}/utveckling", data=form)
         assert response.status_code == 403
-        assert "the development login is refused in production" in response.text
+        assert "Utvecklingsinloggningen finns inte i produktion." in response.text
         assert not (tmp_path / "var" / "keys" / "jwt_dev.key").exists()
     finally:
         boende.close()

@@ -82,7 +82,7 @@ def development_login(
     check_csrf(request, csrf_token)
     settings: Settings = request.app.state.boende.settings
     if settings.environment != "development":
-        raise PageForbidden("the development login is refused in production")
+        raise PageForbidden("Utvecklingsinloggningen finns inte i produktion.")
     if role not in ROLES:
         return _login_page(request, safe_next(target), error="Okänd roll.", status=422)
     try:

@@ -189,8 +189,8 @@ def check_csrf(request: Request, token: str) -> None:
     secret = request.cookies.get(CSRF_COOKIE)
     if not sessions_of(request.app).csrf_valid(secret, token):
         raise PageForbidden(
-            "the form's CSRF token is missing or does not match this browser; "
-            "reload the page and send the form again"
+            "Formulärets kontrolltoken (CSRF) saknas eller hör inte till den "
+            "här webbläsaren. Ladda om sidan och skicka formuläret igen."
         )
 
 
@@ -217,12 +217,14 @@ def install_refusal_pages(app: FastAPI) -> None:
 
     @app.exception_handler(PageForbidden)
     async def _forbidden(request: Request, error: PageForbidden) -> Response:
+        roles = error.details.get("roles")  # authz: the page needs another role
+        needs = " eller ".join(label("role", role) for role in roles or ())
         return render(
             request,
             "refusal.html",
             title="Åtkomst nekad",
             status=403,
-            message=error.message,
+            message=f"Sidan kräver rollen {needs}." if needs else error.message,
             code=error.code,
         )
 
