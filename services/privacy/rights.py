@@ -227,7 +227,7 @@ def scan_cases(app: CaseLog, on_progress: Told = None) -> list[CaseRecord]:
         else:
             record = cases[event.case_id]
             record.last_fact_on = max(record.last_fact_on, event.occurred_on)
-            note = getattr(event, "note", None)
+            note: Any = getattr(event, "note", None)
             if record.key_id is None and crypto.is_sealed(note):
                 record.key_id = note["key_id"]  # a case filed in clear, noted since
     return list(cases.values())
