@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint bench simulate stack mutation clean
+.PHONY: run test lint bench simulate stack mutation screenshots clean
 
 $(INSTALLED): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ stack: $(INSTALLED)  ## broker + API + ingest + relay + projections (Kafka, loca
 
 bench: $(INSTALLED)  ## performance figures (minutes; not part of `make test`)
 	$(BIN)/python -m bench.run
+
+screenshots: $(INSTALLED)  ## PNGs of the oversight pages in docs/img/ (a fixed simulation, Debian's chromium)
+	$(BIN)/python -m tests.browser.screenshots
 
 simulate: $(INSTALLED)  ## play IFN and ALN against a running API
 	$(BIN)/boende simulate --months 12 \
