@@ -52,6 +52,7 @@ class Apartment(Aggregate):
     apartment_id: str
     state: ApartmentState
     landlord: str
+    landlord_org_no: str | None
     district: str
     rooms: int
     monthly_rent_sek: int
@@ -79,15 +80,24 @@ class Apartment(Aggregate):
 
     class Acquired(Aggregate.Created, Event):
         type_name: ClassVar[str] = "apartment_acquired"
+        class_version: ClassVar[int] = 2
         landlord: str
+        #: The landlord's organisationsnummer (``domain.orgnummer``), or None:
+        #: a sole trader, or a fact recorded before version 2.
+        landlord_org_no: str | None
         district: str
         rooms: int
         monthly_rent_sek: int
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["landlord_org_no"] = None  # version 1 named the landlord only
 
         def change(self, apartment: Apartment) -> None:
             apartment.apartment_id = self.apartment_id
             apartment.state = A.AVAILABLE
             apartment.landlord = self.landlord
+            apartment.landlord_org_no = self.landlord_org_no
             apartment.district = self.district
             apartment.rooms = self.rooms
             apartment.monthly_rent_sek = self.monthly_rent_sek
@@ -137,6 +147,7 @@ class Apartment(Aggregate):
         district: str,
         rooms: int,
         monthly_rent_sek: int,
+        landlord_org_no: str | None = None,
     ) -> Apartment:
         check_dates(stamp, None, "apartment")
         return cls._create(
@@ -144,6 +155,7 @@ class Apartment(Aggregate):
             id=apartment_id_to_uuid(apartment_id),
             apartment_id=apartment_id,
             landlord=landlord,
+            landlord_org_no=landlord_org_no,
             district=district,
             rooms=rooms,
             monthly_rent_sek=monthly_rent_sek,

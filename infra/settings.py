@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     # Facts dated before this day are refused (422): no case system holds
     # social contracts from earlier, and a typo like 0001-01-01 must not count.
     earliest_day: date = date(1990, 1, 1)
+    # The district code list (`code;name` lines), a file under data_dir; unset,
+    # the list shipped in domain.districts. An unknown district is refused.
+    districts_file: Path | None = None
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     commit_batch_max: int = Field(default=256, ge=1)
     aggregate_cache_size: int = Field(default=10_000, ge=0)

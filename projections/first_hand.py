@@ -18,9 +18,12 @@ optionally by landlord or district. For a cohort, on the day ``as_of``:
   have lived in it by ``as_of`` (median, p90, maximum and in bands of
   months) — the lock-in (*inlåsningseffekter*), counted, not hidden.
 
-A landlord or district is grouped by its name trimmed, with runs of spaces
-made one and case folded ("kommunbostäder AB " is "Kommunbostäder AB"); the
-answer names the group by the first spelling seen.
+A landlord is grouped by its organisation number (``landlord_org_no``, in
+the answer too) when its acquisition named one; otherwise — a sole trader,
+a fact recorded before numbers were asked for — and a district always, by
+its name trimmed, with runs of spaces made one and case folded
+("kommunbostäder AB " is "Kommunbostäder AB"); the answer names the group by
+the first spelling seen.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from typing import Any
 
 from infra.views import Sql
 from projections.counts import period_of
+from projections.landlords import landlord_key, org_no_of, shown_name
 from projections.lead_times import summary
 from projections.tenancies import executed_between
 
@@ -50,6 +54,16 @@ GROUPINGS = ("none", "landlord", "district")
 
 def normalised(name: str) -> str:
     return " ".join(name.split()).casefold()
+
+
+def _group_key(row: dict[str, Any], by: str) -> str:
+    """A landlord by its organisation number when its acquisition named one,
+    else (and a district always) by its normalised name."""
+    if by == "none":
+        return ""
+    if by == "landlord":
+        return landlord_key(row["landlord_org_no"], row["landlord"])
+    return normalised(row[by])
 
 
 def months_later(day: date, months: int) -> date:
@@ -79,14 +93,15 @@ def first_hand(
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     names: dict[str, str] = {}
     for row in executed_between(sql, start.isoformat(), min(end, as_of).isoformat()):
-        key = "" if by == "none" else normalised(row[by])
-        names.setdefault(key, "" if by == "none" else " ".join(row[by].split()))
+        key = _group_key(row, by)
+        names.setdefault(key, "" if by == "none" else shown_name(row[by]))
         executed_on = date.fromisoformat(row["executed_on"])
         groups[(period_of(executed_on, "quarter"), key)].append(row)
     return [
         {
             "cohort": cohort,
             **({by: names[key]} if by != "none" else {}),
+            **({"landlord_org_no": org_no_of(key)} if by == "landlord" else {}),
             **outcomes(rows, as_of),
         }
         for (cohort, key), rows in sorted(groups.items())

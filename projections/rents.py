@@ -14,8 +14,9 @@ acquisition); the household pays ALN its own rent (recorded at execution).
   counted) that fall in the period, and their cost: each vacant day costs
   the apartment's monthly rent divided by the days of its month.
 
-Grouped by landlord (its name trimmed, spaces collapsed, case folded; named
-by the first spelling seen), district or the number of rooms, or not at all.
+Grouped by landlord (its organisation number when the acquisition named
+one, else its name trimmed, spaces collapsed, case folded; named by the
+first spelling seen), district or the number of rooms, or not at all.
 Amounts are whole kronor (SEK), rounded half to even at the end.
 """
 
@@ -31,6 +32,7 @@ from typing import Any
 from infra.views import Sql
 from projections.counts import period_of, periods
 from projections.first_hand import normalised
+from projections.landlords import landlord_key, org_no_of, shown_name
 from projections.tenancies import living_between
 
 GROUPINGS = ("none", "landlord", "district", "rooms")
@@ -43,14 +45,17 @@ def group_key(row: dict[str, Any], by: str) -> tuple[str, str]:
         return "", ""
     if by == "rooms":
         return f"{row['rooms']:04d}", str(row["rooms"])
-    return normalised(row[by]), " ".join(row[by].split())
+    if by == "landlord":
+        return landlord_key(row["landlord_org_no"], row[by]), shown_name(row[by])
+    return normalised(row[by]), shown_name(row[by])
 
 
 def rents(sql: Sql, day: date, by: str) -> list[dict[str, Any]]:
     """The rents on ``day``, per group (one group without ``by``)."""
     text = day.isoformat()
     stock = sql.all(
-        "SELECT apartment_id, landlord, district, rooms, landlord_rent_sek "
+        "SELECT apartment_id, landlord, landlord_org_no, district, rooms, "
+        "landlord_rent_sek "
         "FROM tenancy_apartments WHERE acquired_on <= ? "
         "AND (left_on IS NULL OR left_on > ?)",
         [text, text],
@@ -65,9 +70,18 @@ def rents(sql: Sql, day: date, by: str) -> list[dict[str, Any]]:
     if by == "none":
         groups.setdefault("", [])
     return [
-        {**({by: names[key]} if by != "none" else {}), **_rents(rows, lived)}
+        {**_named(by, key, names[key]), **_rents(rows, lived)}
         for key, rows in sorted(groups.items())
     ]
+
+
+def _named(by: str, key: str, name: str) -> dict[str, Any]:
+    """A group's name under ``by`` (and a landlord's number, if it has one)."""
+    if by == "none":
+        return {}
+    if by == "landlord":
+        return {by: name, "landlord_org_no": org_no_of(key)}
+    return {by: name}
 
 
 def _rents(stock: list[dict[str, Any]], lived: dict[str, Any]) -> dict[str, Any]:
@@ -105,8 +119,9 @@ def vacancy(
     """Vacant apartment-days and their cost per period from ``start`` to
     ``end`` (a vacancy still open runs to ``today``), per group."""
     rows = sql.all(
-        "SELECT v.apartment_id, v.started_on, v.ended_on, a.landlord, a.district, "
-        "a.rooms, a.landlord_rent_sek FROM tenancy_vacancies v "
+        "SELECT v.apartment_id, v.started_on, v.ended_on, a.landlord, "
+        "a.landlord_org_no, a.district, a.rooms, a.landlord_rent_sek "
+        "FROM tenancy_vacancies v "
         "JOIN tenancy_apartments a ON a.apartment_id = v.apartment_id "
         "WHERE v.started_on <= ? AND (v.ended_on IS NULL OR v.ended_on > ?)",
         [end.isoformat(), start.isoformat()],
@@ -132,7 +147,7 @@ def vacancy(
     return [
         {
             "period": key,
-            **({by: names[group]} if by != "none" else {}),
+            **_named(by, group, names.get(group, "")),
             "vacant_days": int(days[(key, group)][0]) if (key, group) in days else 0,
             "cost_sek": round(days[(key, group)][1]) if (key, group) in days else 0,
         }

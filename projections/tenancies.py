@@ -38,7 +38,9 @@ from projections.base import Projection, Recorded, handles
 
 class Tenancies(Projection):
     name = "tenancies"
-    version = 2  # 2: the apartments' days in stock, and their vacancies
+    # 2: the apartments' days in stock, and their vacancies; 3: the
+    # landlord's organisation number (projections.landlords)
+    version = 3
     tables = {
         "tenancy_households": (
             "CREATE TABLE IF NOT EXISTS tenancy_households ("
@@ -51,7 +53,7 @@ class Tenancies(Projection):
             "apartment_id TEXT PRIMARY KEY, landlord TEXT NOT NULL, "
             "district TEXT NOT NULL, rooms INTEGER NOT NULL, "
             "landlord_rent_sek BIGINT NOT NULL, acquired_on TEXT NOT NULL, "
-            "left_on TEXT, left_as TEXT)"
+            "left_on TEXT, left_as TEXT, landlord_org_no TEXT)"
         ),
         "tenancy_vacancies": (
             "CREATE TABLE IF NOT EXISTS tenancy_vacancies ("
@@ -91,7 +93,7 @@ class Tenancies(Projection):
     def acquired(self, sql: Sql, r: Recorded) -> None:
         e = r.event
         sql.execute(
-            "INSERT INTO tenancy_apartments VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)",
+            "INSERT INTO tenancy_apartments VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, ?)",
             [
                 e.apartment_id,
                 e.landlord,
@@ -99,6 +101,7 @@ class Tenancies(Projection):
                 e.rooms,
                 e.monthly_rent_sek,
                 r.occurred_on,
+                e.landlord_org_no,
             ],
         )
         self.vacated(sql, r)
@@ -196,7 +199,7 @@ _COLUMNS = (
     "t.case_id, t.apartment_id, t.executed_on, t.executed_recorded_at, "
     "t.household_rent_sek, t.ended_on, t.ended_recorded_at, t.ended_as, "
     "t.end_reason, h.gender, h.birth_year, h.adults, h.children, "
-    "a.landlord, a.district, a.rooms, a.landlord_rent_sek"
+    "a.landlord, a.landlord_org_no, a.district, a.rooms, a.landlord_rent_sek"
 )
 _JOINS = (
     "FROM tenancies t JOIN tenancy_households h ON h.case_id = t.case_id "

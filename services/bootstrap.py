@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from domain.districts import DEFAULT_DISTRICTS, DistrictList, parse_district_list
 from infra import logs, metrics
 from infra.keys import check_pseudonym_key
 from infra.person_keys import PersonKeys
@@ -19,6 +20,7 @@ from projections.apartments import ApartmentStock
 from projections.audit import AuditTrail
 from projections.base import Projection
 from projections.counts import Counts
+from projections.landlords import LandlordRegister
 from projections.lead_times import LeadTimes
 from projections.tenancies import Tenancies
 from projections.unexecuted import Unexecuted
@@ -42,6 +44,19 @@ def clock(settings: Settings) -> Callable[[], date]:
     return (lambda: fixed) if fixed is not None else local_today(settings.timezone)
 
 
+def districts_of(settings: Settings) -> DistrictList:
+    """The district list ``BOENDE_DISTRICTS_FILE`` names (under the data dir),
+    else the shipped one; a list that cannot be read stops the start, saying
+    which line is wrong."""
+    if settings.districts_file is None:
+        return parse_district_list(DEFAULT_DISTRICTS)
+    path = settings.data_dir / settings.districts_file
+    try:
+        return parse_district_list(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ValueError(f"BOENDE_DISTRICTS_FILE {path}: {error}") from None
+
+
 #: Every read model, in the order they are shown by ``boende projections``.
 PROJECTIONS: list[type[Projection]] = [
     Counts,
@@ -50,6 +65,7 @@ PROJECTIONS: list[type[Projection]] = [
     LeadTimes,
     Unexecuted,
     Tenancies,
+    LandlordRegister,
 ]
 
 
@@ -90,6 +106,7 @@ def bootstrap(
     """Build Boende; with ``follow``, keep the read models up to date in a
     background thread of this process."""
     settings = settings or Settings()
+    districts = districts_of(settings)  # a bad list stops the start before any I/O
     logs.configure(settings.log_level, settings.effective_log_format)
     with schema_lock(settings):  # processes starting at once on one database
         person_keys = PersonKeys.open(settings)  # first: production refuses dev keys
@@ -97,7 +114,9 @@ def bootstrap(
         app = CaseLog(env=settings.eventsourcing_env())
         runners = build_runners(settings, app, [p() for p in PROJECTIONS])
     attach_person_keys(app, person_keys)  # what the filing handler seals with
-    service = SubmissionService(app, today or clock(settings), settings.earliest_day)
+    service = SubmissionService(
+        app, today or clock(settings), settings.earliest_day, districts
+    )
     committer = GroupCommitter(service, max_batch=settings.commit_batch_max)
     boende = Boende(settings, app, service, committer, runners)
     boende.closers.append(person_keys.close)  # closed last: the committer seals

@@ -157,6 +157,7 @@ def _acquire(sub: Any, work: Workspace, stamp: Stamp) -> Aggregate:
         stamp,
         sub.apartment_id,
         landlord=p.landlord,
+        landlord_org_no=p.landlord_org_no,
         district=p.district,
         rooms=p.rooms,
         monthly_rent_sek=p.monthly_rent_sek,

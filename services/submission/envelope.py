@@ -15,6 +15,8 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
 
+from domain.orgnummer import parse_orgnummer
+
 #: Control characters (NUL, the rest of C0 and DEL) in text are refused: they
 #: cannot be stored in PostgreSQL text, corrupt CSV and terminals, and no
 #: case system means them. Free text (a note, a reason) may hold tab and
@@ -129,8 +131,21 @@ class ContractTerminatedPayload(Strict):
     reason: Literal["eviction", "moved_out", "own_housing_found", "deceased", "other"]
 
 
+#: A legal person's organisationsnummer, in its canonical form NNNNNN-NNNN
+#: (``domain.orgnummer``; a sole trader's personnummer is refused).
+OrgNo = Annotated[
+    str, Field(min_length=10, max_length=11), AfterValidator(parse_orgnummer)
+]
+
+
 class ApartmentAcquiredPayload(Strict):
+    """``landlord``: the name shown; ``landlord_org_no``: who the landlord
+    is (figures group by it; leave it out for a sole trader); ``district``: a
+    code or name of the configured list (``domain.districts``), checked by
+    the submission service, which records the code."""
+
     landlord: Text
+    landlord_org_no: OrgNo | None = None
     district: Text
     rooms: Annotated[int, Field(ge=1, le=12)]
     monthly_rent_sek: Sek

@@ -7,6 +7,8 @@ from typing import Any
 
 #: A fictitious but valid personnummer (Luhn-checked), for examples only.
 EXAMPLE_PERSONNUMMER = "19850317-1236"
+#: A fictitious but valid organisationsnummer (a limited company's, Luhn-checked).
+EXAMPLE_ORG_NO = "556677-8899"
 
 PAYLOADS: dict[str, dict[str, Any]] = {
     "application_filed": {
@@ -33,7 +35,8 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     "contract_terminated": {"reason": "moved_out"},
     "apartment_acquired": {
         "landlord": "AB Bostäder",
-        "district": "Norrby",
+        "landlord_org_no": EXAMPLE_ORG_NO,
+        "district": "norrby",
         "rooms": 2,
         "monthly_rent_sek": 6400,
     },

@@ -24,6 +24,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, PersistenceError
 from pydantic import ValidationError
 
+from domain.districts import DEFAULT_DISTRICTS, DistrictList, parse_district_list
 from domain.errors import DomainError
 from domain.facts import Stamp
 from infra.person_keys import PersonKeyConflict, PersonKeyError, person_keys_of
@@ -151,10 +152,13 @@ class SubmissionService:
         app: CaseLog,
         today: Callable[[], date],
         earliest: date = date(1990, 1, 1),
+        districts: DistrictList | None = None,
     ) -> None:
         self.app = app
         self.today = today
         self.earliest = earliest  # no fact dated before it (BOENDE_EARLIEST_DAY)
+        # The district codes an acquisition may name (BOENDE_DISTRICTS_FILE).
+        self.districts = districts or parse_district_list(DEFAULT_DISTRICTS)
         # The person keys' pool fails fast and recovers fast too (no keys
         # attached: no filing can be recorded anyway).
         with contextlib.suppress(PersonKeyError):
@@ -229,7 +233,8 @@ class SubmissionService:
             else:
                 try:
                     _refuse_too_early(sub, self.earliest)
-                    aggregate = apply_submission(sub, work, _stamp(sub, today))
+                    coded = _district_coded(sub, self.districts)
+                    aggregate = apply_submission(coded, work, _stamp(sub, today))
                 except (DomainError, ServiceError) as refusal:
                     outcomes[index] = refusal
                     continue
@@ -355,6 +360,29 @@ def _refuse_too_early(sub: Envelope, earliest: date) -> None:
         raise InvalidSubmission(
             f"{len(problems)} date(s) before the earliest day", details=problems
         )
+
+
+def _district_coded(sub: Envelope, districts: DistrictList) -> Envelope:
+    """``sub`` with its district as the list's code; 422 listing the codes
+    when it names none (as a code or a name, in any case and spacing)."""
+    district = getattr(getattr(sub, "payload", None), "district", None)
+    if district is None:
+        return sub
+    code = districts.code_of(district)
+    if code is None:
+        allowed = districts.codes
+        raise InvalidSubmission(
+            "the district is not in the municipality's district list",
+            details=[
+                {
+                    "loc": "payload.district",
+                    "problem": "unknown district; allowed codes: " + ", ".join(allowed),
+                }
+            ],
+            allowed=allowed,
+        )
+    payload = sub.payload.model_copy(update={"district": code})  # type: ignore[attr-defined]
+    return sub.model_copy(update={"payload": payload})
 
 
 def _stamp(sub: Envelope, today: date) -> Stamp:

@@ -1,6 +1,7 @@
 """The path to a first-hand lease (``/v1/oversight/first-hand``) on SQLite
 and PostgreSQL: a scripted history whose outcomes are worked out by hand in
-the comments, landlords grouped by their normalised name, censoring."""
+the comments, landlords grouped by their organisation number (by their
+normalised name when a fact has none), censoring."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from domain.districts import normalised
 from services.bootstrap import Boende
 from services.http.app import create_app
 from tests.conftest import Ids
 from tests.integration.test_unexecuted import Cases
 
 NOT_OBSERVED = {"observed": 0, "converted": 0, "share": None}
+#: The landlords' organisation numbers (Luhn-checked, fictitious).
+ORG_NO = {"hyresvärden hb": "916512-3457", "kommunbostäder ab": "556012-3456"}
 
 
 @pytest.fixture
@@ -25,7 +29,14 @@ def api(boende: Boende) -> Iterator[TestClient]:
 
 
 class Contracts(Cases):
-    def moved_in(self, label: str, day: str, landlord: str, district: str) -> None:
+    def moved_in(
+        self,
+        label: str,
+        day: str,
+        landlord: str,
+        district: str,
+        org_no: str | None = None,
+    ) -> None:
         self.filed(label, "2022-11-01")
         self.granted(label, "2022-12-01")
         apartment = self.ids.next("apt")
@@ -34,6 +45,7 @@ class Contracts(Cases):
             apartment,
             "2022-12-15",
             landlord=landlord,
+            landlord_org_no=org_no or ORG_NO[normalised(landlord)],
             district=district,
         )
         self.post(
@@ -57,14 +69,14 @@ class Contracts(Cases):
 
 
 def history(c: Contracts) -> None:
-    c.moved_in("P5", "2023-01-05", "Hyresvärden HB", "Söder")
+    c.moved_in("P5", "2023-01-05", "Hyresvärden HB", "Söderberga")
     c.converted("P5", "2025-03-05")  # 790 days: not within 12, nor 24 months
-    c.moved_in("P1", "2023-02-01", "Kommunbostäder AB", "Norr")
+    c.moved_in("P1", "2023-02-01", "Kommunbostäder AB", "Norrby")
     c.converted("P1", "2024-01-15")  # 348 days: within 12 months
-    c.moved_in("P2", "2023-03-10", "kommunbostäder  AB ", "Norr")  # the same landlord
+    c.moved_in("P2", "2023-03-10", "kommunbostäder  AB ", "norrby")  # the same landlord
     c.terminated("P2", "2023-09-01", "eviction")
-    c.moved_in("P3", "2023-03-20", "Hyresvärden HB", "Söder")  # 1017 days, 33 months
-    c.moved_in("P4", "2025-06-01", "Kommunbostäder AB", "Norr")
+    c.moved_in("P3", "2023-03-20", "Hyresvärden HB", "söderberga")  # 1017 d, 33 months
+    c.moved_in("P4", "2025-06-01", "Kommunbostäder AB", "Norrby")
     c.converted("P4", "2025-11-01")  # 153 days; not yet 12 months old
     c.catch_up()
 
@@ -121,17 +133,36 @@ def test_outcomes_per_execution_quarter_by_hand(
     assert second["days_to_conversion"]["median_days"] == 153
 
 
-def test_landlords_are_grouped_by_their_normalised_name(
+def test_landlords_are_grouped_by_their_organisation_number(
     boende: Boende, api: TestClient, ids: Ids
 ) -> None:
     history(Contracts(boende, api, ids))
     rows = [c for c in cohorts(api, by="landlord") if c["cohort"] == "2023Q1"]
-    assert [(c["landlord"], c["executed"], c["converted"]) for c in rows] == [
-        ("Hyresvärden HB", 2, 1),
-        ("Kommunbostäder AB", 2, 1),  # and "kommunbostäder  AB "
+    assert [
+        (c["landlord"], c["landlord_org_no"], c["executed"], c["converted"])
+        for c in rows
+    ] == [
+        ("Kommunbostäder AB", "556012-3456", 2, 1),  # and "kommunbostäder  AB "
+        ("Hyresvärden HB", "916512-3457", 2, 1),
     ]
+    # The list's codes, however the sender spelt the district.
     districts = [c["district"] for c in cohorts(api, by="district")]
-    assert districts == ["Norr", "Söder", "Norr"]
+    assert districts == ["norrby", "söderberga", "norrby"]
+
+
+def test_one_number_under_two_names_is_one_landlord_and_names_apart_are_two(
+    boende: Boende, api: TestClient, ids: Ids
+) -> None:
+    c = Contracts(boende, api, ids)
+    c.moved_in("R1", "2023-01-10", "Kommunbostäder AB", "Norrby")
+    c.moved_in("R2", "2023-02-10", "KB Fastigheter AB", "Norrby", "556012-3456")
+    c.moved_in("R3", "2023-03-10", "KB Fastigheter AB", "Norrby", "556400-1112")
+    c.catch_up()
+    rows = cohorts(api, by="landlord")
+    assert [(r["landlord"], r["landlord_org_no"], r["executed"]) for r in rows] == [
+        ("Kommunbostäder AB", "556012-3456", 2),  # renamed: still one landlord
+        ("KB Fastigheter AB", "556400-1112", 1),  # the same name, another company
+    ]
 
 
 def test_outcomes_are_counted_to_as_of(

@@ -23,14 +23,16 @@ def api(boende: Boende) -> Iterator[TestClient]:
 
 def history(c: Cases) -> None:
     c.post("apartment_acquired", "A1", "2025-01-01", landlord="Bo AB",
-           district="Norr", rooms=2, monthly_rent_sek=6000)  # fmt: skip
+           landlord_org_no="556999-0012", district="Norrby", rooms=2,
+           monthly_rent_sek=6000)  # fmt: skip
     c.filed("X", "2024-12-01")
     c.granted("X", "2024-12-10")
     c.post("contract_executed", c.case_ids["X"], "2025-01-11", apartment_id="A1",
            monthly_rent_sek=6200, lease_starts_on="2025-01-11")  # fmt: skip
     # A1 vacant 1-10 January: 10 days at 6000/31.
     c.post("apartment_acquired", "A2", "2025-01-16", landlord=" hem  HB",
-           district="Söder", rooms=3, monthly_rent_sek=9300)  # fmt: skip
+           landlord_org_no="916512-3457", district="söderberga", rooms=3,
+           monthly_rent_sek=9300)  # fmt: skip
     # A2 vacant 16-31 January (16 days at 9300/31 = 4800) and all of February
     # (9300); returned on 1 March, which is not a vacant day.
     c.post("apartment_returned", "A2", "2025-03-01")
@@ -72,10 +74,9 @@ def test_rents_on_a_day_by_hand(boende: Boende, api: TestClient, ids: Ids) -> No
     assert (march["apartments"], march["occupied"]) == (1, 0)
     assert march["difference_per_occupied_apartment"] is None
     by_landlord = get(api, "rents", as_of="2025-02-01", by="landlord")["groups"]
-    assert [(g["landlord"], g["apartments"]) for g in by_landlord] == [
-        ("Bo AB", 1),
-        ("hem HB", 1),
-    ]
+    assert [
+        (g["landlord"], g["landlord_org_no"], g["apartments"]) for g in by_landlord
+    ] == [("Bo AB", "556999-0012", 1), ("hem HB", "916512-3457", 1)]
     by_rooms = get(api, "rents", as_of="2025-02-01", by="rooms")["groups"]
     assert [(g["rooms"], g["aln_pays"]["median"]) for g in by_rooms] == [
         ("2", 6000),
@@ -96,12 +97,12 @@ def test_vacancy_per_month_by_hand(boende: Boende, api: TestClient, ids: Ids) ->
     assert (quarter["vacant_days"], quarter["cost_sek"]) == (99, 25035)
     districts = get(api, "vacancy", by="district", **window)["periods"]
     assert [(p["period"], p["district"], p["vacant_days"]) for p in districts] == [
-        ("2025-01", "Norr", 10),
-        ("2025-01", "Söder", 16),
-        ("2025-02", "Norr", 14),
-        ("2025-02", "Söder", 28),
-        ("2025-03", "Norr", 31),
-        ("2025-03", "Söder", 0),
+        ("2025-01", "norrby", 10),
+        ("2025-01", "söderberga", 16),
+        ("2025-02", "norrby", 14),
+        ("2025-02", "söderberga", 28),
+        ("2025-03", "norrby", 31),
+        ("2025-03", "söderberga", 0),
     ]
 
 

@@ -56,69 +56,36 @@ def sql() -> Any:
         yield sql
 
 
-def test_each_apartment_row(sql: Any) -> None:
-    rows = sql.all("SELECT * FROM apartments_stock ORDER BY apartment_id")
-    assert rows == [
-        {
-            "apartment_id": "a-1",
-            "landlord": "AB Bo",
-            "district": "Norr",
-            "rooms": 2,
-            "monthly_rent_sek": 6100,
-            "state": "occupied",
-            "became_available_on": "2021-03-01",
-            "past_vacant_days": 41,
-        },
-        {
-            "apartment_id": "a-2",
-            "landlord": "Hem AB",
-            "district": "Norr",
-            "rooms": 1,
-            "monthly_rent_sek": 4000,
-            "state": "returned",
-            "became_available_on": "2021-02-01",
-            "past_vacant_days": 20,
-        },
-        {
-            "apartment_id": "a-3",
-            "landlord": "Hem AB",
-            "district": "Syd",
-            "rooms": 3,
-            "monthly_rent_sek": 8000,
-            "state": "available",
-            "became_available_on": "2021-03-10",
-            "past_vacant_days": 0,
-        },
-        {
-            "apartment_id": "a-4",
-            "landlord": "AB Bo",
-            "district": "Syd",
-            "rooms": 4,
-            "monthly_rent_sek": 9000,
-            "state": "transferred",
-            "became_available_on": "2021-03-01",
-            "past_vacant_days": 4,
-        },
-        {
-            "apartment_id": "a-5",
-            "landlord": "AB Bo",
-            "district": "Norr",
-            "rooms": 2,
-            "monthly_rent_sek": 6000,
-            "state": "available",
-            "became_available_on": "2021-04-01",
-            "past_vacant_days": 0,
-        },
-        {
-            "apartment_id": "a-6",
-            "landlord": "Hem AB",
-            "district": "Norr",
-            "rooms": 1,
-            "monthly_rent_sek": 3000,
-            "state": "available",
-            "became_available_on": "2021-06-20",
-            "past_vacant_days": 0,
-        },
+def test_each_apartment_row_and_its_moves(sql: Any) -> None:
+    rows = sql.all(
+        "SELECT apartment_id, landlord, landlord_org_no, district, rooms, "
+        "monthly_rent_sek, acquired_on FROM apartments_stock ORDER BY position"
+    )
+    assert [tuple(row.values()) for row in rows] == [
+        ("a-1", "AB Bo", None, "Norr", 2, 6100, "2021-01-01"),
+        ("a-2", "Hem AB", None, "Norr", 1, 4000, "2021-02-01"),
+        ("a-3", "Hem AB", None, "Syd", 3, 8000, "2021-03-10"),
+        ("a-4", "AB Bo", None, "Syd", 4, 9000, "2021-03-01"),
+        ("a-5", "AB Bo", None, "Norr", 2, 6000, "2021-04-01"),
+        ("a-6", "Hem AB", None, "Norr", 1, 3000, "2021-06-20"),
+    ]
+    moves = sql.all(
+        "SELECT apartment_id, occurred_on, state FROM apartment_moves "
+        "ORDER BY apartment_id, position"
+    )
+    assert [tuple(m.values()) for m in moves] == [
+        ("a-1", "2021-01-01", "available"),
+        ("a-1", "2021-01-11", "occupied"),
+        ("a-1", "2021-03-01", "available"),
+        ("a-1", "2021-04-01", "occupied"),
+        ("a-2", "2021-02-01", "available"),
+        ("a-2", "2021-02-21", "returned"),
+        ("a-3", "2021-03-10", "available"),
+        ("a-4", "2021-03-01", "available"),
+        ("a-4", "2021-03-05", "occupied"),
+        ("a-4", "2021-06-01", "transferred"),
+        ("a-5", "2021-04-01", "available"),
+        ("a-6", "2021-06-20", "available"),
     ]
 
 
@@ -129,6 +96,7 @@ def test_the_stock_on_a_day(sql: Any) -> None:
         "by_state": {"available": 3, "occupied": 1, "returned": 1, "transferred": 1},
         "by_landlord": {
             "AB Bo": {
+                "landlord_org_no": None,
                 "total": 3,
                 "by_state": {
                     "available": 1,
@@ -138,6 +106,7 @@ def test_the_stock_on_a_day(sql: Any) -> None:
                 },
             },
             "Hem AB": {
+                "landlord_org_no": None,
                 "total": 3,
                 "by_state": {
                     "available": 2,
@@ -175,9 +144,8 @@ def test_the_stock_on_a_day(sql: Any) -> None:
 
 
 def test_mean_and_median_of_four_current_vacancies(sql: Any) -> None:
-    sql.execute(
-        "UPDATE apartments_stock SET state = 'available', "
-        "became_available_on = '2021-06-29' WHERE apartment_id = 'a-2'"
+    sql.execute(  # a-2 back in the stock, available since 29 June
+        "INSERT INTO apartment_moves VALUES ('a-2', 999, '2021-06-29', 'available')"
     )
     current = stock(sql, date(2021, 6, 30))["vacancy_days"]["current"]
     # 112, 90, 10 and 1 day: the mean; the median of an even count is the
@@ -185,10 +153,12 @@ def test_mean_and_median_of_four_current_vacancies(sql: Any) -> None:
     assert current == {"count": 4, "mean": 53.25, "median": 50.0, "max": 112}
 
 
-def test_a_day_before_a_vacancy_began_counts_no_days(sql: Any) -> None:
+def test_a_vacancy_beginning_on_the_day_counts_no_days(sql: Any) -> None:
+    """On 1 March a-1 is vacated and a-4 acquired: both vacant 0 days; a-1's
+    10 days in January and a-2's 20 are past; a-3 and a-5 come later."""
     vacancy = stock(sql, date(2021, 3, 1))["vacancy_days"]
-    assert vacancy["current"] == {"count": 3, "mean": 0, "median": 0, "max": 0}
-    assert vacancy["total_to_date"] == 41 + 20 + 4
+    assert vacancy["current"] == {"count": 2, "mean": 0, "median": 0, "max": 0}
+    assert vacancy["total_to_date"] == 10 + 20
 
 
 def test_an_empty_stock() -> None:
@@ -205,30 +175,54 @@ def test_an_empty_stock() -> None:
         }
 
 
-def test_a_vacancy_ended_from_another_state_adds_no_days() -> None:
-    """Only a vacancy (state available) has days to add when it ends."""
+def test_a_move_from_another_state_ends_no_vacancy(sql: Any) -> None:
+    """Only a vacancy (state available) has days to add when it ends: a
+    second move of an occupied apartment adds none."""
+    sql.execute(
+        "INSERT INTO apartment_moves VALUES ('a-1', 999, '2021-05-01', 'returned')"
+    )
+    vacancy = stock(sql, date(2021, 6, 30))["vacancy_days"]
+    assert vacancy["total_to_date"] == 41 + 20 + 4 + 112 + 90 + 10
+
+
+def test_the_stock_before_later_facts(sql: Any) -> None:
+    """On 20 Feb: a-1 occupied (its 10 days past), a-2 available 19 days;
+    what was acquired later is not in it."""
+    answer = stock(sql, date(2021, 2, 20))
+    assert answer["apartments_total"] == 2
+    assert answer["by_state"] == {
+        "available": 1,
+        "occupied": 1,
+        "returned": 0,
+        "transferred": 0,
+    }
+    assert answer["vacancy_days"]["total_to_date"] == 10 + 19
+    assert set(answer["by_district"]) == {"Norr"}
+
+
+def test_landlords_by_number_named_by_their_first_spelling() -> None:
+    """One number under two names is one landlord; a name without a number
+    is another, even when spelt alike."""
+    log = Log()
+    for key, name, org_no in (
+        ("b-1", "Bo AB", "556999-0012"),
+        ("b-2", "Bo Fastigheter AB", "556999-0012"),
+        ("b-3", " Bo  AB", None),
+    ):
+        flat = Apartment.acquire(
+            stamp("2021-01-01", "ALN"), key, name, "Norr", 1, 5000, org_no
+        )
+        log.take(flat, "2021-01-01T00:00:00")
     projection = ApartmentStock()
-    log = history()
     with tables(projection) as sql:
         projection.process_batch(sql, log.records)
-        occupied = next(
-            r
-            for r in log.records
-            if isinstance(r.event, Apartment.Occupied) and r.event.apartment_id == "a-1"
-        )
-        sql.execute(
-            "UPDATE apartments_stock SET state = 'occupied' WHERE apartment_id = 'a-3'"
-        )
-        again = type(occupied)(occupied.position, occupied.event)
-        projection.vacancy_ended(sql, again)
-        rows = sql.all(
-            "SELECT apartment_id, past_vacant_days FROM apartments_stock "
-            "WHERE apartment_id IN ('a-1', 'a-3') ORDER BY apartment_id"
-        )
-    assert rows == [
-        {"apartment_id": "a-1", "past_vacant_days": 41},
-        {"apartment_id": "a-3", "past_vacant_days": 0},
-    ]
+        landlords = stock(sql, date(2021, 1, 2))["by_landlord"]
+    assert {
+        name: (g["landlord_org_no"], g["total"]) for name, g in landlords.items()
+    } == {
+        "Bo AB": ("556999-0012", 2),
+        "Bo AB (utan organisationsnummer)": (None, 1),
+    }
 
 
 def test_the_states_in_their_order() -> None:

@@ -156,17 +156,24 @@ def test_an_acquisition_passes_on_everything_and_happens_once(
         "apartment_acquired",
         "apt-1",
         "2021-03-01",
-        payload={"landlord": "Hem AB", "district": "Syd", "rooms": 4},
+        payload={
+            "landlord": "Hem AB",
+            "landlord_org_no": "5566778899",
+            "district": " SÖDERBERGA ",  # a name of the list, as the sender spells it
+            "rooms": 4,
+        },
     )
     acquired = flat(boende, "apt-1")
     assert (acquired.apartment_id, acquired.state.value) == ("apt-1", "available")
+    assert acquired.landlord_org_no == "556677-8899"
     (event,) = log(boende)
-    assert (event.landlord, event.district, event.rooms, event.monthly_rent_sek) == (
-        "Hem AB",
-        "Syd",
-        4,
-        6400,
-    )
+    assert (
+        event.landlord,
+        event.landlord_org_no,
+        event.district,
+        event.rooms,
+        event.monthly_rent_sek,
+    ) == ("Hem AB", "556677-8899", "söderberga", 4, 6400)
     refused = refusal(boende, "apartment_acquired", "apt-1", "2021-03-02")
     assert isinstance(refused, TransitionNotAllowed)
     assert refused.message == "apartment_acquired is not allowed in state available"
