@@ -51,7 +51,7 @@ from services.http import (
     submissions,
     timeliness,
 )
-from services.http.deps import BoendeDep
+from services.http.deps import BoendeDep, refuse_unknown_query_parameters
 from services.http.observe import Observe, request_id_of
 from services.http.openapi import with_error_bodies
 
@@ -199,7 +199,10 @@ def create_app(boende: Boende, *, close_on_shutdown: bool = False) -> FastAPI:
 
     app = FastAPI(
         lifespan=lifespan,
-        dependencies=[Depends(authz.authorize)],  # every route: services.http.authz
+        dependencies=[  # every route: services.http.authz, then the query's names
+            Depends(authz.authorize),
+            Depends(refuse_unknown_query_parameters),
+        ],
         title="Boende",
         version="1",
         description="Case log and oversight for social housing (sociala kontrakt).",

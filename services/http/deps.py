@@ -1,5 +1,6 @@
 """FastAPI dependencies shared by the routers: the Boende of the app, the
-day, ``min_position``, ``known_at``, and the day-paged listings."""
+day, ``min_position``, ``known_at``, the day-paged listings, and the refusal
+of query parameters a figure does not know."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Query, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from pydantic import AfterValidator
 
 from infra.keys import pseudonym, pseudonym_key
@@ -213,3 +216,48 @@ def pseudonym_reference(boende: Boende) -> Callable[[str], str]:
     (``infra.keys``): how oversight answers name a case."""
     settings = boende.settings
     return partial(pseudonym, pseudonym_key(settings.data_dir, settings.environment))
+
+
+#: The routes whose unknown query parameters are refused: a misspelt
+#: ``as_of`` must not silently answer for today.
+STRICT_QUERY_PREFIXES = ("/v1/oversight/", "/v1/reports/")
+_NAME_SHOWN = 40  # a parameter's name is the sender's text: shown cut short
+
+
+def declared_query_parameters(dependant: Dependant) -> frozenset[str]:
+    """The query parameters a route reads: its own and its dependencies'."""
+    names: set[str] = set()
+    pending = [dependant]
+    while pending:
+        current = pending.pop()
+        names.update(field.alias for field in current.query_params)
+        pending.extend(current.dependencies)
+    return frozenset(names)
+
+
+_declared: dict[int, frozenset[str]] = {}
+
+
+async def refuse_unknown_query_parameters(request: Request) -> None:
+    """The app-wide check (after authorization): a request to an oversight
+    or report route naming a query parameter the route does not declare is
+    refused, 422 ``invalid_request`` naming each, with the ones it takes."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or not route.path.startswith(
+        STRICT_QUERY_PREFIXES
+    ):
+        return
+    known = _declared.get(id(route))
+    if known is None:
+        known = _declared[id(route)] = declared_query_parameters(route.dependant)
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        shown = [name[:_NAME_SHOWN] for name in unknown[:20]]
+        raise InvalidRequest(
+            f"unknown query parameter(s): {', '.join(shown)}; "
+            f"{route.path} takes {', '.join(sorted(known)) or 'none'}",
+            details=[
+                {"loc": name, "problem": "unknown query parameter"} for name in shown
+            ],
+            allowed=sorted(known),
+        )

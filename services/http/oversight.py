@@ -106,13 +106,22 @@ def flows(
     "/apartments",
     summary="Apartment stock by state, landlord and district; vacancy days",
 )
-def apartments(boende: BoendeDep, min_position: MinPosition = None) -> dict[str, Any]:
-    """The stock today; vacancy days count effective dates up to today."""
+def apartments(
+    boende: BoendeDep,
+    as_of: Annotated[
+        Day | None, Query(description="effective date; default today")
+    ] = None,
+    min_position: MinPosition = None,
+) -> dict[str, Any]:
+    """The stock on ``as_of`` (default today): each apartment's state after
+    its last fact dated on or before it; vacancy days count effective dates
+    up to it. Landlords by organisation number where known."""
     today = today_of(boende)
+    day = as_of or today
     result = answer(
         boende.views["apartments"],
-        lambda sql: apartments_view.stock(sql, today),
+        lambda sql: apartments_view.stock(sql, day),
         min_position,
         boende.settings.read_wait_seconds,
     )
-    return {"today": today.isoformat(), **result}
+    return {"today": today.isoformat(), "as_of": day.isoformat(), **result}

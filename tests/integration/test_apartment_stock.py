@@ -28,6 +28,8 @@ from tests.conftest import Ids, envelope, later
 TODAY = date(2021, 12, 31)
 APPLICANT_NAME = PAYLOADS["application_filed"]["applicant"]["name"]
 BOSTADER, EK = "AB Bostäder", "Fastighets AB Ek"
+#: Their organisation numbers (fictitious, Luhn-checked).
+ORG_NO = {BOSTADER: "556999-0020", EK: "556999-0038"}
 
 
 @pytest.fixture
@@ -66,6 +68,7 @@ class History:
             apartment_id,
             day,
             landlord=landlord,
+            landlord_org_no=ORG_NO[landlord],
             district=district,
             rooms=len(self.keys) % 3 + 1,
             monthly_rent_sek=5000 + 100 * len(self.keys),
@@ -92,10 +95,10 @@ class History:
 def scripted_history(history: History) -> None:
     """Six apartments; the comments give each one's vacancies in days."""
     a1 = history.acquire(0, BOSTADER, "Norrby")
-    a2 = history.acquire(0, BOSTADER, "Söderby")
+    a2 = history.acquire(0, BOSTADER, "Söderberga")
     a3 = history.acquire(10, EK, "Norrby")
-    a4 = history.acquire(40, EK, "Söderby")
-    a5 = history.acquire(0, BOSTADER, "Västby")
+    a4 = history.acquire(40, EK, "Söderberga")
+    a5 = history.acquire(0, BOSTADER, "Västerdal")
     c1, c2, c3, c4 = (history.granted_case() for _ in range(4))
     history.execute(c2, a3, 15)  # a3: vacant 10..15 -> 5
     history.execute(c1, a1, 20)  # a1: vacant 0..20 -> 20
@@ -105,7 +108,7 @@ def scripted_history(history: History) -> None:
     history.execute(c3, a4, 100)  # a4: vacant 40..100 -> 60
     history.post("contract_terminated", c3, 130)  # a4: vacant again from 130
     history.execute(c4, a5, 200)  # a5: vacant 0..200 -> 200
-    history.acquire(280, EK, "Västby")  # a6: vacant from 280
+    history.acquire(280, EK, "Västerdal")  # a6: vacant from 280
 
 
 def by_state(
@@ -123,16 +126,25 @@ def by_state(
 #: add up to 5 + 20 + 30 + 60 + 200 = 315.
 EXPECTED_STOCK = {
     "today": "2021-12-31",
+    "as_of": "2021-12-31",
     "apartments_total": 6,
     "by_state": by_state(available=3, occupied=1, returned=1, transferred=1),
     "by_landlord": {
-        BOSTADER: {"total": 3, "by_state": by_state(1, 1, 1, 0)},  # a1 a5 a2
-        EK: {"total": 3, "by_state": by_state(2, 0, 0, 1)},  # a4 a6 a3
+        BOSTADER: {
+            "landlord_org_no": ORG_NO[BOSTADER],
+            "total": 3,
+            "by_state": by_state(1, 1, 1, 0),  # a1 a5 a2
+        },
+        EK: {
+            "landlord_org_no": ORG_NO[EK],
+            "total": 3,
+            "by_state": by_state(2, 0, 0, 1),  # a4 a6 a3
+        },
     },
-    "by_district": {
-        "Norrby": {"total": 2, "by_state": by_state(1, 0, 0, 1)},  # a1 a3
-        "Söderby": {"total": 2, "by_state": by_state(1, 0, 1, 0)},  # a4 a2
-        "Västby": {"total": 2, "by_state": by_state(1, 1, 0, 0)},  # a6 a5
+    "by_district": {  # by the list's codes
+        "norrby": {"total": 2, "by_state": by_state(1, 0, 0, 1)},  # a1 a3
+        "söderberga": {"total": 2, "by_state": by_state(1, 0, 1, 0)},  # a4 a2
+        "västerdal": {"total": 2, "by_state": by_state(1, 1, 0, 0)},  # a6 a5
     },
     "vacancy_days": {
         "current": {"count": 3, "mean": 137.67, "median": 161, "max": 241},
@@ -209,3 +221,83 @@ def test_rebuild_gives_the_same_rows_and_answer(
 
     assert stock_rows(boende) == live_rows
     assert client.get("/v1/oversight/apartments").json() == live_answer
+
+
+def test_stock_as_of_a_day_before_today(client: TestClient, history: History) -> None:
+    """Day 45 (2021-04-29), worked out from the script: a1 occupied since 20
+    (vacant 0..20), a2 returned on 30 (vacant 0..30), a3 occupied since 15
+    (vacant 10..15), a4 vacant since its acquisition on 40 (5 days), a5
+    vacant since 0 (45 days); a6 not yet acquired."""
+    scripted_history(history)
+
+    body = client.get("/v1/oversight/apartments", params={"as_of": later(45)}).json()
+
+    body.pop("as_of_position")
+    assert body == {
+        "today": "2021-12-31",
+        "as_of": "2021-04-29",
+        "apartments_total": 5,
+        "by_state": by_state(available=2, occupied=2, returned=1),
+        "by_landlord": {
+            BOSTADER: {
+                "landlord_org_no": ORG_NO[BOSTADER],
+                "total": 3,
+                "by_state": by_state(1, 1, 1, 0),  # a5 a1 a2
+            },
+            EK: {
+                "landlord_org_no": ORG_NO[EK],
+                "total": 2,
+                "by_state": by_state(1, 1, 0, 0),  # a4 a3
+            },
+        },
+        "by_district": {
+            "norrby": {"total": 2, "by_state": by_state(0, 2, 0, 0)},  # a1 a3
+            "söderberga": {"total": 2, "by_state": by_state(1, 0, 1, 0)},  # a4 a2
+            "västerdal": {"total": 1, "by_state": by_state(1, 0, 0, 0)},  # a5
+        },
+        "vacancy_days": {
+            "current": {"count": 2, "mean": 25, "median": 25, "max": 45},
+            "total_to_date": 20 + 30 + 5 + 5 + 45,
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("day", "total", "states", "current", "vacant_days"),
+    [
+        (-1, 0, by_state(), [], 0),  # before the first acquisition
+        # Day 10: a3 acquired that very day (vacant 0 days), a1 a2 a5 for 10.
+        (10, 4, by_state(available=4), [10, 10, 0, 10], 30),
+        # Day 60: a3 transferred; a1 vacant again since 50, a4 since 40, a5 since 0.
+        (60, 5, by_state(3, 0, 1, 1), [10, 20, 60], 20 + 30 + 5 + 90),
+        # Today, as without as_of.
+        (291, 6, by_state(3, 1, 1, 1), [241, 161, 11], 315 + 241 + 161 + 11),
+    ],
+)
+def test_stock_as_of_by_hand(
+    client: TestClient,
+    history: History,
+    day: int,
+    total: int,
+    states: dict[str, int],
+    current: list[int],
+    vacant_days: int,
+) -> None:
+    scripted_history(history)
+
+    body = client.get("/v1/oversight/apartments", params={"as_of": later(day)}).json()
+
+    assert (body["as_of"], body["apartments_total"]) == (later(day), total)
+    assert body["by_state"] == states
+    assert body["vacancy_days"]["current"]["count"] == len(current)
+    assert body["vacancy_days"]["current"]["max"] == max(current, default=None)
+    assert body["vacancy_days"]["total_to_date"] == vacant_days
+
+
+def test_as_of_today_is_the_answer_without_it(
+    client: TestClient, history: History
+) -> None:
+    scripted_history(history)
+    plain = client.get("/v1/oversight/apartments").json()
+    dated = client.get("/v1/oversight/apartments", params={"as_of": "2021-12-31"})
+    assert dated.json() == plain
