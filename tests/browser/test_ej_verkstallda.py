@@ -107,3 +107,33 @@ def test_a_quarter_not_begun_is_said_in_swedish(visit: Visit) -> None:
     page = visit("oversight", "/oversikt/ej-verkstallda?kvartal=2031Q1")
     assert "har inte börjat" in page.get_by_role("alert").inner_text()
     assert_accessible(page)
+
+
+def test_the_councils_statistics_download_as_the_apis(
+    visit: Visit, server: Server
+) -> None:
+    page = visit("oversight", PAGE)
+    council = server.api("/v1/reports/council", quarter=QUARTER)
+    pdf = download(page, "Ladda ner statistiken som PDF")
+    pages = [p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages]
+    for text in pages:
+        assert f"rothash{council['root_hash']}" in "".join(text.split())
+    grand = council["tables"]["unexecuted"][-1]  # the grand total row
+    assert grand["intervention"] == grand["gender"] == "total"
+    printed = {"<5": "<5", "suppressed": ".."}
+    figures = [
+        printed.get(str(grand[c]), str(grand[c])) for c in council["columns"][2:]
+    ]
+    flat = " ".join(" ".join(pages).split())
+    assert f"Totalt Totalt {' '.join(figures)}" in flat, figures
+    csv = download(page, "Ladda ner statistiken som CSV").decode("utf-8-sig")
+    api = httpx.get(
+        f"{server.url}/v1/reports/council",
+        params={"quarter": QUARTER, "format": "csv", "lang": "sv"},
+        headers={"Authorization": f"Bearer {server.token('oversight')}"},
+        timeout=30,
+    ).content.decode("utf-8-sig")
+    same = [line for line in csv.splitlines() if not line.startswith("# Skapad")]
+    assert same == [
+        line for line in api.splitlines() if not line.startswith("# Skapad")
+    ]

@@ -25,6 +25,7 @@ from services.http.pages import (
     login,
     oversikt,
     revision,
+    utskrift,
     web,
 )
 
@@ -39,6 +40,7 @@ __all__ = [
     "login",
     "oversikt",
     "revision",
+    "utskrift",
     "web",
 ]
 
@@ -53,6 +55,7 @@ ROUTERS = (
     bostadsbestand.router,
     ej_verkstallda.router,
     revision.router,
+    utskrift.router,
 )
 
 

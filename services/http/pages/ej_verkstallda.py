@@ -6,6 +6,8 @@ quarterly report to IVO and the council, with its CSV and its PDF.
   (``services.http.timeliness.unexecuted``); the decisions that reach three
   months within 30 days are counted as on Översikt (``oversikt.due_within``:
   the API has no list of them yet).
+- The council's statistics of the same quarter (counts only, small counts
+  suppressed) are linked as CSV and PDF (``utskrift``).
 - The quarterly report is ``GET /v1/reports/unexecuted``'s own answer
   (``services.http.reports.quarterly.unexecuted_report``), and its files are
   that function's: ``.../kvartalsrapport.csv`` is the API's Swedish CSV byte
@@ -18,7 +20,6 @@ Cases appear under their pseudonymous reference only, as in the API.
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Annotated, Any, Final
 from urllib.parse import urlencode
 
@@ -33,7 +34,14 @@ from services.http.authz import PAGES
 from services.http.deps import get_audit_log, today_of
 from services.http.pages import oversikt
 from services.http.pages.floden import parse_day, parse_moment
-from services.http.pages.utskrift import pdf_response
+from services.http.pages.utskrift import (
+    COUNCIL_CSV,
+    COUNCIL_PDF,
+    known_of,
+    last_ended_quarter,
+    pdf_response,
+    quarters_up_to,
+)
 from services.http.pages.web import render, source_of
 from services.http.reports import quarterly
 from services.http.reports.formats import TableFormat
@@ -44,30 +52,10 @@ router = APIRouter(include_in_schema=False)
 PATH: Final = f"{PAGES}/ej-verkstallda"
 CSV: Final = f"{PATH}/kvartalsrapport.csv"
 PDF: Final = f"{PATH}/kvartalsrapport.pdf"
-QUARTERS_OFFERED: Final = 8
 #: The report's columns on the page and in the PDF (the section is a heading).
 COLUMNS: Final = tuple(c for c in unexecuted_view.REPORT_COLUMNS if c != "section")
 Text = Annotated[str | None, Query(max_length=40)]
 Quarter = Annotated[str | None, Query(max_length=8)]
-
-
-def quarter_name(day: date) -> str:
-    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
-
-
-def quarters_up_to(today: date) -> list[str]:
-    """The quarters to choose from, newest first: this one and the seven before."""
-    year, index = today.year, (today.month - 1) // 3
-    found = []
-    for _ in range(QUARTERS_OFFERED):
-        found.append(f"{year}Q{index + 1}")
-        year, index = (year, index - 1) if index else (year - 1, 3)
-    return found
-
-
-def last_ended_quarter(today: date) -> str:
-    """The quarter a rapporteur reports now: the latest that has ended."""
-    return quarters_up_to(today)[1]
 
 
 @router.get(PATH)
@@ -120,6 +108,8 @@ def unexecuted_page(
         sections=unexecuted_view.SECTIONS,
         csv_link=f"{CSV}?{links}",
         pdf_link=f"{PDF}?{links}",
+        council_csv=f"{COUNCIL_CSV}?{links}",
+        council_pdf=f"{COUNCIL_PDF}?{links}",
         **context,
     )
 
@@ -153,7 +143,7 @@ def report_csv(
         get_audit_log(request),
         quarter=kvartal or last_ended_quarter(today_of(boende)),
         table=TableFormat(csv=True, lang="sv"),
-        known_at=_known(known_at, boende),
+        known_at=known_of(known_at, boende),
         min_position=None,
         public=False,
     )
@@ -166,7 +156,7 @@ def report_pdf(
     """The quarterly report printed: A4 landscape, provenance on every page."""
     boende: Boende = request.app.state.boende
     quarter = kvartal or last_ended_quarter(today_of(boende))
-    report = report_answer(request, quarter, _known(known_at, boende))
+    report = report_answer(request, quarter, known_of(known_at, boende))
     return pdf_response(
         request,
         "kvartalsrapport_pdf.html",
@@ -176,18 +166,6 @@ def report_pdf(
         columns=COLUMNS,
         sections=unexecuted_view.SECTIONS,
     )
-
-
-def _known(text: str | None, boende: Boende) -> Any:
-    """``known_at`` of a download link; 422 (as the API) when unreadable."""
-    if not text:
-        return None
-    try:
-        return parse_moment(text, boende.settings.timezone)
-    except ValueError as error:
-        raise InvalidRequest(
-            str(error), details=[{"loc": "known_at", "problem": "not a time"}]
-        ) from None
 
 
 def _query(quarter: str, known_at: str | None) -> str:

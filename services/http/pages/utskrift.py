@@ -1,26 +1,47 @@
 """Printed reports (*utskrift*): a report's own template rendered to PDF
 (``services.reporting.pdf``, WeasyPrint) with the pages' stylesheets, on A4,
 the provenance line (log position, tree size, root hash, the time it was
-made) in the foot of every page.
+made) in the foot of every page; and the quarters a report page offers.
 
 A report page links its PDF; the PDF routes are in ``authz.ROUTES`` like
 every page, so who may print a report is who may see it. The figures come
 from the JSON endpoint's own answer, as on the page.
+
+The council's statistics (``GET /v1/reports/council``, counts only, small
+counts suppressed) print from here: ``.../fullmaktige.pdf``, and its CSV
+``.../fullmaktige.csv`` is the API's Swedish file; *Ej verkställda beslut*
+links both.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from importlib import resources
-from typing import Any, Final
+from typing import Annotated, Any, Final
 from zoneinfo import ZoneInfo
 
-from fastapi import Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from services.bootstrap import Boende
+from services.errors import InvalidRequest
+from services.http.authz import PAGES
+from services.http.deps import get_audit_log, today_of
+from services.http.pages.floden import parse_moment
 from services.http.pages.web import swedish_number, templates
+from services.http.reports import council
+from services.http.reports.formats import TableFormat
 from services.reporting.pdf import render_pdf
+
+router = APIRouter(include_in_schema=False)
+
+COUNCIL_PDF: Final = f"{PAGES}/ej-verkstallda/fullmaktige.pdf"
+COUNCIL_CSV: Final = f"{PAGES}/ej-verkstallda/fullmaktige.csv"
+QUARTERS_OFFERED: Final = 8
+Text = Annotated[str | None, Query(max_length=40)]
+Quarter = Annotated[str | None, Query(max_length=8)]
 
 PDF_MEDIA_TYPE: Final = "application/pdf"
 _STATIC = resources.files("services.http.pages") / "static"
@@ -81,3 +102,71 @@ def pdf_response(
         headers["X-Tree-Size"] = str(answer["tree_size"])
         headers["X-Root-Hash"] = str(answer["root_hash"])
     return Response(pdf, media_type=PDF_MEDIA_TYPE, headers=headers)
+
+
+# -- the quarters a report is asked for ------------------------------------------
+
+
+def quarters_up_to(today: date) -> list[str]:
+    """The quarters to choose from, newest first: this one and the seven before."""
+    year, index = today.year, (today.month - 1) // 3
+    found = []
+    for _ in range(QUARTERS_OFFERED):
+        found.append(f"{year}Q{index + 1}")
+        year, index = (year, index - 1) if index else (year - 1, 3)
+    return found
+
+
+def last_ended_quarter(today: date) -> str:
+    """The quarter reported now: the latest that has ended."""
+    return quarters_up_to(today)[1]
+
+
+def known_of(text: str | None, boende: Boende) -> datetime | None:
+    """``known_at`` of a download link; 422 (as the API's) when unreadable."""
+    if not text:
+        return None
+    try:
+        return parse_moment(text, boende.settings.timezone)
+    except ValueError as error:
+        raise InvalidRequest(
+            str(error), details=[{"loc": "known_at", "problem": "not a time"}]
+        ) from None
+
+
+# -- the council's statistics ----------------------------------------------------
+
+
+def council_answer(
+    request: Request, quarter: str | None, known_at: str | None, *, csv: bool
+) -> Response:
+    """``GET /v1/reports/council``'s own answer (JSON or its Swedish CSV)."""
+    boende: Boende = request.app.state.boende
+    return council.council_report(
+        boende,
+        get_audit_log(request),
+        quarter=quarter or last_ended_quarter(today_of(boende)),
+        table=TableFormat(csv=csv, lang="sv"),
+        known_at=known_of(known_at, boende),
+        min_position=None,
+    )
+
+
+@router.get(COUNCIL_CSV)
+def council_csv(
+    request: Request, kvartal: Quarter = None, known_at: Text = None
+) -> Response:
+    """The council's statistics as the API's Swedish CSV file."""
+    return council_answer(request, kvartal, known_at, csv=True)
+
+
+@router.get(COUNCIL_PDF)
+def council_pdf(
+    request: Request, kvartal: Quarter = None, known_at: Text = None
+) -> Response:
+    """The council's statistics printed: A4, provenance on every page."""
+    response = council_answer(request, kvartal, known_at, csv=False)
+    body: dict[str, Any] = json.loads(bytes(response.body))
+    return pdf_response(
+        request, "fullmaktige_pdf.html", body, f"fullmaktige_{body['quarter']}.pdf"
+    )
