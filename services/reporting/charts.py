@@ -142,6 +142,7 @@ def _config() -> pygal.Config:
     config.print_zeroes = True
     config.include_x_axis = True
     config.tooltip_border_radius = 0
+    config.no_data_text = "Inga uppgifter för perioden"
     return config
 
 
@@ -222,6 +223,7 @@ def _strip(element: ET.Element) -> None:
         if drop:
             element.remove(child)
         else:
+            child.attrib.pop("id", None)  # for pygal's script; two charts would clash
             _strip(child)
 
 

@@ -82,6 +82,13 @@ def test_a_stacked_axis_reaches_the_highest_stack() -> None:
     assert ">25<" in stacked or ">24<" in stacked  # 22 drawn below the top tick
 
 
+def test_no_ids_to_clash_and_no_data_said_in_swedish() -> None:
+    empty = line_chart("t", "d", ["a", "b"], [Series("x", [None, None])])
+    assert "Inga uppgifter" in empty and "No data" not in empty
+    both = bar_chart("t", "d", LABELS, SERIES) + line_chart("t", "d", LABELS, SERIES)
+    assert " id=" not in both  # two charts on one page must not repeat an id
+
+
 def test_the_same_figures_are_drawn_once() -> None:
     first = line_chart("t", "d", LABELS, [Series("a", [1, 2, 3])])
     assert line_chart("t", "d", list(LABELS), [Series("a", (1, 2, 3))]) is first
