@@ -81,6 +81,7 @@ def test_a_position_past_the_window_is_refused_at_once(
     outcomes = Counter(outcome for outcome, _ in answers)
     slowest = max(took for _, took in answers)
     print(f"\n{WAITERS} far-future requests, the slowest refused in {slowest:.2f} s")
+    # A request that waited would have ended 503 projection_lagging: no
+    # write comes. The time is a figure only (80 client threads on a shared
+    # machine measure themselves more than the server).
     assert outcomes == Counter({(409, "position_not_recorded"): WAITERS}), outcomes
-    wait = sqlite_boende.settings.read_wait_seconds
-    assert slowest < wait, slowest  # none waited for the read wait
