@@ -49,14 +49,19 @@ SURNAMES = words(
     "Andersson Johansson Karlsson Nilsson Eriksson Larsson Olsson Persson Svensson "
     "Hussein Mohamed Lindberg Ahmadi Jönsson Abdi Nordström Öberg Yilmaz"
 )
+#: Landlords (name, organisationsnummer: fictitious, Luhn-checked) and their
+#: weights. A sole trader has no number of their own (their personnummer
+#: serves, which Boende does not take): sent without one, grouped by name.
 LANDLORDS = {
-    "Kommunbostäder AB": 5.0,
-    "Bostads AB Solgården": 2.0,
-    "Fastighets AB Lärkan": 2.0,
-    "Hyresgården i Norrby AB": 1.0,
-    "Stiftelsen Hemmet": 1.0,
+    ("Kommunbostäder AB", "556012-3456"): 5.0,
+    ("Bostads AB Solgården", "556400-1112"): 2.0,
+    ("Fastighets AB Lärkan", "556999-0012"): 2.0,
+    ("Hyresgården i Norrby AB", "556999-0020"): 1.0,
+    ("Stiftelsen Hemmet", "802012-3454"): 1.0,
+    ("Anders Lindqvists Fastigheter", None): 0.5,
 }
-DISTRICTS = words("Centrum Norrby Söderberga Västerdal Österäng Björkhaga Ekbacken")
+#: The default district list's codes (``domain.districts``).
+DISTRICTS = words("centrum norrby söderberga västerdal österäng björkhaga ekbacken")
 ROOMS = {1: 0.40, 2: 0.35, 3: 0.18, 4: 0.07}
 RENT_BASE = {1: 5200, 2: 6900, 3: 8600, 4: 10400}
 CHILDREN = {0: 0.55, 1: 0.15, 2: 0.13, 3: 0.09, 4: 0.05, 5: 0.03}
@@ -79,6 +84,16 @@ def stockholm_today() -> date:
     service's clock does (``services.bootstrap.clock``), else Stockholm's."""
     fixed = Settings().today
     return fixed or datetime.now(ZoneInfo("Europe/Stockholm")).date()
+
+
+def api_address(settings: Settings) -> str:
+    """Where ``boende serve`` listens under these settings (``BOENDE_HOST``,
+    ``BOENDE_PORT``), as a client reaches it: a wildcard address is this
+    machine, an IPv6 address goes in brackets."""
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(
+        settings.host, settings.host
+    )
+    return f"http://{f'[{host}]' if ':' in host else host}:{settings.port}"
 
 
 def add_months(day: date, months: int) -> date:
@@ -157,6 +172,21 @@ def applicant_payload(rng: random.Random, filed_on: date) -> dict[str, Any]:
         "gender": gender,
         "birth_year": birth.year,
     }
+
+
+def acquisition_payload(rng: random.Random, rooms: int, rent: int) -> Envelope:
+    """An ``apartment_acquired`` payload: a landlord (and its number, if it
+    has one), a district code, the rooms and the rent ALN pays."""
+    landlord, org_no = pick(rng, LANDLORDS)
+    payload: Envelope = {"landlord": landlord}
+    if org_no is not None:
+        payload["landlord_org_no"] = org_no
+    payload |= {
+        "district": rng.choice(DISTRICTS),
+        "rooms": rooms,
+        "monthly_rent_sek": rent,
+    }
+    return payload
 
 
 def rooms_needed(household: dict[str, int]) -> int:

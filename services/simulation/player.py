@@ -37,7 +37,8 @@ from typing import Any
 import httpx
 
 from infra.progress import progress
-from services.simulation.behaviour import Envelope, Plan
+from infra.settings import Settings
+from services.simulation.behaviour import Envelope, Plan, api_address
 from services.simulation.scenario import generate, generate_with_expectations, plan
 
 __all__ = [
@@ -253,6 +254,7 @@ def write_lines(envelopes: Iterable[Envelope], path: Path) -> int:
 
 
 def via_http(world: Plan, args: argparse.Namespace) -> int:
+    args.base_url = args.base_url or api_address(Settings())
     with httpx.Client(base_url=args.base_url, timeout=30.0) as client:
         client.headers.update({"Authorization": args.token} if args.token else {})
         try:
@@ -301,7 +303,6 @@ def via_kafka(world: Plan, args: argparse.Namespace) -> int:
     from kafka.errors import KafkaError
 
     from infra.kafka import SUBMISSIONS, producer
-    from infra.settings import Settings
 
     settings = Settings()
     if args.bootstrap:
@@ -357,7 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--months", type=_positive, default=12, help="simulated months (12)")
     add("--seed", type=int, default=1, help="random seed: same seed, same plan (1)")
     add("--start", type=date.fromisoformat, help="first day, YYYY-MM-DD (months ago)")
-    add("--base-url", default="http://127.0.0.1:8000", help="the API's address")
+    add("--base-url", help="the API's address (BOENDE_HOST:BOENDE_PORT, as serve)")
     add("--concurrency", type=_positive, default=4, help="parallel requests (4)")
     add("--invalid-share", type=_share, default=0.0, help="extra invalid ones, 0-1 (0)")
     add("--out", type=Path, help="write JSON lines to this file instead of sending")

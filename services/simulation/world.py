@@ -26,6 +26,11 @@ output is chronological and valid when sent in order. The behaviour:
 - **Tenancy**: a follow-up every ~3 months; 30% are converted to first-hand
   leases 12-24 months in (the apartment leaves the stock), 25% terminated
   within two years (which frees the apartment for the queue).
+- **The opening load** (``services.simulation.history``): the households
+  already living in social contracts when the period starts, recorded
+  first with their earlier dates, as a municipality loads its history once;
+  their conversions and terminations fall in the period, so even one
+  simulated year has every figure.
 
 Supply (about 1.3 apartments a week) stays well below demand (about 5 grants
 a week), as in many municipalities: the queue grows until cancellations
@@ -57,12 +62,10 @@ from services.simulation.behaviour import (
     DELAY_EVERY_DAYS,
     DELAY_FIRST_DAYS,
     DELAY_REASONS,
-    DISTRICTS,
     END_REASONS,
     FILINGS_PER_WEEK,
     FOLLOW_UP_DAYS,
     FOLLOW_UPS,
-    LANDLORDS,
     OFFER_DAYS,
     P_ALN_EXECUTES,
     P_APPEAL,
@@ -85,6 +88,7 @@ from services.simulation.behaviour import (
     Flat,
     Plan,
     Planned,
+    acquisition_payload,
     add_months,
     applicant_payload,
     envelope,
@@ -94,6 +98,7 @@ from services.simulation.behaviour import (
     rooms_needed,
     workday,
 )
+from services.simulation.history import load_sitting_tenants
 from services.simulation.mischief import Mischief
 
 
@@ -117,6 +122,7 @@ class World:
         self.decisions = 0
 
     def run(self) -> Plan:
+        self.at(self.start, partial(load_sitting_tenants, self))
         self.at(self.start, self.filing_week)
         self.at(self.start, self.acquire_batch)
         self.at(
@@ -228,12 +234,7 @@ class World:
                 f"apt-{self.tag}-{len(self.flats) + 1:04d}", rooms, rent, self.now
             )
             self.flats[flat.apartment_id] = flat
-            payload = {
-                "landlord": pick(self.rng, LANDLORDS),
-                "district": self.rng.choice(DISTRICTS),
-                "rooms": rooms,
-                "monthly_rent_sek": rent,
-            }
+            payload = acquisition_payload(self.rng, rooms, rent)
             self.emit(
                 "apartment_acquired",
                 flat.apartment_id,

@@ -20,7 +20,7 @@ def strict_routes(app: Any) -> list[str]:
     """Every GET route under the checked prefixes (FastAPI keeps included
     routers lazily: their contexts carry the prefixed paths)."""
     return sorted(
-        context.path
+        context.path or ""
         for context in iter_route_contexts(app.routes)
         if "GET" in (context.methods or ())
         and (context.path or "").startswith(STRICT_QUERY_PREFIXES)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -224,7 +225,7 @@ def test_an_installations_own_district_list(tmp_path: Any) -> None:
     (data_dir / "stadsdelar.txt").write_text(
         "# Kommunens stadsdelar\n01;Centrum\n02;Norra Hamnen\n", encoding="utf-8"
     )
-    settings = Settings(data_dir=data_dir, districts_file="stadsdelar.txt")
+    settings = Settings(data_dir=data_dir, districts_file=Path("stadsdelar.txt"))
     running = bootstrap(settings)
     try:
         with TestClient(create_app(running)) as api:
@@ -241,6 +242,6 @@ def test_a_district_list_that_cannot_be_read_stops_the_start(tmp_path: Any) -> N
     data_dir.mkdir()
     (data_dir / "bad.txt").write_text("01;Centrum\n01;Norr\n", encoding="utf-8")
     with pytest.raises(ValueError, match="line 2"):
-        bootstrap(Settings(data_dir=data_dir, districts_file="bad.txt"))
+        bootstrap(Settings(data_dir=data_dir, districts_file=Path("bad.txt")))
     with pytest.raises(ValueError, match="BOENDE_DISTRICTS_FILE"):
-        bootstrap(Settings(data_dir=data_dir, districts_file="missing.txt"))
+        bootstrap(Settings(data_dir=data_dir, districts_file=Path("missing.txt")))
