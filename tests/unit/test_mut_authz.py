@@ -347,3 +347,23 @@ def test_the_session_signer_is_loaded_once(tmp_path: Path) -> None:
     call = page_request("/oversikt", app, cookie)
     assert session_principal(call) == Principal("bo", frozenset({"auditor"}))
     assert session_principal(page_request("/oversikt", app)) is None
+
+
+def test_a_session_key_production_refuses_stops_the_start_in_its_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from infra import keyfiles
+    from services.http import authz
+
+    def refused(settings: Settings) -> Any:
+        raise keyfiles.KeyFileError("no development session key in production")
+
+    verifier: Any = object()
+    monkeypatch.setattr(authz, "load_verifier", lambda settings: verifier)
+    monkeypatch.setattr(authz, "load_sessions", refused)
+    settings = Settings(data_dir=tmp_path / "var", auth="jwt")
+    with pytest.raises(AuthConfigError) as refusal:
+        check_configuration(settings)
+    assert str(refusal.value) == "no development session key in production"
+    monkeypatch.setattr(authz, "load_sessions", lambda settings: None)
+    assert check_configuration(settings) is verifier

@@ -617,3 +617,40 @@ def test_a_broker_that_answers_without_a_topic_section(admin: type[Admin]) -> No
     assert report.topics[2].failed == (
         "no answer from the broker; wanted retention.ms 5 -> -1"
     )
+
+
+def test_only_the_missing_topics_are_created(admin: type[Admin]) -> None:
+    settings = Settings()
+    admin.topics = {SUBMISSIONS: (1, 1, ours(settings)[SUBMISSIONS])}
+    report = ensure_topics(settings)
+    assert calls(admin, "create") == [[REJECTED], [EVENTS]]
+    assert report.created == [REJECTED, EVENTS]
+
+
+def test_the_specs_given_are_the_ones_checked(admin: type[Admin]) -> None:
+    settings = Settings()
+    admin.topics = as_they_should_be(settings)
+    specs = [NewTopic(EVENTS, 1, 1, topic_configs={"retention.ms": "-1"})]
+    report = ensure_topics(settings, specs)
+    assert [t.name for t in report.topics] == [EVENTS]
+    assert calls(admin, "describe_topics") == [[EVENTS]]
+
+
+def test_every_differing_key_is_named(admin: type[Admin]) -> None:
+    settings = Settings()
+    admin.topics = as_they_should_be(settings)
+    configs = dict(ours(settings)[EVENTS], **{"retention.ms": "5"})
+    configs["cleanup.policy"] = "compact"
+    admin.topics[EVENTS] = (1, 1, configs)
+    admin.answers = {EVENTS: "PolicyViolation"}
+    report = ensure_topics(settings)
+    assert report.topics[2].failed == (
+        "PolicyViolation; wanted retention.ms 5 -> -1, cleanup.policy compact -> delete"
+    )
+    admin.answers = None
+    admin.described = 0
+    admin.describe_after = {EVENTS: configs}
+    report = ensure_topics(settings)
+    assert report.topics[2].failed == (
+        "the broker accepted but still reports retention.ms=5, cleanup.policy=compact"
+    )

@@ -127,3 +127,14 @@ def test_a_copy_of_a_compact_range_goes_on_alone() -> None:
     assert (tree.size, tree.root()) == (5, merkle.root(LEAVES[:5]))
     tree.append(LEAVES[20])
     assert clone.root() == merkle.root(LEAVES[:9])
+
+
+def test_roots_at_several_sizes_in_one_pass() -> None:
+    leaves = LEAVES[:10]
+    assert merkle.roots_at(leaves, [5, 3, 0, 5]) == {
+        0: merkle.EMPTY_ROOT,
+        3: merkle.root(leaves[:3]),
+        5: merkle.root(leaves[:5]),
+    }
+    assert merkle.roots_at(leaves, [10, 11]) == {10: merkle.root(leaves)}
+    assert merkle.roots_at(leaves, []) == {}
