@@ -235,6 +235,10 @@ def test_council_cells_by_hand(sql: Sql) -> None:
             ("executed_late", SK, "man", "3_6"): 1,  # f
         }
     )
+    # Known at the very moment f's execution was recorded: it is known.
+    at_f = council_cells(sql, start, end, "2025-07-01T12:00:00+00:00")
+    assert at_f[("executed_late", SK, "man", "3_6")] == 1
+    assert at_f[("unexecuted", SK, "woman", "3_6")] == 1  # a; h not yet known
     # Counted on 31 August: a is in time still; f was executed late.
     assert council_cells(sql, start, date(2025, 8, 31)) == Counter(
         {
@@ -245,3 +249,24 @@ def test_council_cells_by_hand(sql: Sql) -> None:
             ("executed_late", SK, "man", "3_6"): 1,  # f
         }
     )
+
+
+def test_council_tables_keep_totals_when_cells_do_as_well() -> None:
+    """Three figures must go either way here: two cells and a subtotal's
+    band, or the row and two totals. Cells before totals."""
+    cells = Counter(
+        {
+            ("unexecuted", BS, "woman", "3_6"): 3,
+            ("unexecuted", SK, "man", "10_12"): 8,
+            ("unexecuted", SK, "man", "7_9"): 1,
+            ("unexecuted", BS, "man", "7_9"): 1,
+            ("unexecuted", BS, "man", "10_12"): 3,
+        }
+    )
+    rows = council_tables(cells, 5)["tables"]["unexecuted"]
+    by_row = {(r["intervention"], r["gender"]): r for r in rows}
+    assert by_row[(SK, "man")]["10_12"] == "suppressed"
+    assert by_row[(SK, "man")]["total"] == 9
+    assert by_row[(SK, "total")]["10_12"] == "suppressed"
+    assert by_row[(SK, "total")]["total"] == 9
+    assert by_row[(BS, "total")]["total"] == 7

@@ -11,6 +11,8 @@ from services.reporting.protection import (
     GROUND,
     Arc,
     NotANetwork,
+    Table,
+    _cheapest_cycle,
     arcs_of,
     protect,
 )
@@ -275,3 +277,24 @@ def test_a_figure_name_splits_at_its_first_dot() -> None:
         "cases_by_state": {"a.b": 1},
         "filed_total": 2,
     }
+
+
+def test_what_a_reader_knows_of_each_mark() -> None:
+    arcs = arcs_of(["p", "s", "h", "x"], [])
+    status = {"p": "primary", "s": "secondary", "h": "hidden", "x": "shown"}
+    table = Table(arcs, dict.fromkeys(arcs, 7), status, 5, ())
+    assert table.bounds("p") == (1, 4)
+    assert table.bounds("s") == (5, None)
+    assert table.bounds("h") == (0, None)
+    assert table.withheld() == ["p", "s"]
+
+
+def test_a_shown_figure_at_the_threshold_cannot_be_opened_downwards() -> None:
+    """b = 5 withheld could not go down to 4 ("<5"): only t can move with a."""
+    values = {"t": 6, "a": 1, "b": 5}
+    arcs = arcs_of(values, [Group("t", ("a", "b"))])
+    status = {"t": "shown", "a": "primary", "b": "shown"}
+    table = Table(arcs, values, status, 5, ("t",))
+    assert _cheapest_cycle(table, "a") == ["t"]
+    table.values["b"] = 6  # 6 can go down to 5: the cheaper cell
+    assert _cheapest_cycle(table, "a") == ["b"]
