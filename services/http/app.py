@@ -51,7 +51,11 @@ from services.http import (
     submissions,
     timeliness,
 )
-from services.http.deps import BoendeDep, refuse_unknown_query_parameters
+from services.http.deps import (
+    BoendeDep,
+    document_min_position,
+    refuse_unknown_query_parameters,
+)
 from services.http.observe import Observe, request_id_of
 from services.http.openapi import with_error_bodies
 
@@ -237,7 +241,9 @@ def create_app(boende: Boende, *, close_on_shutdown: bool = False) -> FastAPI:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = with_error_bodies(build)
+            app.openapi_schema = with_error_bodies(
+                lambda: document_min_position(build())
+            )
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

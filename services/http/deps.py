@@ -82,6 +82,31 @@ async def await_min_position(
 MinPosition = Annotated[int | None, Depends(await_min_position)]
 
 
+#: What an operation taking ``min_position`` may answer for it.
+_MIN_POSITION_REFUSALS = {
+    "409": "position_not_recorded: min_position is beyond the end of the log",
+    "503": "projection_lagging: the read model has not reached min_position "
+    "in time; or unavailable: retry",
+}
+
+
+def document_min_position(schema: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI document, with the refusals of ``min_position`` on every
+    operation that takes it."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            names = {p.get("name") for p in operation.get("parameters", [])}
+            if "min_position" not in names:
+                continue
+            responses = operation.setdefault("responses", {})
+            for status, description in _MIN_POSITION_REFUSALS.items():
+                code = description.split(":")[0]
+                known = responses.setdefault(status, {"description": description})
+                if code not in known.get("description", ""):
+                    known["description"] = f"{known['description']}; {description}"
+    return schema
+
+
 def position_watch_of(app: FastAPI) -> PositionWatch:
     """The app's position watch, made on first use and closed with its Boende."""
     with _creating:
