@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from domain.apartment import Apartment
 from domain.case import CaseState, HousingCase
@@ -66,8 +66,26 @@ STATE_AFTER: dict[type, tuple[str, str]] = {
 }
 #: Facts that start an aggregate's history: nothing before them to look up.
 FIRST_FACTS = (HousingCase.Filed, Apartment.Acquired)
+#: Facts that change no state, counted for the flows: (kind, its reason's
+#: attribute: an enumerated code, never free text).
+UNCHANGED = {
+    HousingCase.DelayReasonRecorded: "reason",
+    HousingCase.FollowUpRecorded: "outcome",
+}
 #: Facts whose ``reason`` is one of a fixed list (DOMAIN.md), never free text.
 ENUMERATED_REASONS = (HousingCase.ContractTerminated, HousingCase.GrantCancelled)
+#: What a case fact may be broken down by (``by=``), and the code of a case
+#: that has none yet (not granted: no intervention or basis).
+DIMENSIONS = ("gender", "intervention", "basis")
+NONE_YET = "none"
+#: The dimensions a grant sets (a case has none of them before its grant).
+CHANGING = ("intervention", "basis")
+#: Every code of each dimension, listed in an answer even when zero.
+CODES = {
+    "gender": ("woman", "man", "other", "unknown"),
+    "intervention": (NONE_YET, "socialt_kontrakt", "boendesocial_insats"),
+    "basis": (NONE_YET, "assessment", "appeal"),
+}
 _ROLLUP_KEY = f"occurred_on, {_KEY}"
 
 
@@ -75,7 +93,9 @@ class Counts(Projection):
     name = "counts"
     # 2: one facts table with prev_state and the daily rollup (was one table
     # per aggregate kind, with free-text reasons). 3: monthly running totals.
-    version = 3
+    # 4: the case's gender, intervention and basis on every fact; delays and
+    # follow-ups counted (they change no state).
+    version = 4
     retired_tables = ("counts_case_facts", "counts_apartment_facts")
     tables = {
         "counts_facts": (
@@ -83,12 +103,14 @@ class Counts(Projection):
             "position BIGINT PRIMARY KEY, kind TEXT NOT NULL, "
             "aggregate_id TEXT NOT NULL, type TEXT NOT NULL, reason TEXT NOT NULL, "
             "state TEXT NOT NULL, prev_state TEXT NOT NULL, "
-            "occurred_on TEXT NOT NULL, recorded_at TEXT NOT NULL)"
+            "occurred_on TEXT NOT NULL, recorded_at TEXT NOT NULL, "
+            "gender TEXT NOT NULL, intervention TEXT NOT NULL, basis TEXT NOT NULL)"
         ),
         "counts_daily": (
             "CREATE TABLE IF NOT EXISTS counts_daily ("
             "occurred_on TEXT NOT NULL, kind TEXT NOT NULL, type TEXT NOT NULL, "
             "reason TEXT NOT NULL, state TEXT NOT NULL, prev_state TEXT NOT NULL, "
+            "gender TEXT NOT NULL, intervention TEXT NOT NULL, basis TEXT NOT NULL, "
             f"n BIGINT NOT NULL, PRIMARY KEY ({_ROLLUP_KEY}))"
         ),
         **monthly_totals.TABLES,
@@ -107,28 +129,33 @@ class Counts(Projection):
         self.process_batch(sql, [recorded])
 
     def process_batch(self, sql: Sql, batch: Sequence[Recorded]) -> None:
-        latest: dict[tuple[str, str], tuple[str, str]] = {}  # this batch's facts
+        latest: dict[tuple[str, str], Before] = {}  # this batch's facts
         facts: list[list[Any]] = []
         daily = Counter[tuple[str, ...]]()
         for r in batch:
-            counted = STATE_AFTER.get(type(r.event))
-            if counted is None:
-                continue
-            kind, state = counted
             event = r.event
+            counted = STATE_AFTER.get(type(event))
+            kind = counted[0] if counted else "case"
+            if counted is None and type(event) not in UNCHANGED:
+                continue
             key = (kind, event.case_id if kind == "case" else event.apartment_id)
             before = latest.get(key)
             if before is None and not isinstance(event, FIRST_FACTS):
                 before = _latest_fact(sql, *key)
-            prev_state, prev_recorded = before or ("", "")
+            before = before or Before("", "", "", "", "")
+            state = counted[1] if counted else before.state
             # Known no earlier than the fact before it, so that "recorded by T"
             # selects a prefix of the aggregate's history even if clocks of
             # two writing hosts disagree.
-            recorded_at = max(r.recorded_at, prev_recorded)
-            latest[key] = (state, recorded_at)
+            recorded_at = max(r.recorded_at, before.recorded_at)
+            case = _dimensions(event, before) if kind == "case" else ("", "", "")
+            latest[key] = Before(state, recorded_at, *case)
             # Only enumerated reasons: a rejection's or withdrawal's is free text
             # and may name a person, so it never reaches an oversight table.
-            reason = event.reason if isinstance(event, ENUMERATED_REASONS) else ""
+            if isinstance(event, ENUMERATED_REASONS):
+                reason = event.reason
+            else:
+                reason = getattr(event, UNCHANGED.get(type(event), ""), "") or ""
             facts.append(
                 [
                     r.position,
@@ -137,27 +164,37 @@ class Counts(Projection):
                     event.type_name,
                     reason,
                     state,
-                    prev_state,
+                    before.state,
                     r.occurred_on,
                     recorded_at,
+                    *case,
                 ]
             )
             daily[
-                (r.occurred_on, kind, event.type_name, reason, state, prev_state)
+                (
+                    r.occurred_on,
+                    kind,
+                    event.type_name,
+                    reason,
+                    state,
+                    before.state,
+                    *case,
+                )
             ] += 1
         if not facts:
             return
-        sql.executemany("INSERT INTO counts_facts VALUES (?,?,?,?,?,?,?,?,?)", facts)
         sql.executemany(
-            f"INSERT INTO counts_daily ({_ROLLUP_KEY}, n) VALUES (?,?,?,?,?,?,?) "
+            "INSERT INTO counts_facts VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", facts
+        )
+        sql.executemany(
+            f"INSERT INTO counts_daily ({_ROLLUP_KEY}, n) VALUES (?,?,?,?,?,?,?,?,?,?) "
             f"ON CONFLICT ({_ROLLUP_KEY}) "
             "DO UPDATE SET n = counts_daily.n + excluded.n",
             [[*k, n] for k, n in daily.items()],
         )
         monthly = Counter[tuple[Key, str]]()
         for (day, *rolled), n in daily.items():
-            kind_, type_, reason_, state_, prev_ = rolled
-            monthly[((kind_, type_, reason_, state_, prev_), day[:7])] += n
+            monthly[(tuple(rolled), day[:7])] += n
         monthly_totals.add(sql, monthly)
         sql.execute(
             "INSERT INTO counts_last_recorded VALUES (1, ?) ON CONFLICT (id) DO "
@@ -167,29 +204,95 @@ class Counts(Projection):
         )
 
 
-def _latest_fact(sql: Sql, kind: str, aggregate_id: str) -> tuple[str, str] | None:
+class Before(NamedTuple):
+    """What the facts before this one left: the state, the recorded time, and
+    the case's gender, intervention and basis."""
+
+    state: str
+    recorded_at: str
+    gender: str
+    intervention: str
+    basis: str
+
+
+def _dimensions(event: Any, before: Before) -> tuple[str, str, str]:
+    """The case's gender, intervention and basis after ``event``."""
+    if isinstance(event, HousingCase.Filed):
+        return event.gender, NONE_YET, NONE_YET
+    if isinstance(event, HousingCase.Granted):
+        return before.gender, event.intervention, event.basis
+    return before.gender, before.intervention, before.basis
+
+
+def _latest_fact(sql: Sql, kind: str, aggregate_id: str) -> Before | None:
     row = sql.one(
-        "SELECT state, recorded_at FROM counts_facts WHERE kind = ? "
-        "AND aggregate_id = ? ORDER BY position DESC LIMIT 1",
+        "SELECT state, recorded_at, gender, intervention, basis FROM counts_facts "
+        "WHERE kind = ? AND aggregate_id = ? ORDER BY position DESC LIMIT 1",
         [kind, aggregate_id],
     )
-    return (row["state"], row["recorded_at"]) if row else None
+    return Before(**row) if row else None
 
 
 # -- queries ---------------------------------------------------------------
 
 
-def counts(sql: Sql, as_of: date, known_at: str | None) -> dict[str, Any]:
-    """Cases and apartments by state on ``as_of``, as known at ``known_at``."""
-    columns = _KEY
+def counts(
+    sql: Sql, as_of: date, known_at: str | None, by: str | None = None
+) -> dict[str, Any]:
+    """Cases and apartments by state on ``as_of``, as known at ``known_at``;
+    with ``by`` (one of :data:`DIMENSIONS`), the case figures also per
+    gender, intervention or basis under ``groups``: each case, with all its
+    facts, in the group it is in on ``as_of`` (``none`` before its grant)."""
     if _knows_all(sql, known_at):
         rows = monthly_totals.up_to(sql, as_of)
     else:
         rows = sql.all(
-            f"SELECT {columns}, COUNT(*) AS n FROM counts_facts "
-            f"WHERE occurred_on <= ? AND recorded_at <= ? GROUP BY {columns}",
+            f"SELECT {_KEY}, COUNT(*) AS n FROM counts_facts "
+            f"WHERE occurred_on <= ? AND recorded_at <= ? GROUP BY {_KEY}",
             [as_of.isoformat(), known_at],
         )
+    answer = _figures(rows)
+    if by is None:
+        return answer
+    groups: dict[str, list[dict[str, Any]]] = {code: [] for code in CODES[by]}
+    for row in rows:
+        if row["kind"] != "case":
+            continue
+        groups.setdefault(row[by], []).append(row)
+        if by in CHANGING and row["type"] == "application_granted":
+            _moved_by_grant(row, groups[NONE_YET], groups[row[by]])
+    return {
+        **answer,
+        "by": by,
+        "groups": {code: _figures(rows, by) for code, rows in groups.items()},
+    }
+
+
+def _moved_by_grant(
+    grant: dict[str, Any], before: list[dict[str, Any]], after: list[dict[str, Any]]
+) -> None:
+    """A case is counted in the group it is in on ``as_of``: its grant moves
+    it, with the facts before it (its filing, and the rejection a grant on
+    appeal follows), from the group of cases without a grant (``before``)
+    into its intervention's or basis's (``after``), where the grant's own row
+    is. The grant is the only fact that sets them, and it comes after a
+    filing or a rejection, before any other grant."""
+    n = grant["n"]
+    history = ["application_filed"]
+    if grant["prev_state"] == "rejected":
+        history.append("application_rejected")
+    fact = {"kind": "case", "reason": "", "state": "", "prev_state": ""}
+    # It leaves the state it was in, in the group it was in.
+    before.append({**fact, "type": "", "state": grant["prev_state"], "n": -n})
+    for earlier in history:
+        before.append({**fact, "type": earlier, "n": -n})
+        after.append({**fact, "type": earlier, "n": n})
+
+
+def _figures(rows: list[dict[str, Any]], by: str | None = None) -> dict[str, Any]:
+    """The figures of ``rows`` (rollup rows with ``n``); with ``by`` an
+    intervention or basis, a grant's row adds to its state but takes nothing
+    from the one before (``_moved_by_grant`` does, in the right group)."""
     states = {"case": Counter[str](), "apartment": Counter[str]()}
     totals = Counter[str]()
     terminations = Counter[str]()
@@ -197,13 +300,14 @@ def counts(sql: Sql, as_of: date, known_at: str | None) -> dict[str, Any]:
         n = int(row["n"])
         moved = states[row["kind"]]
         moved[row["state"]] += n
-        if row["prev_state"]:
-            moved[row["prev_state"]] -= n
+        moved_from = row["prev_state"]
+        if moved_from and not (by in CHANGING and row["type"] == "application_granted"):
+            moved[moved_from] -= n
         totals[row["type"]] += n
         if row["type"] == "contract_terminated":
             terminations[row["reason"]] += n
     by_state, apartments = states["case"], states["apartment"]
-    return {
+    figures = {
         "cases_by_state": {s: by_state[s] for s in CASE_STATES},
         "filed_total": totals["application_filed"],
         "granted_total": totals["application_granted"],
@@ -212,8 +316,10 @@ def counts(sql: Sql, as_of: date, known_at: str | None) -> dict[str, Any]:
         "converted_total": totals["converted_to_first_hand"],
         "terminated_total": totals["contract_terminated"],
         "terminations_by_reason": dict(sorted(terminations.items())),
-        "apartments_by_state": {s: apartments[s] for s in APARTMENT_STATES},
     }
+    if by is None:
+        figures["apartments_by_state"] = {s: apartments[s] for s in APARTMENT_STATES}
+    return figures
 
 
 def _knows_all(sql: Sql, known_at: str | None) -> bool:
@@ -247,6 +353,8 @@ def flows(
         )
     buckets = {key: Counter[str]() for key in periods(start, end, period)}
     for row in rows:
+        if row["type"] not in FLOW_TYPES:
+            continue  # delays and follow-ups: see projections.flows
         key = period_of(date.fromisoformat(row["month"] + "-01"), period)
         buckets[key][FLOW_TYPES[row["type"]]] += int(row["n"])
     return [

@@ -24,15 +24,27 @@ from typing import Any
 
 from infra.views import Sql
 
-KEY = "kind, type, reason, state, prev_state"
-Key = tuple[str, str, str, str, str]
+#: The rollup key: what a fact is, and the case it moves (gender,
+#: intervention and basis; empty for apartments and before a grant).
+KEY_COLUMNS = (
+    "kind",
+    "type",
+    "reason",
+    "state",
+    "prev_state",
+    "gender",
+    "intervention",
+    "basis",
+)
+KEY = ", ".join(KEY_COLUMNS)
+Key = tuple[str, ...]
 
 TABLES = {
     "counts_keys": (
         "CREATE TABLE IF NOT EXISTS counts_keys ("
-        "key_id BIGINT PRIMARY KEY, kind TEXT NOT NULL, type TEXT NOT NULL, "
-        "reason TEXT NOT NULL, state TEXT NOT NULL, prev_state TEXT NOT NULL, "
-        f"first_month TEXT NOT NULL, UNIQUE ({KEY}))"
+        "key_id BIGINT PRIMARY KEY, "
+        + "".join(f"{column} TEXT NOT NULL, " for column in KEY_COLUMNS)
+        + f"first_month TEXT NOT NULL, UNIQUE ({KEY}))"
     ),
     "counts_monthly": (
         "CREATE TABLE IF NOT EXISTS counts_monthly ("
@@ -67,7 +79,7 @@ def add(sql: Sql, added: Counter[tuple[Key, str]]) -> None:
         )
         horizon = latest
     keys = {
-        (r["kind"], r["type"], r["reason"], r["state"], r["prev_state"]): (
+        tuple(r[column] for column in KEY_COLUMNS): (
             int(r["key_id"]),
             r["first_month"],
         )
@@ -78,7 +90,7 @@ def add(sql: Sql, added: Counter[tuple[Key, str]]) -> None:
         if first is None:
             sql.execute(
                 f"INSERT INTO counts_keys (key_id, {KEY}, first_month) "
-                "VALUES (?,?,?,?,?,?,?)",
+                f"VALUES (?, {', '.join('?' for _ in KEY_COLUMNS)}, ?)",
                 [key_id, *key, month],
             )
             _zero_rows(sql, key_id, month, _months_after(month, horizon))

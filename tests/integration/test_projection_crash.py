@@ -62,7 +62,7 @@ def test_killed_runner_resumes_without_loss_or_double_count(
         fill(boende, 3000)
         last = boende.app.recorder.max_notification_id() or 0
         rng = random.Random(11)
-        kills = 0
+        kills = stalled = 0
         while (reached := progress(boende)) < last * len(boende.runners):
             process = project_process(store_settings)
             wait_for_progress(boende, reached)  # it is working: kill it soon
@@ -70,7 +70,11 @@ def test_killed_runner_resumes_without_loss_or_double_count(
             process.send_signal(signal.SIGKILL)
             process.wait(timeout=10)
             kills += 1
-            assert kills < 60, "the runner makes no progress"
+            # Each run must get somewhere (on a busy machine perhaps one
+            # batch of one read model); three runs in a row that do not is
+            # a runner that makes no progress.
+            stalled = 0 if progress(boende) > reached else stalled + 1
+            assert stalled < 3, "the runner makes no progress"
         assert kills >= 2, "the test must kill the runner mid-way at least once"
         live = runner_rows(boende.runners)
         for runner in boende.runners:

@@ -240,8 +240,13 @@ def test_the_rows_of_the_facts_and_the_rollup(sql: Any) -> None:
         "prev_state": "filed",
         "occurred_on": "2021-02-05",
         "recorded_at": "2021-02-05T09:00:00.000000Z",
+        "gender": "man",  # from the filing
+        "intervention": "socialt_kontrakt",  # from this grant
+        "basis": "assessment",
     }
+    assert (facts[1]["intervention"], facts[1]["basis"]) == ("none", "none")
     assert facts[0]["kind"] == "apartment"
+    assert (facts[0]["gender"], facts[0]["intervention"]) == ("", "")
     assert facts[0]["prev_state"] == ""
     assert (facts[6]["aggregate_id"], facts[6]["state"], facts[6]["prev_state"]) == (
         "a-1",
@@ -263,6 +268,9 @@ def test_the_rows_of_the_facts_and_the_rollup(sql: Any) -> None:
             "reason": "",
             "state": "available",
             "prev_state": "occupied",
+            "gender": "",
+            "intervention": "",
+            "basis": "",
             "n": 1,
         },
         {
@@ -272,6 +280,9 @@ def test_the_rows_of_the_facts_and_the_rollup(sql: Any) -> None:
             "reason": "eviction",
             "state": "terminated",
             "prev_state": "executed",
+            "gender": "man",
+            "intervention": "socialt_kontrakt",
+            "basis": "assessment",
             "n": 1,
         },
     ]
