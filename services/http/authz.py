@@ -108,6 +108,8 @@ ROUTES: Final[dict[str, Access]] = {
     "GET /oversikt/ej-verkstallda/kvartalsrapport.pdf": frozenset({OVERSIGHT}),
     "GET /oversikt/ej-verkstallda/fullmaktige.csv": frozenset({OVERSIGHT}),
     "GET /oversikt/ej-verkstallda/fullmaktige.pdf": frozenset({OVERSIGHT}),
+    "GET /oversikt/ivo": frozenset({IFN}),
+    "GET /oversikt/ivo/individrapport.pdf": frozenset({IFN}),  # logged
     "GET /oversikt/revision": frozenset({AUDITOR}),
     "POST /oversikt/revision/signera": frozenset({AUDITOR, ADMIN}),  # CSRF form
 }

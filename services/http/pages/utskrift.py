@@ -11,6 +11,13 @@ The council's statistics (``GET /v1/reports/council``, counts only, small
 counts suppressed) print from here: ``.../fullmaktige.pdf``, and its CSV
 ``.../fullmaktige.csv`` is the API's Swedish file; *Ej verkställda beslut*
 links both.
+
+IVO's individual report (``GET /v1/reports/ivo``) is personal data, for the
+IVO rapporteur (``ifn_officer``) only: ``GET /oversikt/ivo`` is a form (the
+quarter and the purpose, a code of the purpose list) that shows no one, and
+``.../individrapport.pdf`` prints the report through the API's own function,
+which writes one access-log entry per case (this route, the purpose) before
+it decrypts anything. The PDF is not kept, cached or logged.
 """
 
 from __future__ import annotations
@@ -27,18 +34,21 @@ from fastapi.responses import Response
 
 from services.bootstrap import Boende
 from services.errors import InvalidRequest
-from services.http.authz import PAGES
+from services.http.authz import PAGES, PrincipalDep
 from services.http.deps import get_audit_log, today_of
 from services.http.pages.floden import parse_moment
-from services.http.pages.web import swedish_number, templates
-from services.http.reports import council
+from services.http.pages.web import render, swedish_number, templates
+from services.http.reports import council, ivo
 from services.http.reports.formats import TableFormat
+from services.reporting.labels import LABELS
 from services.reporting.pdf import render_pdf
 
 router = APIRouter(include_in_schema=False)
 
 COUNCIL_PDF: Final = f"{PAGES}/ej-verkstallda/fullmaktige.pdf"
 COUNCIL_CSV: Final = f"{PAGES}/ej-verkstallda/fullmaktige.csv"
+IVO_PAGE: Final = f"{PAGES}/ivo"
+IVO_PDF: Final = f"{IVO_PAGE}/individrapport.pdf"
 QUARTERS_OFFERED: Final = 8
 Text = Annotated[str | None, Query(max_length=40)]
 Quarter = Annotated[str | None, Query(max_length=8)]
@@ -169,4 +179,58 @@ def council_pdf(
     body: dict[str, Any] = json.loads(bytes(response.body))
     return pdf_response(
         request, "fullmaktige_pdf.html", body, f"fullmaktige_{body['quarter']}.pdf"
+    )
+
+
+# -- IVO's individual report (personal data) -------------------------------------
+
+
+@router.get(IVO_PAGE)
+def ivo_page(request: Request) -> Response:
+    """The rapporteur's form: which quarter, and why (the purpose code)."""
+    boende: Boende = request.app.state.boende
+    today = today_of(boende)
+    return render(
+        request,
+        "ivo.html",
+        title="IVO-rapport",
+        quarters=quarters_up_to(today),
+        chosen=last_ended_quarter(today),
+        purposes=list(LABELS["purpose"]),
+        action=IVO_PDF,
+    )
+
+
+@router.get(IVO_PDF)
+def ivo_pdf(
+    request: Request,
+    principal: PrincipalDep,
+    kvartal: Quarter = None,
+    syfte: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    """IVO's individual report printed; every case read is access-logged
+    with ``syfte`` (422 ``purpose_required`` unless it is a purpose code)."""
+    quarter, purpose = kvartal, syfte
+    boende: Boende = request.app.state.boende
+    if purpose not in LABELS["purpose"]:
+        purpose = None  # the API's own refusal: 422 purpose_required
+    response = ivo.ivo_report(
+        request,
+        boende,
+        get_audit_log(request),
+        principal,
+        quarter=quarter or last_ended_quarter(today_of(boende)),
+        table=TableFormat(csv=False, lang="sv"),
+        x_purpose=purpose,
+        known_at=None,
+        min_position=None,
+    )
+    body: dict[str, Any] = json.loads(bytes(response.body))
+    return pdf_response(
+        request,
+        "ivo_pdf.html",
+        body,
+        f"ivo_{body['quarter']}.pdf",
+        landscape=True,
+        purpose=purpose,
     )

@@ -47,6 +47,7 @@ NAV = (
     (f"{PAGES}/ej-verkstallda", "Ej verkställda beslut"),
     (f"{PAGES}/bostadsbestand", "Bostadsbestånd"),
     (f"{PAGES}/revision", "Revision"),
+    (f"{PAGES}/ivo", "IVO-rapport"),
 )
 LOGIN = f"{PAGES}/logga-in"
 
