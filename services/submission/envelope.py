@@ -15,7 +15,9 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
 
+from domain.districts import DistrictList
 from domain.orgnummer import parse_orgnummer
+from services.errors import InvalidSubmission
 
 #: Control characters (NUL, the rest of C0 and DEL) in text are refused: they
 #: cannot be stored in PostgreSQL text, corrupt CSV and terminals, and no
@@ -274,3 +276,28 @@ SUBMISSION_TYPES: tuple[str, ...] = (
     "apartment_acquired",
     "apartment_returned",
 )
+
+
+def district_coded(sub: Envelope, districts: DistrictList) -> Envelope:
+    """``sub`` with its district as the configured list's code; 422
+    ``invalid_submission`` listing the codes when it names none (as a code
+    or a name, in any case and spacing). The list is the installation's, so
+    this runs in the submission service, after the envelope's own checks."""
+    district = getattr(getattr(sub, "payload", None), "district", None)
+    if district is None:
+        return sub
+    code = districts.code_of(district)
+    if code is None:
+        allowed = districts.codes
+        raise InvalidSubmission(
+            "the district is not in the municipality's district list",
+            details=[
+                {
+                    "loc": "payload.district",
+                    "problem": "unknown district; allowed codes: " + ", ".join(allowed),
+                }
+            ],
+            allowed=allowed,
+        )
+    payload = sub.payload.model_copy(update={"district": code})  # type: ignore[attr-defined]
+    return sub.model_copy(update={"payload": payload})
