@@ -1,19 +1,16 @@
 """The submission service: envelope in, durable fact (or clear refusal) out.
 
-Both transports end here. ``parse`` turns raw bytes into a validated envelope
-(422/413 otherwise). ``record_batch`` runs many envelopes against the domain
-and saves every accepted one, their submission receipts included, in **one**
-store transaction (group commit). Repeats are answered from the receipts; a
-refused submission changes nothing.
+Both transports end here. ``parse`` (``services.submission.parsing``) turns
+raw bytes into a validated envelope (422/413 otherwise). ``record_batch``
+runs many envelopes against the domain and saves every accepted one, their
+submission receipts included, in **one** store transaction (group commit).
+Repeats are answered from the receipts; a refused submission changes nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import logging
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -22,7 +19,6 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, PersistenceError
-from pydantic import ValidationError
 
 from domain.districts import DEFAULT_DISTRICTS, DistrictList, parse_district_list
 from domain.errors import DomainError
@@ -32,13 +28,16 @@ from infra.store import CaseLog, Receipt, bound_waits, never_sent
 from services.errors import (
     ConcurrentUpdate,
     InvalidSubmission,
-    PayloadTooLarge,
     ServiceError,
     StoreUnavailable,
     SubmissionIdConflict,
 )
 from services.submission.commands import apply_submission, open_workspace
-from services.submission.envelope import SUBMISSION, Envelope, district_coded
+from services.submission.envelope import Envelope, district_coded
+from services.submission.parsing import body_sha256, parse
+
+#: ``parse`` is imported from here by the transports and the tests.
+__all__ = ["Accepted", "Outcome", "Refusal", "SubmissionService", "parse"]
 
 log = logging.getLogger(__name__)
 
@@ -68,80 +67,6 @@ class Accepted:
 
 
 Outcome = Accepted | Refusal
-
-
-def parse(raw: bytes, max_bytes: int) -> Envelope:
-    """Validate raw JSON bytes as a submission envelope."""
-    if len(raw) > max_bytes:
-        raise PayloadTooLarge(
-            f"body is {len(raw)} bytes; the limit is {max_bytes}", limit=max_bytes
-        )
-    _refuse_duplicate_keys(raw)
-    try:
-        return SUBMISSION.validate_json(raw)
-    except ValidationError as error:
-        raise InvalidSubmission(
-            f"{error.error_count()} problem(s) in the submission",
-            details=validation_details(error),
-        ) from None
-
-
-class _DuplicateKey(Exception):
-    pass
-
-
-def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in found:
-            # A field name is safe to name; any other key may be data.
-            raise _DuplicateKey(key if _FIELD_NAME.fullmatch(key) else None)
-        found[key] = value
-    return found
-
-
-_FIELD_NAME = re.compile(r"[a-z_]{1,40}")
-
-
-def _refuse_duplicate_keys(raw: bytes) -> None:
-    """422 for a key that appears twice in one JSON object: JSON parsers
-    disagree on which one wins, so a sender and Boende could read one body
-    two ways. Bodies that are not JSON are left to the validation after."""
-    try:
-        json.loads(raw, object_pairs_hook=_unique_pairs)
-    except _DuplicateKey as duplicate:
-        key = duplicate.args[0]
-        problem = f"the key {key!r} appears twice" if key else "a key appears twice"
-        raise InvalidSubmission(
-            "a key appears twice in one JSON object",
-            details=[{"loc": "(body)", "problem": problem}],
-        ) from None
-    except (ValueError, RecursionError):
-        pass  # not JSON: validate_json says how
-
-
-def validation_details(error: ValidationError) -> list[dict[str, str]]:
-    """Each problem's field path and message; never the offending value."""
-    details = []
-    for problem in error.errors(
-        include_input=False, include_url=False, include_context=False
-    ):
-        loc = [str(part) for part in problem["loc"]]
-        if loc and loc[0] in _TAGS:  # drop the union tag pydantic puts first
-            loc = loc[1:]
-        details.append({"loc": ".".join(loc) or "(body)", "problem": problem["msg"]})
-    return details
-
-
-_TAGS = frozenset(SUBMISSION.json_schema()["discriminator"]["mapping"])
-
-
-def body_sha256(sub: Envelope) -> str:
-    """A digest of the submission's meaning: key order and spacing don't count."""
-    canonical = json.dumps(
-        sub.model_dump(mode="json"), sort_keys=True, separators=(",", ":")
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class SubmissionService:
