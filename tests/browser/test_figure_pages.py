@@ -101,8 +101,18 @@ def test_the_stock_is_the_json_apis(visit: Visit, server: Server) -> None:
             for name, group in expected[key].items()
         }, key
     assert expected["apartments_total"] > 0
+    vacancy = server.api("/v1/oversight/vacancy", period="quarter")
+    assert table_values(page, "#kostnad-tabell", "data-period") == {
+        p["period"]: {
+            "vacant_days": as_text(p["vacant_days"]),
+            "cost_sek": as_text(p["cost_sek"]),
+        }
+        for p in vacancy["periods"]
+    }
+    assert sum(p["cost_sek"] for p in vacancy["periods"]) > 0
     assert_footer_names(page, expected)
-    assert_charts_have_their_tables(page, 2)
+    assert_footer_names(page, vacancy)
+    assert_charts_have_their_tables(page, 3)
     assert_accessible(page)
     assert_keyboard_reaches_every_control(page)
 

@@ -3,11 +3,11 @@ second-hand apartments today, by state, by landlord and by district, and how
 many days they have stood empty.
 
 The figures are ``GET /v1/oversight/apartments``'s own answer, got by calling
-its function (``services.http.oversight.apartments``): the page and the API
-cannot differ. The stock is today's (the read model keeps no history of it),
-so the page has no day picker. What empty apartments cost needs each one's
-rent per vacant day, which the read model does not keep yet; the page shows
-the vacant days, from which the cost follows.
+its function (``services.http.oversight.apartments``), and what empty
+apartments cost is ``GET /v1/oversight/vacancy``'s (``services.http.figures.
+rents.vacancy``, per quarter of the last twelve months): the page and the
+API cannot differ. The stock is today's (the read model keeps no history of
+it), so the page has no day picker.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from fastapi.responses import HTMLResponse
 from services.bootstrap import Boende
 from services.http import oversight
 from services.http.authz import PAGES
+from services.http.deps import get_audit_log
+from services.http.figures import rents
 from services.http.pages.web import render, source_of
 from services.reporting.charts import Series, bar_chart
 from services.reporting.labels import label
@@ -37,12 +39,26 @@ def stock_page(request: Request) -> HTMLResponse:
     """The apartment stock today, with a chart and a table per grouping."""
     boende: Boende = request.app.state.boende
     stock = oversight.apartments(boende, min_position=None)
+    vacancy = rents.vacancy(
+        boende,
+        get_audit_log(request),
+        start=None,
+        end=None,
+        period="quarter",
+        by="none",
+        min_position=None,
+    )
     return render(
         request,
         "bostadsbestand.html",
         title="Bostadsbestånd",
-        sources=[source_of("Lägenhetsbestånd (apartments)", stock)],
+        sources=[
+            source_of("Lägenhetsbestånd (apartments)", stock),
+            source_of("Tomma lägenheter och deras kostnad (vacancy)", vacancy),
+        ],
         stock=stock,
+        vacancy=vacancy,
+        vacancy_chart=_vacancy_chart(vacancy),
         states=STATES,
         groups=[_group(stock, key, noun) for key, noun in GROUPS],
     )
@@ -68,3 +84,16 @@ def _group(stock: dict[str, Any], key: str, noun: str) -> dict[str, Any]:
     )
     rows = [{"name": n, **groups[n]} for n in names]
     return {"key": key, "noun": noun, "chart": chart, "rows": rows}
+
+
+def _vacancy_chart(vacancy: dict[str, Any]) -> str:
+    """What empty apartments cost per quarter, as bars."""
+    periods = vacancy["periods"]
+    return bar_chart(
+        "Tomma lägenheters kostnad per kvartal",
+        f"Kostnaden i kronor för lägenheter som stått tomma, per kvartal från "
+        f"{vacancy['from']} till {vacancy['to']}. Samma siffror, och antalet "
+        "tomma dagar, står i tabellen under diagrammet.",
+        [p["period"] for p in periods],
+        [Series("Kostnad (kr)", [p["cost_sek"] for p in periods])],
+    )
