@@ -141,6 +141,8 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "converted": "Övergått till förstahandskontrakt",
         "terminated": "Avslutade kontrakt",
         "cancelled": "Beslut upphörda före verkställighet",
+        "apartments_acquired": "Anskaffade lägenheter",
+        "apartments_returned": "Återlämnade lägenheter",
         "interval": "Intervall",
         "median_days": "Median (dagar)",
         "p90_days": "90:e percentilen (dagar)",

@@ -5,8 +5,9 @@ year, as a chart and its table.
 The figures are ``GET /v1/oversight/flows``'s own answer, got by calling its
 function (``services.http.oversight.flows``) with the page's period, days and
 ``known_at``: the page and the API cannot differ. The apartment flows
-(acquired, returned per period) have no query yet (the ``counts`` read model
-keeps them, but ``flows`` counts case facts only); the page says so.
+(acquired, returned per period) are shown with their own chart and table
+when the answer has them (``projections.flows``), and the page says so when
+it does not.
 
 :class:`PeriodForm` is the period picker that the per-period pages share
 (this one and ``handlaggningstider``).
@@ -28,7 +29,7 @@ from services.http import oversight
 from services.http.authz import PAGES
 from services.http.deps import FIRST_DAY, LAST_DAY, MAX_PERIODS, get_audit_log
 from services.http.pages.web import render, source_of
-from services.reporting.charts import Series, line_chart
+from services.reporting.charts import Series, bar_chart, line_chart
 from services.reporting.labels import label
 
 router = APIRouter(include_in_schema=False)
@@ -44,6 +45,7 @@ CHARTED: Final = (
     "cancelled",
 )
 TABLED: Final = (*CHARTED[:2], "rejected", "withdrawn", *CHARTED[2:])
+APARTMENT_FLOWS: Final = ("apartments_acquired", "apartments_returned")
 PERIODS: Final = ("month", "quarter", "year")
 Period = Literal["month", "quarter", "year"]
 Text = Annotated[str | None, Query(max_length=40)]
@@ -162,6 +164,7 @@ def _page(
     error: str | None = None,
 ) -> HTMLResponse:
     periods = flows["periods"] if flows else []
+    apartments = bool(periods) and all(k in periods[0] for k in APARTMENT_FLOWS)
     return render(
         request,
         "floden.html",
@@ -174,6 +177,10 @@ def _page(
         columns=TABLED,
         answer=flows,
         chart=chart_of(periods, flows["period"]) if flows else None,
+        apartment_columns=APARTMENT_FLOWS,
+        apartment_chart=apartment_chart_of(periods, flows["period"])
+        if flows and apartments
+        else None,
     )
 
 
@@ -187,4 +194,17 @@ def chart_of(periods: list[dict[str, Any]], period: str) -> str:
         "Samma siffror står i tabellen under diagrammet.",
         [p["period"] for p in periods],
         [Series(label("column", c), [p[c] for p in periods]) for c in CHARTED],
+    )
+
+
+def apartment_chart_of(periods: list[dict[str, Any]], period: str) -> str:
+    """Apartments acquired and returned per period, as bars side by side."""
+    name = label("period", period).lower()
+    return bar_chart(
+        f"Lägenheter anskaffade och återlämnade per {name}",
+        f"Antal lägenheter som kommunen anskaffat och lämnat tillbaka per {name}, "
+        f"från {periods[0]['period']} till {periods[-1]['period']}. "
+        "Samma siffror står i tabellen under diagrammet.",
+        [p["period"] for p in periods],
+        [Series(label("column", c), [p[c] for p in periods]) for c in APARTMENT_FLOWS],
     )
