@@ -40,9 +40,11 @@ The sums of each answer:
 - the council report: each measure's cross table (intervention and gender by
   waiting band) with row totals, subtotals per intervention and the grand
   total (``services.reporting.council``).
-- flows: per period, one cell per fact type and no totals; the quarterly
-  report: three section totals and no grand total. Primary only is then
-  enough: no sum ties the cells.
+- flows: per period, each reasoned kind is the sum of its reasons
+  (``services.reporting.flow_suppression``; :func:`public_flows` is the
+  plain answer without reasons: one cell per fact type, no sums). The
+  quarterly report: three section totals and no grand total, so primary
+  only is enough: no sum ties them.
 
 **Not covered.** A protected figure may still be narrowed to a range (e.g.
 between 2 and 3): the promise is "not exactly", SCB's minimum, not a
