@@ -70,7 +70,7 @@ def rents(sql: Sql, day: date, by: str) -> list[dict[str, Any]]:
     if by == "none":
         groups.setdefault("", [])
     return [
-        {**_named(by, key, names[key]), **_rents(rows, lived)}
+        {**_named(by, key, names.get(key, "")), **_rents(rows, lived)}
         for key, rows in sorted(groups.items())
     ]
 
