@@ -78,6 +78,7 @@ ROUTES: Final[dict[str, Access]] = {
     "GET /v1/oversight/first-hand": frozenset({OVERSIGHT}),
     "GET /v1/oversight/rents": frozenset({OVERSIGHT}),
     "GET /v1/oversight/vacancy": frozenset({OVERSIGHT}),
+    "GET /v1/oversight/landlords": frozenset({OVERSIGHT}),
     "GET /v1/reports/unexecuted": frozenset({OVERSIGHT}),
     "GET /v1/reports/ivo": frozenset({IFN}),  # personal data: logged, X-Purpose
     "GET /v1/reports/council": frozenset({OVERSIGHT}),  # counts, suppressed

@@ -49,6 +49,7 @@ VIEW_OF_ROUTE = {
     "/v1/oversight/first-hand": "tenancies",
     "/v1/oversight/rents": "tenancies",
     "/v1/oversight/vacancy": "tenancies",
+    "/v1/oversight/landlords": "landlords",
     "/v1/reports/unexecuted": "unexecuted",
     "/v1/audit/cases/{case_id}": "audit",
     "/v1/audit/events": "audit",

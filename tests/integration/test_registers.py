@@ -94,6 +94,10 @@ def test_the_register_keeps_the_first_name_and_the_renames(
             "apartments": 1,
         },
     ]
+    answer = api.get("/v1/oversight/landlords").json()
+    assert answer["landlords"] == listed
+    assert answer["as_of_position"] == c.position
+    assert {"tree_size", "root_hash"} <= set(answer)
     boende.runner("landlords").rebuild()  # a rebuild equals the live model
     with boende.views["landlords"].transaction(commit=False) as sql:
         assert register(sql) == listed
