@@ -267,6 +267,8 @@ def protect(
     are never published; their values need only fit the sums."""
     hidden = dict(hidden or {})
     arcs = arcs_of([*values, *hidden], groups)
+    if unknown := sorted(arcs.keys() - values.keys() - hidden.keys()):
+        raise ValueError(f"the sums name figures with no value: {unknown}")
     status = {n: PRIMARY if 1 <= v < threshold else SHOWN for n, v in values.items()}
     table = Table(
         arcs,
@@ -277,7 +279,7 @@ def protect(
     )
     while exposed := unprotected(table):
         opened = _cheapest_cycle(table, exposed[0])
-        if opened is None:
+        if not opened:  # None: nothing protects it ([] cannot happen: a sure stop)
             return dict.fromkeys(values, WITHHELD)
         table.status.update(dict.fromkeys(opened, SECONDARY))
     secondary = [n for n, s in table.status.items() if s == SECONDARY]

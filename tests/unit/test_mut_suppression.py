@@ -73,6 +73,12 @@ def test_sums_that_are_not_a_network_are_refused() -> None:
         arcs_of([], [Group("t", ("a", "b")), Group("a", ("c",)), Group("b", ("c",))])
 
 
+def test_sums_over_figures_without_a_value_are_refused() -> None:
+    with pytest.raises(ValueError, match=r"no value: \['b'\]"):
+        suppress({"t": 9, "a": 2}, [Group("t", ("a", "b"))])
+    assert suppress({"t": 9, "a": 2}, [Group("t", ("a", "b"))], hidden={"b": 7})
+
+
 def test_the_cheapest_cell_protects_a_small_one() -> None:
     """t = a + b + c with a small: one more in a, one fewer in b (the
     smallest other cell) keeps t; the total stays shown."""
