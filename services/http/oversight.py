@@ -15,7 +15,9 @@ from fastapi import APIRouter, Query
 
 from projections import apartments as apartments_view
 from projections import counts as counts_view
+from projections import flows as flows_view
 from projections import landlords as landlords_view
+from services.errors import InvalidRequest
 from services.http.deps import (
     AuditDep,
     BoendeDep,
@@ -26,7 +28,8 @@ from services.http.deps import (
     today_of,
 )
 from services.projecting.answers import answer
-from services.reporting.suppression import public_counts, public_flows
+from services.reporting.flow_suppression import public_flows_in_detail
+from services.reporting.suppression import public_counts
 
 #: ``public=true``: small counts suppressed for publication
 #: (``services.reporting.suppression``).
@@ -38,7 +41,26 @@ Public = Annotated[
     ),
 ]
 
+#: ``by=``: the case figures also per gender, intervention or basis.
+By = Annotated[
+    Literal["gender", "intervention", "basis"] | None,
+    Query(
+        description="also per the applicant's gender, the intervention or the "
+        "grant's basis (none before a grant), under groups; not with public"
+    ),
+]
+
 router = APIRouter(prefix="/v1/oversight", tags=["oversight"])
+
+
+def refuse_public_breakdowns(public: bool, by: str | None) -> None:
+    """Breakdowns are not published: their groups would need protecting
+    against each other and their sum (``services.reporting``)."""
+    if public and by:
+        raise InvalidRequest(
+            "public figures come without breakdowns: leave out by, or public",
+            details=[{"loc": "by", "problem": "not with public=true"}],
+        )
 
 
 @router.get("/counts", summary="Cases and apartments by state; cumulative totals")
@@ -53,14 +75,18 @@ def counts(
     ] = None,
     min_position: MinPosition = None,
     public: Public = False,
+    by: By = None,
 ) -> dict[str, Any]:
     """On ``as_of``, as known at ``known_at``; with ``as_of_position`` and the
-    ``tree_size`` and ``root_hash`` (hex) of the log up to it."""
+    ``tree_size`` and ``root_hash`` (hex) of the log up to it. With ``by``,
+    ``groups`` holds the case figures per code, each case (with all its
+    facts) in the group it is in on ``as_of``."""
+    refuse_public_breakdowns(public, by)
     day = as_of or today_of(boende)
     known = known_at_utc(known_at)
     result = answer(
         boende.views["counts"],
-        lambda sql: counts_view.counts(sql, day, known),
+        lambda sql: counts_view.counts(sql, day, known, by),
         min_position,
         boende.settings.read_wait_seconds,
         audit,
@@ -80,15 +106,29 @@ def flows(
     known_at: datetime | None = None,
     min_position: MinPosition = None,
     public: Public = False,
+    by: By = None,
 ) -> dict[str, Any]:
-    """Per period; with ``as_of_position`` and the ``tree_size`` and
+    """Per period: the case facts, delays and follow-ups, apartments
+    acquired and returned, and under ``by_reason`` the cancellations,
+    terminations, delays and follow-ups by reason; with ``by``, the case
+    facts per code under ``groups`` (a fact in the group its case was in at
+    that fact). With ``as_of_position`` and the ``tree_size`` and
     ``root_hash`` (hex) of the log up to it."""
+    refuse_public_breakdowns(public, by)
     end = end or today_of(boende)
     start, end = periods_between(start or date(end.year - 1, end.month, 1), end, period)
     known = known_at_utc(known_at)
+
+    def periods(sql: Any) -> dict[str, Any]:
+        rows = counts_view.flows(sql, start, end, period, known)
+        more = flows_view.flow_details(sql, start, end, period, known, by)
+        return {
+            "periods": [{**row, **extra} for row, extra in zip(rows, more, strict=True)]
+        }
+
     result = answer(
         boende.views["counts"],
-        lambda sql: {"periods": counts_view.flows(sql, start, end, period, known)},
+        periods,
         min_position,
         boende.settings.read_wait_seconds,
         audit,
@@ -100,7 +140,7 @@ def flows(
         **result,
     }
     threshold = boende.settings.suppression_threshold
-    return public_flows(body, threshold) if public else body
+    return public_flows_in_detail(body, threshold) if public else body
 
 
 @router.get(
