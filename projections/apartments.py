@@ -30,7 +30,7 @@ from domain.apartment import Apartment, ApartmentState
 from domain.districts import normalised
 from infra.views import Sql
 from projections.base import Projection, Recorded, handles
-from projections.landlords import landlord_key, org_no_of, shown_name
+from projections.landlords import landlord_key, org_no_of, org_no_on, shown_name
 
 APARTMENT_STATES = [s.value for s in ApartmentState]
 _AVAILABLE = ApartmentState.AVAILABLE.value
@@ -78,7 +78,7 @@ class ApartmentStock(Projection):
                 e.apartment_id,
                 r.position,
                 e.landlord,
-                e.landlord_org_no,
+                org_no_on(e),
                 e.district,
                 e.rooms,
                 e.monthly_rent_sek,

@@ -27,6 +27,14 @@ def landlord_key(org_no: str | None, name: str) -> str:
     return org_no if org_no else "name:" + normalised(name)
 
 
+def org_no_on(event: Any) -> str | None:
+    """An acquisition's organisation number. The store upcasts a version 1
+    fact to None; a message relayed to ``boende.events`` before the field
+    existed has none at all, and a Kafka-fed read model replays it too."""
+    org_no: str | None = getattr(event, "landlord_org_no", None)
+    return org_no
+
+
 def org_no_of(key: str) -> str | None:
     """The organisation number a :func:`landlord_key` stands for, if any."""
     return None if key.startswith("name:") else key
@@ -59,7 +67,7 @@ class LandlordRegister(Projection):
 
     @handles(Apartment.Acquired)
     def acquired(self, sql: Sql, r: Recorded) -> None:
-        org_no, name = r.event.landlord_org_no, shown_name(r.event.landlord)
+        org_no, name = org_no_on(r.event), shown_name(r.event.landlord)
         if not org_no:
             return
         row = sql.one(

@@ -34,6 +34,7 @@ from domain.apartment import Apartment
 from domain.case import HousingCase
 from infra.views import Sql
 from projections.base import Projection, Recorded, handles
+from projections.landlords import org_no_on
 
 
 class Tenancies(Projection):
@@ -101,7 +102,7 @@ class Tenancies(Projection):
                 e.rooms,
                 e.monthly_rent_sek,
                 r.occurred_on,
-                e.landlord_org_no,
+                org_no_on(e),
             ],
         )
         self.vacated(sql, r)

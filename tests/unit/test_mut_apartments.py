@@ -12,6 +12,7 @@ import pytest
 from domain.apartment import Apartment
 from domain.case import HousingCase
 from projections.apartments import APARTMENT_STATES, ApartmentStock, stock
+from projections.landlords import LandlordRegister, register
 from tests.unit.test_mut_projections_base import Log, stamp, tables
 
 
@@ -227,3 +228,22 @@ def test_landlords_by_number_named_by_their_first_spelling() -> None:
 
 def test_the_states_in_their_order() -> None:
     assert APARTMENT_STATES == ["available", "occupied", "returned", "transferred"]
+
+
+def test_a_relayed_acquisition_from_before_the_number_is_grouped_by_name() -> None:
+    """A message on boende.events from before ``landlord_org_no`` rebuilds
+    an event without the field (``services.kafka.codec``): the Kafka-fed
+    read models take it as a landlord without a number."""
+    log = Log()
+    flat = Apartment.acquire(stamp("2021-01-01", "ALN"), "k-1", "Bo AB", "N", 1, 5000)
+    log.take(flat, "2021-01-01T00:00:00")
+    (record,) = log.records
+    del record.event.__dict__["landlord_org_no"]
+    stock_model, register_model = ApartmentStock(), LandlordRegister()
+    with tables(stock_model) as sql:
+        stock_model.process(sql, record)
+        landlords = stock(sql, date(2021, 1, 2))["by_landlord"]
+    assert landlords["Bo AB"]["landlord_org_no"] is None
+    with tables(register_model) as sql:
+        register_model.process(sql, record)
+        assert register(sql) == []
