@@ -12,6 +12,7 @@ rendering never reaches another host (nor a file outside the process).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from functools import cache
 from typing import Any, Final, NoReturn
@@ -68,6 +69,11 @@ def _weasyprint() -> tuple[Any, Any, Any]:
             "PDFs need the system libraries of WeasyPrint, which this server "
             f"lacks ({error}); on Debian: apt-get install {SYSTEM_PACKAGES}"
         ) from None
+
+    # WeasyPrint warns of every CSS property it skips (the screen sheet's
+    # overflow-x...) and quotes what it could not lay out: nothing for an
+    # operator, and a report of personal data must not leak into the log.
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
 
     class NothingFetched(URLFetcher):  # type: ignore[misc]
         """The report is self-contained: every URL in it is refused."""
