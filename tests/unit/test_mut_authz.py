@@ -367,3 +367,70 @@ def test_a_session_key_production_refuses_stops_the_start_in_its_words(
     assert str(refusal.value) == "no development session key in production"
     monkeypatch.setattr(authz, "load_sessions", lambda settings: None)
     assert check_configuration(settings) is verifier
+
+
+# -- people's sign-in: refused at start when unsafe ---------------------------------
+
+
+@pytest.fixture
+def starts(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """``check_configuration`` with the token and session keys stubbed: only
+    the sign-in's own checks decide."""
+    from services.http import authz
+
+    verifier: Any = object()
+    monkeypatch.setattr(authz, "load_verifier", lambda settings: verifier)
+    monkeypatch.setattr(authz, "load_sessions", lambda settings: None)
+
+    def start(tmp_path: Path, **fields: Any) -> Any:
+        settings = Settings(data_dir=tmp_path / "var", auth="jwt", **fields)
+        return check_configuration(settings) is verifier
+
+    return start
+
+
+def test_a_client_secret_file_that_is_not_there_stops_the_start(
+    starts: Any, tmp_path: Path
+) -> None:
+    missing = tmp_path / "secret.txt"
+    with pytest.raises(AuthConfigError) as refusal:
+        starts(tmp_path, oidc_client_secret=missing)
+    assert str(refusal.value) == f"BOENDE_OIDC_CLIENT_SECRET: no file {missing}"
+    missing.write_text("s3cret\n")
+    assert starts(tmp_path, oidc_client_secret=missing)
+    assert starts(tmp_path)
+
+
+REFUSED_HTTP = (
+    "BOENDE_OIDC_ISSUER must be https in production: the authorization "
+    "code and the tokens would cross the network in clear"
+)
+
+
+@pytest.mark.parametrize(
+    ("environment", "issuer", "refusal"),
+    [
+        ("production", "http://idp.kommun.se/realm", REFUSED_HTTP),
+        ("production", "https://idp.kommun.se/realm", None),
+        ("production", "http://127.0.0.1:8080/realm", None),
+        ("production", "http://localhost:8080/realm", None),
+        ("production", "http://[::1]:8080/realm", None),
+        ("production", None, None),
+        ("development", "http://idp.kommun.se/realm", None),
+    ],
+)
+def test_production_signs_people_in_over_https_only(
+    starts: Any,
+    tmp_path: Path,
+    environment: str,
+    issuer: str | None,
+    refusal: str | None,
+) -> None:
+    fields: dict[str, Any] = {"environment": environment, "oidc_issuer": issuer}
+    if issuer:
+        fields["oidc_client_id"] = "boende"
+    try:
+        started = starts(tmp_path, **fields)
+    except AuthConfigError as error:
+        started = str(error)
+    assert started == (refusal or True)
