@@ -247,3 +247,19 @@ def test_a_relayed_acquisition_from_before_the_number_is_grouped_by_name() -> No
     with tables(register_model) as sql:
         register_model.process(sql, record)
         assert register(sql) == []
+
+
+def test_an_apartment_registered_late_counts_from_its_own_day() -> None:
+    """Rows come in log order; one acquired after the day asked is skipped,
+    and the ones after it are still counted (a late registration)."""
+    log = Log()
+    later = Apartment.acquire(stamp("2021-06-01", "ALN"), "a-2", "AB Bo", "Syd", 2, 1)
+    log.take(later, "2021-06-01T00:00:00")
+    earlier = Apartment.acquire(stamp("2021-01-01", "ALN"), "a-1", "AB Bo", "Syd", 2, 1)
+    log.take(earlier, "2021-06-02T00:00:00")
+    projection = ApartmentStock()
+    with tables(projection) as sql:
+        projection.process_batch(sql, log.records)
+        figures = stock(sql, date(2021, 3, 1))
+    assert figures["apartments_total"] == 1
+    assert figures["by_state"]["available"] == 1
