@@ -43,6 +43,21 @@ def test_the_list_and_the_report_are_the_json_apis(
         str(d["days_waiting"]) for d in late["decisions"]
     ]
     assert late["count"] > 0
+    soon = server.api(
+        "/v1/oversight/unexecuted", as_of=AS_OF.isoformat(), due_within=30
+    )
+    rows = page.locator("#snart-tabell tr[data-reference]")
+    shown_soon = [
+        (
+            rows.nth(i).get_attribute("data-reference"),
+            rows.nth(i).locator("td[data-value]").get_attribute("data-value"),
+        )
+        for i in range(rows.count())
+    ]
+    assert shown_soon == [
+        (d["reference"], str(d["days_left"])) for d in soon["decisions"]
+    ]
+    assert soon["count"] > 0  # the simulated municipality has some due soon
 
     report = server.api("/v1/reports/unexecuted", quarter=QUARTER)
     totals = page.locator("#kvartal-summa tr[data-section] td")

@@ -3,9 +3,8 @@ decisions not executed within three months, on a chosen day, and the
 quarterly report to IVO and the council, with its CSV and its PDF.
 
 - The three-month list is ``GET /v1/oversight/unexecuted``'s own answer
-  (``services.http.timeliness.unexecuted``); the decisions that reach three
-  months within 30 days are counted as on Översikt (``oversikt.due_within``:
-  the API has no list of them yet).
+  (``services.http.timeliness.unexecuted``), and so is the list of the
+  decisions that reach three months within 30 days (``?due_within=30``).
 - The council's statistics of the same quarter (counts only, small counts
   suppressed) are linked as CSV and PDF (``utskrift``).
 - The quarterly report is ``GET /v1/reports/unexecuted``'s own answer
@@ -32,7 +31,6 @@ from services.errors import InvalidRequest
 from services.http import timeliness
 from services.http.authz import PAGES
 from services.http.deps import get_audit_log, today_of
-from services.http.pages import oversikt
 from services.http.pages.floden import parse_day, parse_moment
 from services.http.pages.utskrift import (
     COUNCIL_CSV,
@@ -45,13 +43,14 @@ from services.http.pages.utskrift import (
 from services.http.pages.web import render, source_of
 from services.http.reports import quarterly
 from services.http.reports.formats import TableFormat
-from services.projecting.answers import answer
 
 router = APIRouter(include_in_schema=False)
 
 PATH: Final = f"{PAGES}/ej-verkstallda"
 CSV: Final = f"{PATH}/kvartalsrapport.csv"
 PDF: Final = f"{PATH}/kvartalsrapport.pdf"
+TITLE: Final = "Ej verkställda beslut"
+DUE_SOON: Final = 30  # days: the warning list
 #: The report's columns on the page and in the PDF (the section is a heading).
 COLUMNS: Final = tuple(c for c in unexecuted_view.REPORT_COLUMNS if c != "section")
 Text = Annotated[str | None, Query(max_length=40)]
@@ -73,7 +72,10 @@ def unexecuted_page(
         day = parse_day(as_of, "Dag") if as_of else today
         known = parse_moment(known_at, boende.settings.timezone) if known_at else None
         late = timeliness.unexecuted(
-            boende, as_of=day, known_at=known, min_position=None
+            boende, as_of=day, known_at=known, due_within=None, min_position=None
+        )
+        due = timeliness.unexecuted(
+            boende, as_of=day, known_at=known, due_within=DUE_SOON, min_position=None
         )
         report = report_answer(request, quarter, known)
     except (ValueError, InvalidRequest) as error:
@@ -86,12 +88,6 @@ def unexecuted_page(
             error=message,
             **context,
         )
-    due = answer(
-        boende.views["unexecuted"],
-        lambda sql: {"count": oversikt.due_within(sql, day, 30, late["known_at"])},
-        None,
-        boende.settings.read_wait_seconds,
-    )
     links = _query(quarter, known_at)
     return render(
         request,
@@ -99,10 +95,11 @@ def unexecuted_page(
         title=TITLE,
         sources=[
             source_of("Ej verkställda beslut (unexecuted)", late),
+            source_of(f"Når tre månader inom {DUE_SOON} dagar (unexecuted)", due),
             source_of(f"Kvartalsrapport {quarter} (unexecuted)", report),
         ],
         late=late,
-        due_soon=due["count"],
+        due=due,
         report=report,
         columns=COLUMNS,
         sections=unexecuted_view.SECTIONS,
@@ -112,9 +109,6 @@ def unexecuted_page(
         council_pdf=f"{COUNCIL_PDF}?{links}",
         **context,
     )
-
-
-TITLE: Final = "Ej verkställda beslut"
 
 
 def report_answer(request: Request, quarter: str, known: Any) -> dict[str, Any]:
