@@ -514,3 +514,72 @@ def test_a_batch_looks_up_its_applicants_keys_once(
     assert asked == []
     assert empty.keys is not None  # made when first needed
     assert asked == [[]]
+
+
+def executed_in_clear(boende: Boende) -> None:
+    """c-old, filed before encryption (its applicant in clear), moved in."""
+    legacy = Stamp("legacy", "IFN", "u", date(2015, 1, 5), TODAY)
+    applicant = {"personnummer": EXAMPLE_PERSONNUMMER, "name": "Gammal"}
+    old = HousingCase.file(legacy, "c-old", applicant, {"adults": 1}, "man", 1960)
+    boende.app.save(old)
+    submit(boende, "apartment_acquired", "apt-1", "2021-03-01")
+    submit(boende, "application_granted", "c-old", "2021-03-05")
+    submit(
+        boende,
+        "contract_executed",
+        "c-old",
+        "2021-03-10",
+        payload={"apartment_id": "apt-1"},
+    )
+
+
+def test_a_follow_up_before_the_cases_last_fact_seals_nothing(boende: Boende) -> None:
+    executed_in_clear(boende)
+    refused = refusal(
+        boende, "follow_up_recorded", "c-old", "2021-03-09", payload={"note": "x"}
+    )
+    assert refused.message == (
+        "occurred_on 2021-03-09 is before the case's previous fact (2021-03-10)"
+    )
+    assert person_keys_of(boende.app).table.key_ids() == set()
+    submit(boende, "follow_up_recorded", "c-old", "2021-03-11", payload={"note": "Hej"})
+    keys = person_keys_of(boende.app)
+    assert keys.decrypt_note(log(boende)[-1].note, "c-old") == "Hej"
+
+
+def test_an_offer_day_needs_a_declined_offer(boende: Boende) -> None:
+    submit(boende, "application_filed", "c-1", "2021-03-02")
+    submit(boende, "application_granted", "c-1", "2021-03-03")
+    refused = refusal(
+        boende,
+        "delay_reason_recorded",
+        "c-1",
+        "2021-03-10",
+        payload={"reason": "other", "offered_on": "2021-03-08"},
+    )
+    assert isinstance(refused, OfferDateInvalid)
+    assert refused.message == "payload.offered_on only with reason offer_declined"
+    assert refused.details == {
+        "details": [
+            {"loc": "payload.offered_on", "problem": "only with reason offer_declined"}
+        ]
+    }
+
+
+def test_a_case_command_gets_the_case_its_payload_workspace_and_stamp(
+    boende: Boende,
+) -> None:
+    """``_on_case`` wraps a command of a case: the handler it makes loads
+    the case the submission names and hands it all over."""
+    submit(boende, "application_filed", "c-1", "2021-03-02")
+    given: list[tuple[Any, ...]] = []
+    handler = commands._on_case(lambda *args: given.append(args))
+    granted = sub("application_granted", "c-1", "2021-03-03")
+    work = commands.open_workspace(boende.app, [granted], TODAY)
+    stamp = Stamp("s", "IFN", "u", date(2021, 3, 3), TODAY)
+    loaded = handler(granted, work, stamp)
+    assert isinstance(loaded, HousingCase)
+    assert loaded.case_id == "c-1"
+    assert given == [(loaded, granted.payload, work, stamp)]
+    with pytest.raises(NotFound):
+        handler(sub("application_granted", "c-404", "2021-03-03"), work, stamp)
