@@ -117,7 +117,11 @@ def bootstrap(
     service = SubmissionService(
         app, today or clock(settings), settings.earliest_day, districts
     )
-    committer = GroupCommitter(service, max_batch=settings.commit_batch_max)
+    committer = GroupCommitter(
+        service,
+        max_batch=settings.commit_batch_max,
+        timeout=settings.submission_wait_seconds,
+    )
     boende = Boende(settings, app, service, committer, runners)
     boende.closers.append(person_keys.close)  # closed last: the committer seals
     boende.closers += [app.close, committer.close]

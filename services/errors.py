@@ -69,6 +69,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "concurrent_update": 409,
     "apartment_unavailable": 409,
     "date_out_of_order": 409,
+    "position_not_recorded": 409,
+    "request_timeout": 408,
     "not_found": 404,
     "method_not_allowed": 405,
     "unauthenticated": 401,

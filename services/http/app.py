@@ -214,9 +214,9 @@ def create_app(boende: Boende, *, close_on_shutdown: bool = False) -> FastAPI:
         redoc_url=None,
     )
     app.state.boende = boende
-    # Outages: a submission waits this long in the writer's queue, and the
-    # read models' pool fails fast and reconnects at once (infra.store).
-    boende.committer.timeout = boende.settings.submission_wait_seconds
+    # Outages: the read models' pool fails fast and reconnects at once
+    # (infra.store); a submission's wait in the queue is the committer's own
+    # (BOENDE_SUBMISSION_WAIT_SECONDS, services.bootstrap).
     for view in boende.views.values():
         bound_waits(view.datastore)
     for router in (
