@@ -17,12 +17,18 @@ bytes) never are. Production refuses to start without a configured key, and
 with the development key: the files it writes say ``# generated-by:
 development``, and a configured key equal to the development key is refused
 too.
+
+A verified token is remembered (by its SHA-256, never the token itself)
+until its ``exp``, so a client's next request skips the signature check
+(~190 µs with EdDSA); at most ``TOKEN_CACHE_SIZE`` of them, the oldest
+forgotten first. A refused token is never remembered.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -47,6 +53,8 @@ DEV_PUBLIC_KEY_NAME = "jwt_dev.pub"
 _PEM = serialization.Encoding.PEM
 _RAW = serialization.Encoding.Raw
 _RAW_FORMAT = serialization.PublicFormat.Raw
+#: Verified tokens remembered at most (a few hundred bytes each).
+TOKEN_CACHE_SIZE = 4096
 
 
 class TokenRefused(Exception):
@@ -93,9 +101,37 @@ class Verifier:
         self.audience = settings.jwt_audience
         self.issuer = settings.jwt_issuer
         self.leeway = settings.jwt_leeway_seconds
+        self.cache_size = TOKEN_CACHE_SIZE
+        # sha256(token) -> (principal, the time it stops verifying).
+        self._verified: dict[bytes, tuple[Principal, float]] = {}
 
     def verify(self, token: str) -> Principal:
         """The token's principal; :class:`TokenRefused` saying why not."""
+        digest = hashlib.sha256(token.encode()).digest()
+        known = self._verified.get(digest)
+        if known is not None:
+            if time.time() < known[1]:
+                return known[0]
+            self._verified.pop(digest, None)  # expired: checked again, refused
+        principal, expires = self._verify(token)
+        self._remember(digest, principal, expires)
+        return principal
+
+    @property
+    def cached(self) -> int:
+        """How many verified tokens are remembered now."""
+        return len(self._verified)
+
+    def _remember(self, digest: bytes, principal: Principal, expires: float) -> None:
+        while len(self._verified) >= self.cache_size:
+            try:  # dicts keep insertion order: the oldest goes first
+                del self._verified[next(iter(self._verified))]
+            except (StopIteration, KeyError, RuntimeError):
+                break  # another thread emptied it meanwhile
+        self._verified[digest] = (principal, expires)
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
+        """The full check: the principal, and until when it holds."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -103,13 +139,15 @@ class Verifier:
         candidates = self._keys_for(header.get("alg"), header.get("kid"))
         for candidate in candidates:
             try:
-                return _principal(self._decode(token, candidate))
+                claims = self._decode(token, candidate)
             except jwt.InvalidSignatureError:
                 continue  # another key of the set may have signed it
             except jwt.ExpiredSignatureError:
                 raise TokenRefused("the bearer token has expired") from None
             except jwt.PyJWTError as error:
                 raise TokenRefused(f"the bearer token is invalid: {error}") from None
+            # jwt.decode accepts it up to exp + leeway; so does the cache.
+            return _principal(claims), float(claims["exp"]) + self.leeway
         raise TokenRefused("the bearer token's signature does not verify")
 
     def _keys_for(self, algorithm: Any, kid: Any) -> list[VerificationKey]:
