@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -162,10 +162,13 @@ def check_heads(
     public_key: Ed25519PublicKey,
     heads: Sequence[SignedTreeHead],
     leaf_hashes: Sequence[bytes],
+    roots: Mapping[int, bytes] | None = None,
 ) -> list[HeadCheck]:
     """Check every head's signature, then its root against the first
-    ``tree_size`` leaves (all roots in one pass over the leaves)."""
-    roots = merkle.roots_at(leaf_hashes, [h.tree_size for h in heads])
+    ``tree_size`` leaves (all roots in one pass over the leaves; ``roots``:
+    those already computed, ``merkle.roots_at`` of the same leaves)."""
+    if roots is None:
+        roots = merkle.roots_at(leaf_hashes, [h.tree_size for h in heads])
     checks = []
     for number, head in enumerate(heads, 1):
         signature_ok = verify_head(public_key, head)
