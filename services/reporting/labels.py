@@ -141,6 +141,8 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "converted": "Övergått till förstahandskontrakt",
         "terminated": "Avslutade kontrakt",
         "cancelled": "Beslut upphörda före verkställighet",
+        "delays": "Orsaker till dröjsmål registrerade",
+        "follow_ups": "Uppföljningar",
         "apartments_acquired": "Anskaffade lägenheter",
         "apartments_returned": "Återlämnade lägenheter",
         "interval": "Intervall",
@@ -159,6 +161,7 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "executed_or_ended_on": "Verkställt eller upphört",
         "end_reason": "Orsak till att beslutet upphört",
         "days_waiting": "Väntetid (dagar)",
+        "days_left": "Dagar kvar till sista dag",
         # IVO's individual report (services.http.reports.ivo)
         "ivo_id": "IVO-id",
         "birth_date": "Födelsedatum",
@@ -197,6 +200,8 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "preliminary": "Preliminär",
         "counted_to": "Räknat till",
         "public": "För publicering (små tal dolda)",
+        "due_within": "Sista dag inom (dagar)",
+        "by": "Uppdelat på",
         "threshold": "Små tal dolda under",
     },
     # Which report a file is.
@@ -207,6 +212,7 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "apartments": "Lägenhetsbestånd",
         "unexecuted": "Ej verkställda beslut efter tre månader",
         "unexecuted_quarterly": "Ej verkställda beslut, kvartalsrapport",
+        "due_soon": "Beslut som snart når tre månader",
         "ivo": "IVO:s individrapport",
         "council": "Kommunfullmäktiges statistikrapport",
     },
@@ -278,6 +284,9 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "unexecuted": "Ej verkställda beslut vid kvartalets slut",
         "executed_late": "Verkställda under kvartalet, efter mer än tre månader",
     },
+    # A breakdown's group before the fact that sets it (by=intervention or
+    # basis: a case has neither before its grant).
+    "breakdown": {"none": "Före beslut"},
     # A count withheld from published figures (services.reporting.suppression).
     "suppression": {
         "<5": "<5",

@@ -60,11 +60,14 @@ _BOOLEANS: Final[Mapping[str, tuple[str, str]]] = {
 
 @dataclass(frozen=True)
 class Column:
-    """A column: its name (the English header and the JSON key) and the code
-    list (in ``labels.LABELS``) whose Swedish labels its values take."""
+    """A column: its name (the English header and the JSON key), the code
+    list (in ``labels.LABELS``) whose Swedish labels its values take, and
+    its Swedish header when it is not the name's label in the ``column``
+    list (a column made of two codes, e.g. a kind of fact and its reason)."""
 
     name: str
     codes: str | None = None
+    sv: str | None = None
 
     def __post_init__(self) -> None:
         if not self.name or self.name.startswith(COMMENT):
@@ -73,8 +76,11 @@ class Column:
             raise ValueError(f"column {self.name}: no code list {self.codes!r}")
 
     def header(self, lang: Lang) -> str:
-        """The header: its label in the ``column`` list, in Swedish."""
-        return label("column", self.name) if lang == "sv" else self.name
+        """The header: in Swedish ``sv``, or the name's label in the
+        ``column`` list."""
+        if lang == "en":
+            return self.name
+        return self.sv if self.sv is not None else label("column", self.name)
 
 
 @dataclass(frozen=True)

@@ -173,6 +173,8 @@ def test_stock_of_a_scripted_history(
     assert response.status_code == 200, response.text
     body = response.json()
     assert body.pop("as_of_position") == boende.app.recorder.max_notification_id()
+    assert body.pop("tree_size") == boende.app.recorder.max_notification_id()
+    assert len(body.pop("root_hash")) == 64  # the log it was read from (hex)
     assert body == EXPECTED_STOCK
     # Aggregates only: no apartment or case ids, no personal data.
     for text in (*history.keys, EXAMPLE_PERSONNUMMER, APPLICANT_NAME):
@@ -232,7 +234,8 @@ def test_stock_as_of_a_day_before_today(client: TestClient, history: History) ->
 
     body = client.get("/v1/oversight/apartments", params={"as_of": later(45)}).json()
 
-    body.pop("as_of_position")
+    assert body.pop("tree_size") == body.pop("as_of_position")
+    assert len(body.pop("root_hash")) == 64
     assert body == {
         "today": "2021-12-31",
         "as_of": "2021-04-29",

@@ -29,6 +29,9 @@ from infra.keys import KeyFileError, pseudonym, pseudonym_key
 from projections.unexecuted import three_month_deadline
 from services.bootstrap import Boende
 from services.http.app import create_app
+from services.http.reports.quarterly import REPORT_TABLE
+from services.reporting.labels import label
+from services.reporting.tables import read_table
 from services.simulation.player import generate, send
 from services.submission.examples import EXAMPLE_PERSONNUMMER, PAYLOADS
 from tests.conftest import TODAY, Ids, envelope, view_rows
@@ -306,6 +309,46 @@ def split_provenance(content: bytes) -> tuple[list[str], bytes]:
         line, _, content = content.partition(b"\n")
         head.append(line.decode())
     return head, content
+
+
+def test_quarterly_report_in_swedish_is_the_hand_checked_file_in_swedish(
+    cases: Cases, api: TestClient
+) -> None:
+    """``lang=sv`` (the default): the same file with ';', a BOM, Swedish
+    headers and every code as its Swedish label, read back by Python's csv
+    module with ``delimiter=';'`` and ``encoding='utf-8-sig'``."""
+    quarter_history(cases)
+    response = api.get(
+        "/v1/reports/unexecuted",
+        params={"quarter": "2021Q3", "min_position": cases.position},
+        headers={"Accept": "text/csv"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-language"] == "sv"
+    assert response.content.startswith(b"\xef\xbb\xbf# Rapport: ")
+    with io.TextIOWrapper(
+        io.BytesIO(response.content), encoding="utf-8-sig", newline=""
+    ) as f:
+        lines = [line for line in f if not line.startswith("# ")]
+    got = list(csv.reader(lines, delimiter=";"))
+    en_header, *en_rows = csv.reader(io.StringIO(expected_csv(cases).decode()))
+    codes = [column.codes for column in REPORT_TABLE]
+    assert got[0] == [label("column", name) for name in en_header]
+    assert got[0][:3] == ["Avsnitt", "Referens", "Beslutsdatum"]
+    assert got[1:] == [
+        [
+            label(kind, v) if kind and v else v
+            for kind, v in zip(codes, row, strict=True)
+        ]
+        for row in en_rows
+    ]
+    assert got[1][0] == "Nya ej verkställda beslut"
+    assert "Ingen lägenhet tillgänglig" in got[1]
+    back = read_table(response.content, "sv")
+    assert back.provenance["as_of_position"] == str(cases.position)
+    assert back.provenance["root_hash"] == response.headers["x-root-hash"]
+    assert back.provenance["preliminary"] == "nej"
+    assert_no_personal_data(response.content.decode("utf-8-sig"), cases)
 
 
 def test_quarterly_report_json_has_the_same_rows(cases: Cases, api: TestClient) -> None:

@@ -238,3 +238,11 @@ def test_no_rows_is_a_header_only() -> None:
 def test_a_malformed_table_is_refused(bad: Any, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         bad()
+
+
+def test_a_column_of_two_codes_has_its_own_swedish_header() -> None:
+    column = Column("cancelled.moved_away", "suppression", "Upphörda: Flyttat")
+    assert column.header("sv") == "Upphörda: Flyttat"
+    assert column.header("en") == "cancelled.moved_away"
+    assert Column("count").header("sv") == "Antal"
+    assert Column("no_label_yet").header("sv") == "no_label_yet"
