@@ -1,9 +1,10 @@
 """Kafka clients and topics, configured from ``Settings`` only.
 
-Three topics: ``boende.submissions`` (committee services publish envelopes;
+Four topics: ``boende.submissions`` (committee services publish envelopes;
 key = case or apartment id), ``boende.submissions.rejected`` (what the ingest
 refused, with the original key and bytes and the reason in headers) and
-``boende.events`` (every recorded event, in log order, keyed by aggregate).
+``boende.events`` (every recorded event, in log order, keyed by aggregate)
+and ``boende.audit.heads`` (every signed tree head, keyed by the key's id).
 
 ``ensure_topics`` (``boende topics create``) creates the missing ones and
 brings the configs of existing ones in line with the settings, reporting what
@@ -24,7 +25,10 @@ from infra.settings import Settings
 SUBMISSIONS = "boende.submissions"
 REJECTED = "boende.submissions.rejected"
 EVENTS = "boende.events"
-TOPICS = (SUBMISSIONS, REJECTED, EVENTS)
+#: Every signed tree head, kept forever: a copy outside the store, so a
+#: rolled-back or restored log is seen (``services.audit.mirror``).
+HEADS = "boende.audit.heads"
+TOPICS = (SUBMISSIONS, REJECTED, EVENTS, HEADS)
 #: A rejection is the refused message plus the reason in headers (``error``,
 #: ``message``, ``details``, the source's coordinates): the rejected topic
 #: takes this much more than the submissions topic, so that a refused message
@@ -81,7 +85,8 @@ def consumer(
 
 
 def topic_specs(settings: Settings) -> list[NewTopic]:
-    """The three topics. ``boende.events`` keeps everything forever (it is a
+    """The four topics. ``boende.audit.heads`` (every signed tree head) and
+    ``boende.events`` keep everything forever (the latter is a
     replayable copy of the log) and has ONE partition: projections need the
     log's total order, and positions may have gaps (PostgreSQL), so merging
     several partitions back into order could never know when to stop waiting.
@@ -96,10 +101,21 @@ def topic_specs(settings: Settings) -> list[NewTopic]:
         SUBMISSIONS: largest,
         REJECTED: largest + REJECTED_HEADROOM_BYTES,
         EVENTS: largest,
+        HEADS: largest,
     }
     week = str(7 * 24 * 3600 * 1000)
-    retention = {SUBMISSIONS: week, REJECTED: str(90 * 24 * 3600 * 1000), EVENTS: "-1"}
-    partitions = {SUBMISSIONS: settings.kafka_topic_partitions, REJECTED: 1, EVENTS: 1}
+    retention = {
+        SUBMISSIONS: week,
+        REJECTED: str(90 * 24 * 3600 * 1000),
+        EVENTS: "-1",
+        HEADS: "-1",
+    }
+    partitions = {
+        SUBMISSIONS: settings.kafka_topic_partitions,
+        REJECTED: 1,
+        EVENTS: 1,
+        HEADS: 1,
+    }
     return [
         NewTopic(
             name,

@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     # (minutes; 0 = only on demand).
     signing_key_path: Path | None = None
     tree_head_interval_minutes: int = Field(default=60, ge=0)
+    # Every signed head is also written here, one file each, never
+    # overwritten (infra.head_mirror), where a restore of the database
+    # does not reach: unset, <data_dir>-tree-heads beside the data directory.
+    tree_head_mirror_dir: Path | None = None
     # Personal data (crypto-shredding): the master key that wraps each
     # person's data key (default <data_dir>/keys/master.key; the HMAC index
     # key lives beside it as person_index.key), and the retention period

@@ -38,6 +38,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.persistence import Notification
 
 from infra import merkle
+from infra.head_mirror import Found, HeadMirror, newest, rollback
 from infra.schema_lock import schema_lock
 from infra.settings import Settings
 from infra.signing import (
@@ -47,6 +48,7 @@ from infra.signing import (
     TreeHead,
     canonical_json,
     check_heads,
+    key_id,
     load_or_create_signer,
     narrow_down,
     utc_timestamp,
@@ -55,7 +57,7 @@ from infra.store import CaseLog
 from infra.views import Sql, ViewStore
 from services.audit.leaves import leaf_pages
 from services.audit.schema import tables
-from services.audit.tree import LogTree, SignedTree, paused_gc
+from services.audit.tree import LogTree, SignedTree, check_tail, paused_gc
 from services.audit.verdict import Coverage
 
 PAGE = 5000
@@ -111,6 +113,8 @@ class VerifyReport:
     first_bad_position: int | None = None
     #: How many of the store's events the heads that verified cover.
     coverage: Coverage = field(default_factory=lambda: Coverage(0, 0))
+    #: Where heads were found outside the store, and what could not be read.
+    outside: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -136,6 +140,7 @@ class AuditLog:
                     sql.execute(statement)
         self.log_tree = LogTree(app, self.store, canonical_event)
         self.signed_tree = SignedTree(self.store)  # what proofs prove against
+        self.mirror = HeadMirror(settings)  # every head, outside the store too
 
     @property
     def signer(self) -> AuditSigner:
@@ -157,6 +162,7 @@ class AuditLog:
         with self._lock, self.store.transaction(commit=True) as sql:
             _one_signer_at_a_time(sql, self.store.postgres)
             size, last_position = _recorded_extent(sql)
+            self._unchanged_since_last_head(sql, size, last_position)
             new = list(stored_leaves(self.app, last_position, on_progress))
             sql.executemany(
                 "INSERT INTO audit_leaves (leaf_index, position, leaf_hash) "
@@ -165,12 +171,22 @@ class AuditLog:
             )
             tree = self._caught_up(sql, size + len(new))
             head = signer.sign(TreeHead(tree.size, tree.root().hex(), utc_timestamp()))
+            self.mirror.write(head)  # before the commit: never a head without it
             sql.execute(
                 f"INSERT INTO audit_tree_heads ({_HEAD_COLUMNS}) VALUES (?,?,?,?,?)",
                 astuple(head),  # the columns' order
             )
         self._tree = tree
         return head
+
+    def _unchanged_since_last_head(self, sql: Sql, size: int, last: int) -> None:
+        """Refuse to sign over a log that changed under the last signed head
+        (the store's, or the newest head file): ``tree.check_tail``."""
+        stored = [Found(h, "in the store") for h in _newest_stored(sql)]
+        latest = newest([*stored, *self.mirror.latest()])
+        if latest is not None:
+            root = lambda n: self._caught_up(sql, n).root()  # noqa: E731
+            check_tail(self.app, sql, (size, last), latest, canonical_event, root)
 
     def _caught_up(self, sql: Sql, size: int) -> merkle.CompactRange:
         """The streaming tree of the first ``size`` recorded leaves, extended
@@ -258,11 +274,15 @@ class AuditLog:
     ) -> VerifyReport:
         """Recompute every leaf from the store and check it against every
         stored signed head and ``extra_heads`` (an auditor's own copies)."""
-        heads = [*self.heads(), *extra_heads]
+        mirrored = self.mirror.read(key_id(public_key))
+        found = [Found(h, "in the store") for h in self.heads()] + mirrored.found
+        found += [Found(h, "given to check") for h in extra_heads]
+        heads = list(dict.fromkeys(f.head for f in found))  # each head once
         with paused_gc():  # a million leaves held: no collector passes over them
             store = list(stored_leaves(self.app, on_progress=on_progress))
             recorded = self.recorded_leaves()
         report = VerifyReport(event_count=len(store), heads_checked=len(heads))
+        report.outside = mirrored.summary()
         report.signed_size = max((h.tree_size for h in heads), default=0)
         sizes = [h.tree_size for h in heads]
         roots = merkle.roots_at([h for _, h in store], sizes)  # the one Merkle pass
@@ -292,6 +312,8 @@ class AuditLog:
             )
         if report.problems and report.first_bad_position is None:
             _narrow(report, store, checks)
+        if rolled_back := rollback(public_key, found, store, recorded):
+            report.problems.insert(0, rolled_back)
         return report
 
 
@@ -359,6 +381,14 @@ def _one_signer_at_a_time(sql: Sql, postgres: bool) -> None:
         sql.execute("SELECT pg_advisory_xact_lock(?)", [_PG_LOCK])
     else:  # writes nothing (and fires no trigger), but locks the SQLite file
         sql.execute("UPDATE audit_tree_heads SET id = id WHERE 0")
+
+
+def _newest_stored(sql: Sql) -> list[SignedTreeHead]:
+    row = sql.one(
+        f"SELECT {_HEAD_COLUMNS} FROM audit_tree_heads "
+        "ORDER BY tree_size DESC, id DESC LIMIT 1"
+    )
+    return [_head(row)] if row else []
 
 
 def _recorded_extent(sql: Sql) -> tuple[int, int]:

@@ -1,6 +1,12 @@
 """The tree-head signer: signs a head of the case log's Merkle tree whenever
 the latest is ``tree_head_interval_minutes`` old, in a daemon thread of the
-API process (started by ``services.http.proofs``' lifespan)."""
+API process (started by ``services.http.proofs``' lifespan).
+
+Before each head, ``AuditLog.sign_head`` re-checks the log's tail against
+the last signed head (the store's or the newest head file): a log that
+changed under it is refused, logged as an error for the operator, and never
+re-signed on its own; so is a head that cannot be written outside the store
+(``infra.head_mirror``)."""
 
 from __future__ import annotations
 
@@ -11,9 +17,11 @@ from datetime import UTC, datetime
 
 from prometheus_client.core import Metric
 
+from infra.head_mirror import HeadNotMirrored
 from infra.metrics import Probe, gauge
 from infra.signing import parse_timestamp
 from services.audit.log import AuditLog
+from services.audit.tree import LogChanged
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +74,9 @@ class HeadSigner:
                 log.info("signed tree head: %d events", head.tree_size)
                 return self.interval
             return self.interval - age
+        except (LogChanged, HeadNotMirrored) as refused:  # for the operator
+            log.error("no tree head signed: %s; retrying in a minute", refused)
+            return min(60.0, self.interval)
         except Exception:  # the store may be down: try again, never die
             log.exception("signing a tree head failed; retrying in a minute")
             return min(60.0, self.interval)

@@ -35,8 +35,9 @@ from functools import cache
 from eventsourcing.persistence import Notification
 
 from infra import merkle
+from infra.head_mirror import Found, signed_on
 from infra.store import CaseLog
-from infra.views import ViewStore
+from infra.views import Sql, ViewStore
 
 PAGE = 5000
 
@@ -233,3 +234,60 @@ class SignedTree:
                 break
             found.append(bytes.fromhex(row["leaf_hash"]))
         return found
+
+
+#: Signed leaves compared with the store's events before the next head.
+TAIL = 64
+
+
+class LogChanged(RuntimeError):
+    """The log no longer holds what the last head signed: no head is signed
+    over it (re-signing is never automatic; the operator must look)."""
+
+
+def check_tail(
+    app: CaseLog,
+    sql: Sql,
+    signed: tuple[int, int],
+    latest: Found,
+    leaf_bytes: Callable[[Notification], bytes],
+    root_at: Callable[[int], bytes],
+) -> None:
+    """Raise :class:`LogChanged` unless the signed leaves (``signed``: how
+    many, and the last one's position) still match the store: no head
+    (``latest``, the newest anywhere) covers more, the store holds as many
+    events up to that position, its last ``TAIL`` of them are the ones
+    signed, and the leaves' root at the head's size (``root_at``) is its."""
+    (size, last), head, where = signed, latest.head, latest.where
+    if head.tree_size > size:
+        raise LogChanged(
+            f"the head signed on {signed_on(head)} ({where}) covers "
+            f"{head.tree_size} events, but only {size} are recorded as signed: "
+            "the audit tables were rolled back or restored from an older backup?"
+        )
+    held = app.event_count(up_to=last)
+    if held != size:
+        raise LogChanged(
+            f"the log holds {held} events up to position {last}, where {size} "
+            "were signed: rolled back or restored from an older backup?"
+        )
+    tail = sql.all(
+        "SELECT position, leaf_hash FROM audit_leaves WHERE leaf_index >= ? "
+        "ORDER BY leaf_index",
+        [size - TAIL],
+    )
+    notes = app.recorder.select_notifications(
+        int(tail[0]["position"]) if tail else 0, TAIL, last
+    )
+    stored = {n.id: merkle.leaf_hash(leaf_bytes(n)).hex() for n in notes}
+    for row in tail:
+        if stored.get(int(row["position"])) != row["leaf_hash"]:
+            raise LogChanged(
+                f"the event at position {row['position']} is not the one "
+                "signed: the log changed under the last signed head"
+            )
+    if root_at(head.tree_size).hex() != head.root_hash:
+        raise LogChanged(
+            f"the signed leaves' root at {head.tree_size} events is not that "
+            f"of the head signed on {signed_on(head)} ({where}): altered"
+        )

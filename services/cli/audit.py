@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from infra.head_mirror import HeadNotMirrored
 from infra.progress import progress
 from infra.settings import Settings
 from infra.signing import (
@@ -159,14 +160,20 @@ def main(argv: Sequence[str], settings: Settings | None = None) -> int:
 
 def sign(args: argparse.Namespace) -> int:
     """Sign a tree head now (for a cron job when the API is not running)."""
+    from services.audit.tree import LogChanged
+
     with open_audit_log(args.settings) as audit:
         unsigned = audit.app.event_count() - audit.signed_size()
         with progress("hashing the events since the last head", unsigned) as shown:
             try:
                 head = audit.sign_head(on_progress=shown.advance)
-            except (OSError, SigningKeyError) as error:
+            except (OSError, SigningKeyError, HeadNotMirrored) as error:
                 print(f"cannot sign: {error}")
                 return CANNOT_RUN
+            except LogChanged as error:  # never re-signed on its own
+                print(f"refused to sign: {error}")
+                print("'boende audit verify' shows what changed; nothing was signed")
+                return 1
     print(json.dumps(head.as_json(), indent=2))
     return 0
 
@@ -188,6 +195,7 @@ def verify(args: argparse.Namespace) -> int:
         with progress("reading the case log", audit.app.event_count()) as shown:
             report = audit.verify(key, extra, on_progress=shown.advance)
     print(f"{report.event_count} events, {report.heads_checked} signed heads")
+    print("outside the store: " + "; ".join(report.outside))
     print("\n".join(key_lines(key, args.public_key is not None, source)))
     if not report.ok:
         print(report.coverage.summary(failed=True))
@@ -206,6 +214,7 @@ def export_bundle(args: argparse.Namespace) -> int:
     """Sign a fresh head (unless ``--no-sign``), then write the bundle of
     every event it covers into an empty or new directory."""
     from services.audit.bundle import write_bundle
+    from services.audit.tree import LogChanged
 
     target: Path = args.to
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
@@ -216,6 +225,9 @@ def export_bundle(args: argparse.Namespace) -> int:
             key, upto = _sign_first(audit) if args.sign else _no_sign(audit)
         except (OSError, SigningKeyError) as error:
             print(f"no signing key to export with: {error}")
+            return CANNOT_RUN
+        except (HeadNotMirrored, LogChanged) as error:
+            print(f"no head signed, so nothing exported: {error}")
             return CANNOT_RUN
         # Read before the events, so every head fits in them; after signing
         # first, only heads up to its size (another may be signed meanwhile).

@@ -17,6 +17,7 @@ from datetime import timedelta
 from infra.progress import progress
 from infra.settings import Settings
 from services.bootstrap import PROJECTIONS
+from services.cli.behind import refuse_when_behind
 from services.cli.parsing import Commands, command, every_command, version
 from services.projecting.runner import Follower
 
@@ -34,6 +35,8 @@ def serve(_: argparse.Namespace) -> int:
     """Serve the API; unless BOENDE_RUN_PROJECTIONS=false, follow the log too."""
     from services.http.app import run
 
+    if refused := refuse_when_behind(Settings(), "serve"):
+        return refused
     return run(Settings())
 
 
@@ -88,9 +91,11 @@ def project(args: argparse.Namespace) -> int:
     if args.source == "kafka":
         from services.kafka.feed import run
 
-        return run(Settings())
+        return run(Settings())  # no store here: the relay checked its log
     from infra import metrics
 
+    if refused := refuse_when_behind(Settings(), "project"):
+        return refused
     boende = bootstrap(Settings())
     metrics.serve(boende.settings.metrics_port, boende.settings.metrics_host)
     follower = Follower(boende.runners, boende.settings.projection_poll_seconds)
@@ -157,6 +162,8 @@ def ingest(args: argparse.Namespace) -> int:
     """Record what committee services publish to Kafka, until SIGTERM or Ctrl-C."""
     from services.kafka.ingest import run
 
+    if refused := refuse_when_behind(Settings(), "ingest"):
+        return refused
     return run(Settings(), args.topic, args.rejected, args.group, args.instance_id)
 
 
@@ -164,6 +171,8 @@ def relay(args: argparse.Namespace) -> int:
     """Publish every recorded event to Kafka, until SIGTERM or Ctrl-C."""
     from services.kafka.relay import run
 
+    if refused := refuse_when_behind(Settings(), "relay"):
+        return refused
     return run(Settings(), args.topic)
 
 
