@@ -4,6 +4,7 @@ district; current and past vacant days) the module docstring promises."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from typing import Any
 
@@ -11,7 +12,14 @@ import pytest
 
 from domain.apartment import Apartment
 from domain.case import HousingCase
-from projections.apartments import APARTMENT_STATES, ApartmentStock, stock
+from projections.apartments import (
+    APARTMENT_STATES,
+    ApartmentStock,
+    _vacancy_days,
+    _vacancy_now,
+    stock,
+)
+from projections.base import Recorded
 from projections.landlords import LandlordRegister, register
 from tests.unit.test_mut_projections_base import Log, stamp, tables
 
@@ -46,6 +54,15 @@ def history() -> Log:
     for aggregate in (a1, c1, c2, a2, a3, a4, c3, a5, a6):
         log.take(aggregate, "2021-06-01T00:00:00")
     return log
+
+
+def fact(kind: type, apartment_id: str) -> Recorded:
+    """The first ``kind`` fact of ``apartment_id`` in the history."""
+    return next(
+        r
+        for r in history().records
+        if isinstance(r.event, kind) and r.event.apartment_id == apartment_id
+    )
 
 
 @pytest.fixture
@@ -145,9 +162,11 @@ def test_the_stock_on_a_day(sql: Any) -> None:
 
 
 def test_mean_and_median_of_four_current_vacancies(sql: Any) -> None:
-    sql.execute(  # a-2 back in the stock, available since 29 June
-        "INSERT INTO apartment_moves VALUES ('a-2', 999, '2021-06-29', 'available')"
+    vacated = fact(Apartment.Vacated, "a-1")  # as if a-2 were vacated 29 June
+    again = dataclasses.replace(
+        vacated.event, apartment_id="a-2", occurred_on=date(2021, 6, 29)
     )
+    ApartmentStock().moved(sql, Recorded(999, again))
     current = stock(sql, date(2021, 6, 30))["vacancy_days"]["current"]
     # 112, 90, 10 and 1 day: the mean; the median of an even count is the
     # mean of the middle two.
@@ -179,9 +198,10 @@ def test_an_empty_stock() -> None:
 def test_a_move_from_another_state_ends_no_vacancy(sql: Any) -> None:
     """Only a vacancy (state available) has days to add when it ends: a
     second move of an occupied apartment adds none."""
-    sql.execute(
-        "INSERT INTO apartment_moves VALUES ('a-1', 999, '2021-05-01', 'returned')"
-    )
+    occupied = fact(Apartment.Occupied, "a-1")
+    again = dataclasses.replace(occupied.event, occurred_on=date(2021, 5, 1))
+    ApartmentStock().moved(sql, Recorded(999, again))
+    assert stock(sql, date(2021, 6, 30))["by_state"]["occupied"] == 1
     vacancy = stock(sql, date(2021, 6, 30))["vacancy_days"]
     assert vacancy["total_to_date"] == 41 + 20 + 4 + 112 + 90 + 10
 
@@ -263,3 +283,12 @@ def test_an_apartment_registered_late_counts_from_its_own_day() -> None:
         figures = stock(sql, date(2021, 3, 1))
     assert figures["apartments_total"] == 1
     assert figures["by_state"]["available"] == 1
+
+
+@pytest.mark.parametrize("day", [date(2021, 6, 20), date(2021, 7, 1), date(2022, 1, 1)])
+def test_the_latest_states_and_the_states_on_a_day_agree_from_the_last_fact(
+    sql: Any, day: date
+) -> None:
+    """From the last fact's day on, the stock is read from each apartment's
+    latest state; the states that held on the day give the same vacancies."""
+    assert _vacancy_now(sql, day) == _vacancy_days(sql, day)
