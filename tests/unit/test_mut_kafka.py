@@ -1,5 +1,5 @@
 """Kafka clients and the topics report (``infra/kafka.py``) without a broker:
-the options every client gets, the three topics' specs, and what
+the options every client gets, the four topics' specs, and what
 ``ensure_topics`` does and reports for each thing a broker may answer. A
 scripted admin client stands in for KafkaAdminClient (the real brokers:
 ``tests/integration/kafka/``)."""
@@ -19,6 +19,7 @@ from kafka.errors import (
 from infra import kafka
 from infra.kafka import (
     EVENTS,
+    HEADS,
     REJECTED,
     SUBMISSIONS,
     ConfigChange,
@@ -112,7 +113,7 @@ def test_a_consumer_commits_only_when_told(monkeypatch: pytest.MonkeyPatch) -> N
 # -- the topics ----------------------------------------------------------------
 
 
-def test_the_three_topics() -> None:
+def test_the_four_topics() -> None:
     settings = Settings(
         kafka_topic_partitions=6,
         kafka_replication_factor=3,
@@ -147,6 +148,17 @@ def test_the_three_topics() -> None:
         ),
         (
             EVENTS,
+            1,
+            3,
+            {
+                "min.insync.replicas": "2",
+                "retention.ms": "-1",
+                "cleanup.policy": "delete",
+                "max.message.bytes": str(5 * MIB),
+            },
+        ),
+        (
+            HEADS,
             1,
             3,
             {
@@ -345,22 +357,23 @@ def test_missing_topics_are_created_and_the_others_checked(admin: type[Admin]) -
     admin.topics = {EVENTS: (1, 1, ours(settings)[EVENTS])}
     report = ensure_topics(settings)
     assert calls(admin, "init") == [kafka.client_config(settings)]
-    assert calls(admin, "create") == [[SUBMISSIONS], [REJECTED]]
+    assert calls(admin, "create") == [[SUBMISSIONS], [REJECTED], [HEADS]]
     assert calls(admin, "describe_topics") == [[EVENTS]]
     assert calls(admin, "describe_configs") == ["all"]
-    assert report.created == [SUBMISSIONS, REJECTED]
+    assert report.created == [SUBMISSIONS, REJECTED, HEADS]
     assert report.lines() == [
         f"{SUBMISSIONS}: created",
         f"{REJECTED}: created",
         f"{EVENTS}: exists; configs match",
+        f"{HEADS}: created",
     ]
     assert admin.calls[-1] == ("close", None)
-    assert kafka.create_topics(settings) == [SUBMISSIONS, REJECTED]
+    assert kafka.create_topics(settings) == [SUBMISSIONS, REJECTED, HEADS]
 
 
 def test_nothing_exists_nothing_is_checked(admin: type[Admin]) -> None:
     report = ensure_topics(Settings())
-    assert report.created == [SUBMISSIONS, REJECTED, EVENTS]
+    assert report.created == [SUBMISSIONS, REJECTED, EVENTS, HEADS]
     assert calls(admin, "describe_topics") == calls(admin, "describe_configs") == []
 
 
@@ -371,7 +384,7 @@ def test_a_topic_a_racing_creator_made_first_is_checked(admin: type[Admin]) -> N
     admin.list_topics = lambda self: []  # type: ignore[method-assign]
     report = ensure_topics(settings)
     assert report.created == []
-    assert calls(admin, "describe_topics") == [[SUBMISSIONS, REJECTED, EVENTS]]
+    assert calls(admin, "describe_topics") == [[SUBMISSIONS, REJECTED, EVENTS, HEADS]]
     assert report.in_line
 
 
@@ -389,6 +402,7 @@ def test_a_layout_that_differs_is_reported(admin: type[Admin]) -> None:
         SUBMISSIONS: (3, 2, configs[SUBMISSIONS]),
         REJECTED: (1, 2, configs[REJECTED]),
         EVENTS: (4, 1, configs[EVENTS]),
+        HEADS: (1, 2, configs[HEADS]),
     }
     report = ensure_topics(settings)
     assert [(t.name, t.mismatches) for t in report.topics] == [
@@ -404,6 +418,7 @@ def test_a_layout_that_differs_is_reported(admin: type[Admin]) -> None:
                 Mismatch("replication factor", 1, 2, "BOENDE_KAFKA_REPLICATION_FACTOR"),
             ],
         ),
+        (HEADS, []),
     ]
     assert not report.in_line
 
@@ -623,8 +638,8 @@ def test_only_the_missing_topics_are_created(admin: type[Admin]) -> None:
     settings = Settings()
     admin.topics = {SUBMISSIONS: (1, 1, ours(settings)[SUBMISSIONS])}
     report = ensure_topics(settings)
-    assert calls(admin, "create") == [[REJECTED], [EVENTS]]
-    assert report.created == [REJECTED, EVENTS]
+    assert calls(admin, "create") == [[REJECTED], [EVENTS], [HEADS]]
+    assert report.created == [REJECTED, EVENTS, HEADS]
 
 
 def test_the_specs_given_are_the_ones_checked(admin: type[Admin]) -> None:

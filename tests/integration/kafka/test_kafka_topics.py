@@ -89,11 +89,12 @@ def test_topics_carry_their_configs(
             "at all, so what it applied cannot be checked"
         )
     wanted = settings.kafka_max_message_bytes
-    submissions, rejected, events = (configs[spec.name] for spec in specs)
+    submissions, rejected, events, heads = (configs[spec.name] for spec in specs)
     assert int(submissions["max.message.bytes"]) == wanted
     assert int(events["max.message.bytes"]) == wanted
     assert int(rejected["max.message.bytes"]) > wanted  # room for the headers
     assert events["retention.ms"] == "-1"
+    assert heads["retention.ms"] == "-1"  # every signed tree head, kept forever
 
 
 def test_existing_topics_are_brought_in_line(
@@ -179,11 +180,11 @@ def test_a_different_partition_count_is_reported_not_changed(
     more = kafka_settings(kafka_broker, tmp_path, kafka_topic_partitions=3)
     specs = renamed(topic_specs(more), prefix)
     report = ensure_topics(more, specs)
-    submissions, rejected, events = report.topics
+    submissions, rejected, events, heads = report.topics
     assert [(m.what, m.actual, m.wanted) for m in submissions.mismatches] == [
         ("partition count", 1, 3)
     ]
-    assert rejected.mismatches == events.mismatches == []
+    assert rejected.mismatches == events.mismatches == heads.mismatches == []
     assert not report.in_line
     assert submissions.altered == []
     assert any("partition count is 1" in line for line in report.lines())
@@ -216,7 +217,7 @@ def test_a_2mb_poison_message_reaches_the_rejected_topic_whole(
     settings = kafka_settings(kafka_broker, tmp_path / "var")
     specs = renamed(topic_specs(settings), f"big-{uuid.uuid4().hex[:8]}-")
     create(settings, specs)
-    topic, rejected, _ = (spec.name for spec in specs)
+    topic, rejected, *_ = (spec.name for spec in specs)
     huge = b'{"padding": "' + b"x" * TWO_MB + b'"}'
     after = envelope("application_filed", f"c-{uuid.uuid4().hex[:8]}")
     produce(settings, topic, [(b"huge", huge), as_message(after)])
