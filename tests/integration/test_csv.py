@@ -259,6 +259,19 @@ def test_flows(simulated: TestClient, by: str | None) -> None:
     assert len(expected) == 6 and any(row[1] != "0" for row in expected)
 
 
+def test_public_flows_keep_their_marks(simulated: TestClient) -> None:
+    params = {**TABLE_ROUTES["/v1/oversight/flows"], "public": "true"}
+    as_json, sv, en = both(simulated, "/v1/oversight/flows", **params)
+    expected = [[str(v) for v in flat_flows(p).values()] for p in as_json["periods"]]
+    assert en[1:] == expected
+    shown = {cell for row in expected for cell in row[1:]}
+    assert "<5" in shown  # small monthly flows are suppressed, and come through
+    withheld = label("suppression", "suppressed")
+    assert sv[1:] == [
+        [withheld if cell == "suppressed" else cell for cell in row] for row in expected
+    ]
+
+
 def test_counts_by_gender(simulated: TestClient) -> None:
     params = {"as_of": "2021-10-01", "by": "gender"}
     as_json, sv, en = both(simulated, "/v1/oversight/counts", **params)
@@ -396,6 +409,7 @@ def test_format_is_negotiated_alike_on_every_table(
     )
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith(expected)
+    assert response.headers.get_list("vary") == ["Accept"]
     if expected == "text/csv":
         lang = params.get("lang", "sv")
         assert response.headers["content-language"] == lang

@@ -3,10 +3,12 @@
 Facts go in through the HTTP API; the read models are caught up explicitly
 (never by sleeping); answers come from ``/v1/oversight/unexecuted`` and
 ``/v1/reports/unexecuted``. The quarterly report for 2021Q3 of a scripted
-history must equal ``tests/data/unexecuted_2021Q3.csv``, written by hand from
-the script below, byte for byte — except that the file names each case by its
-label, which the test turns into the case's pseudonymous reference under the
-installation's key.
+history (``lang=en``) must equal ``tests/data/unexecuted_2021Q3.csv``, written
+by hand from the script below, byte for byte after the file's provenance
+lines — except that the file names each case by its label, which the test
+turns into the case's pseudonymous reference under the installation's key;
+in Swedish (``lang=sv``) it is the same file with ';', a BOM, Swedish headers
+and every code as its label. Running and future quarters: preliminary, 422.
 """
 
 from __future__ import annotations

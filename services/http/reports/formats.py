@@ -39,6 +39,7 @@ class TableFormat:
 
 def table_format(
     boende: BoendeDep,
+    response: Response,
     format_: Annotated[
         Literal["json", "csv"] | None,
         Query(
@@ -58,7 +59,9 @@ def table_format(
     accept: Annotated[str | None, Header()] = None,
 ) -> TableFormat:
     """The format a request asks for; an unknown ``format`` or ``lang`` is
-    422 ``invalid_request`` (by their types)."""
+    422 ``invalid_request`` (by their types). The answer varies with
+    ``Accept``, and says so (``Vary``) for caches, JSON too."""
+    response.headers["Vary"] = "Accept"
     as_csv = prefers_csv(accept) if format_ is None else format_ == "csv"
     return TableFormat(as_csv, lang or boende.settings.report_lang)
 
