@@ -183,3 +183,20 @@ def test_bad_parameters_are_refused(
 ) -> None:
     response = api.get("/v1/oversight/first-hand", params=params)
     assert response.status_code == 422, response.text
+
+
+def test_a_contract_is_observed_from_the_day_it_is_twelve_months_old(
+    boende: Boende, api: TestClient, ids: Ids
+) -> None:
+    history(Contracts(boende, api, ids))
+    # P1 moved in 2023-02-01 and converted 2024-01-15: on 2024-02-01 it is
+    # exactly twelve months old, observed, and converted within them; P5
+    # (2023-01-05) too, not converted; P2 and P3 (March) are not yet.
+    (cohort,) = cohorts(api, as_of="2024-02-01", to="2024-02-01")
+    assert cohort["converted_within_12_months"] == {
+        "observed": 2,
+        "converted": 1,
+        "share": 0.5,
+    }
+    (before,) = cohorts(api, as_of="2024-01-31", to="2024-01-31")
+    assert before["converted_within_12_months"]["observed"] == 1  # P5 only
