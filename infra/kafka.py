@@ -25,9 +25,7 @@ from infra.settings import Settings
 SUBMISSIONS = "boende.submissions"
 REJECTED = "boende.submissions.rejected"
 EVENTS = "boende.events"
-#: Every signed tree head, kept forever: a copy outside the store, so a
-#: rolled-back or restored log is seen (``services.audit.mirror``).
-HEADS = "boende.audit.heads"
+HEADS = "boende.audit.heads"  # signed tree heads, kept forever (infra.head_mirror)
 TOPICS = (SUBMISSIONS, REJECTED, EVENTS, HEADS)
 #: A rejection is the refused message plus the reason in headers (``error``,
 #: ``message``, ``details``, the source's coordinates): the rejected topic
@@ -97,38 +95,26 @@ def topic_specs(settings: Settings) -> list[NewTopic]:
     must reach the ingest and go to the rejected topic with its original bytes."""
     common = {"min.insync.replicas": str(settings.kafka_min_insync_replicas)}
     largest = settings.kafka_max_message_bytes
-    max_bytes = {
-        SUBMISSIONS: largest,
-        REJECTED: largest + REJECTED_HEADROOM_BYTES,
-        EVENTS: largest,
-        HEADS: largest,
-    }
-    week = str(7 * 24 * 3600 * 1000)
-    retention = {
-        SUBMISSIONS: week,
-        REJECTED: str(90 * 24 * 3600 * 1000),
-        EVENTS: "-1",
-        HEADS: "-1",
-    }
-    partitions = {
-        SUBMISSIONS: settings.kafka_topic_partitions,
-        REJECTED: 1,
-        EVENTS: 1,
-        HEADS: 1,
+    week, quarter = str(7 * 24 * 3600 * 1000), str(90 * 24 * 3600 * 1000)
+    layout = {  # partitions, retention.ms, max.message.bytes
+        SUBMISSIONS: (settings.kafka_topic_partitions, week, largest),
+        REJECTED: (1, quarter, largest + REJECTED_HEADROOM_BYTES),
+        EVENTS: (1, "-1", largest),
+        HEADS: (1, "-1", largest),
     }
     return [
         NewTopic(
             name,
-            partitions[name],
+            partitions,
             settings.kafka_replication_factor,
             topic_configs=common
             | {
-                "retention.ms": retention[name],
+                "retention.ms": retention,
                 "cleanup.policy": "delete",
-                "max.message.bytes": str(max_bytes[name]),
+                "max.message.bytes": str(max_bytes),
             },
         )
-        for name in TOPICS
+        for name, (partitions, retention, max_bytes) in layout.items()
     ]
 
 
