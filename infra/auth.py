@@ -47,7 +47,12 @@ from infra import keyfiles
 from infra.settings import Settings
 
 #: Every role a token may carry (``services.http.authz`` says what each may call).
-ROLES = ("ifn_officer", "aln_officer", "oversight", "auditor", "admin")
+#: ``case_system`` is a committee's case system (Treserva, Lifecare, ALN's
+#: property system): its token is bound to one committee by the claim
+#: ``committee`` and may name that committee's officers as ``actor.user``.
+ROLES = ("ifn_officer", "aln_officer", "oversight", "auditor", "admin", "case_system")
+#: The ``iss`` of the tokens ``boende token`` mints (development only).
+DEV_ISSUER = "boende-development"
 DEV_KEY_NAME = "jwt_dev.key"
 DEV_PUBLIC_KEY_NAME = "jwt_dev.pub"
 _PEM = serialization.Encoding.PEM
@@ -71,12 +76,16 @@ class DevelopmentKeyRefused(AuthConfigError, keyfiles.DevelopmentKeyRefused):
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the token's ``sub`` and ``roles``. ``authenticated`` is
+    """Who is calling: the token's ``sub`` and ``roles``, and its ``iss``
+    (``issuer``, None when the token has none) and ``committee`` claim (the
+    committee a ``case_system`` token is bound to). ``authenticated`` is
     false only with ``BOENDE_AUTH=off`` (tests, local experiments)."""
 
     sub: str
     roles: frozenset[str]
     authenticated: bool = True
+    issuer: str | None = None
+    committee: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,8 +114,15 @@ class Verifier:
         # sha256(token) -> (principal, the time it stops verifying).
         self._verified: dict[bytes, tuple[Principal, float]] = {}
 
-    def verify(self, token: str) -> Principal:
-        """The token's principal; :class:`TokenRefused` saying why not."""
+    def verify(self, token: str, at: datetime | None = None) -> Principal:
+        """The token's principal; :class:`TokenRefused` saying why not.
+
+        ``at``: judge the token's lifetime at this moment instead of now (a
+        Kafka message's own timestamp: a backlog is not refused for having
+        waited). It held then if ``iat - leeway <= at <= exp + leeway``; an
+        ``at`` later than now counts as now. Such checks are not remembered."""
+        if at is not None:
+            return self._verify(token, min(at, datetime.now(UTC)))[0]
         digest = hashlib.sha256(token.encode()).digest()
         known = self._verified.get(digest)
         if known is not None:
@@ -130,8 +146,11 @@ class Verifier:
                 break  # another thread emptied it meanwhile
         self._verified[digest] = (principal, expires)
 
-    def _verify(self, token: str) -> tuple[Principal, float]:
-        """The full check: the principal, and until when it holds."""
+    def _verify(
+        self, token: str, at: datetime | None = None
+    ) -> tuple[Principal, float]:
+        """The full check (at ``at``, or now): the principal, and until when
+        it holds."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -139,7 +158,7 @@ class Verifier:
         candidates = self._keys_for(header.get("alg"), header.get("kid"))
         for candidate in candidates:
             try:
-                claims = self._decode(token, candidate)
+                claims = self._decode(token, candidate, at)
             except jwt.InvalidSignatureError:
                 continue  # another key of the set may have signed it
             except jwt.ExpiredSignatureError:
@@ -157,7 +176,9 @@ class Verifier:
         by_kid = [k for k in fitting if kid is not None and k.kid == kid]
         return by_kid or fitting
 
-    def _decode(self, token: str, candidate: VerificationKey) -> dict[str, Any]:
+    def _decode(
+        self, token: str, candidate: VerificationKey, at: datetime | None
+    ) -> dict[str, Any]:
         claims: dict[str, Any] = jwt.decode(
             token,
             candidate.key,
@@ -165,9 +186,25 @@ class Verifier:
             audience=self.audience,
             issuer=self.issuer,
             leeway=self.leeway,
-            options={"require": ["exp", "sub"]},
+            options={"require": ["exp", "sub"], "verify_exp": at is None},
         )
+        if at is not None:
+            self._check_lifetime_at(claims, at.timestamp())
         return claims
+
+    def _check_lifetime_at(self, claims: dict[str, Any], moment: float) -> None:
+        """The lifetime check PyJWT makes at "now", made at ``moment``."""
+        exp, iat = claims.get("exp"), claims.get("iat")
+        if isinstance(exp, bool) or not isinstance(exp, int | float):
+            raise TokenRefused("the bearer token's exp is not a number")
+        if exp + self.leeway < moment:
+            raise TokenRefused(
+                "the bearer token had expired when the message was produced"
+            )
+        if isinstance(iat, int | float) and moment < iat - self.leeway:
+            raise TokenRefused(
+                "the message is dated before its bearer token was issued"
+            )
 
 
 def _principal(claims: dict[str, Any]) -> Principal:
@@ -176,7 +213,15 @@ def _principal(claims: dict[str, Any]) -> Principal:
         raise TokenRefused("the bearer token's sub is empty")
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
         raise TokenRefused("the bearer token's roles must be a list of names")
-    return Principal(sub, frozenset(roles))
+    issuer, committee = claims.get("iss"), claims.get("committee")
+    if committee is not None and not isinstance(committee, str):
+        raise TokenRefused("the bearer token's committee must be a name")
+    return Principal(
+        sub,
+        frozenset(roles),
+        issuer=issuer if isinstance(issuer, str) else None,
+        committee=committee,
+    )
 
 
 # -- loading the configured keys ------------------------------------------------
@@ -316,24 +361,35 @@ def mint(
     roles: Iterable[str],
     lifetime: timedelta,
     now: datetime | None = None,
+    **more: Any,
 ) -> str:
-    """An EdDSA token for ``sub`` with ``roles``, valid for ``lifetime``."""
+    """An EdDSA token for ``sub`` with ``roles``, valid for ``lifetime``;
+    ``more``: further claims (``iss``, ``committee``; None ones left out)."""
     issued = now or datetime.now(UTC)
     claims = {
         "sub": sub,
         "roles": sorted(set(roles)),
         "iat": issued,
         "exp": issued + lifetime,
+        **{name: value for name, value in more.items() if value is not None},
     }
     kid = key_id(private_key.public_key())
     return jwt.encode(claims, private_key, algorithm="EdDSA", headers={"kid": kid})
 
 
 def mint_dev_token(
-    settings: Settings, sub: str, roles: Iterable[str], lifetime: timedelta
+    settings: Settings,
+    sub: str,
+    roles: Iterable[str],
+    lifetime: timedelta,
+    committee: str | None = None,
 ) -> str:
-    """A development token (``boende token``); production refuses."""
-    return mint(load_or_create_dev_key(settings), sub, roles, lifetime)
+    """A development token (``boende token``), issued by :data:`DEV_ISSUER`
+    unless ``BOENDE_JWT_ISSUER`` names another (which then verifies it);
+    ``committee`` binds a ``case_system`` token. Production refuses."""
+    issuer = settings.jwt_issuer or DEV_ISSUER
+    key = load_or_create_dev_key(settings)
+    return mint(key, sub, roles, lifetime, iss=issuer, committee=committee)
 
 
 _DEV_HEADER = (

@@ -1,15 +1,17 @@
 """What each fact said, for the auditor's case trail — without the person.
 
 The trail's rows (``projections.audit``) hold provenance; this adds each
-event's ``payload``: only the fields :data:`SHOWN` allows for its type (an
-allow-list, so a field added to a fact stays out until someone decides it is
-not personal), and ``withheld``: the names — never the values — of the other
-fields the fact holds. Withheld: the applicant (personnummer and name,
-sealed), gender and birth year (about the person), and every free text (the
-notes, and the reasons given for a withdrawal, a rejection or a returned
-apartment, which the sender writes freely). A field not yet named here is
-withheld too (a landlord's organisation number, when it comes, may be a
-sole trader's personnummer).
+event's ``submitted_by`` (the authenticated sender: token ``sub`` and
+``iss``, beside the row's ``user``, the officer the sender named; null for
+facts recorded before it was kept) and its ``payload``: only the fields
+:data:`SHOWN` allows for its type (an allow-list, so a field added to a fact
+stays out until someone decides it is not personal), and ``withheld``: the
+names — never the values — of the other fields the fact holds. Withheld: the
+applicant (personnummer and name, sealed), gender and birth year (about the
+person), and every free text (the notes, and the reasons given for a
+withdrawal, a rejection or a returned apartment, which the sender writes
+freely). A field not yet named here is withheld too (a landlord's
+organisation number, when it comes, may be a sole trader's personnummer).
 
 The payload is read from the event store, not stored in the read model:
 events never change, so a read by aggregate and version is always the one
@@ -60,6 +62,7 @@ PROVENANCE = frozenset(
         "committee",
         "user",
         "occurred_on",
+        "submitted_by",
     }
 )
 _ID_FIELD = {"case": "case_id", "apartment": "apartment_id"}
@@ -74,7 +77,12 @@ def content(event: Any, aggregate_type: str) -> dict[str, Any]:
     held = {name: getattr(event, name) for name in names}
     payload = {n: _json(v) for n, v in held.items() if n in allowed}
     withheld = sorted(n for n, v in held.items() if n not in allowed and v is not None)
-    return {"payload": payload, "withheld": withheld}
+    submitter = getattr(event, "submitted_by", None)
+    return {
+        "submitted_by": dict(submitter) if submitter else None,
+        "payload": payload,
+        "withheld": withheld,
+    }
 
 
 def with_content(app: CaseLog, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -92,7 +100,7 @@ def with_content(app: CaseLog, rows: Sequence[dict[str, Any]]) -> list[dict[str,
         )
         for event in map(app.mapper.to_domain_event, stored):
             found[(kind, key, event.originator_version)] = content(event, kind)
-    empty = {"payload": None, "withheld": None}
+    empty = {"submitted_by": None, "payload": None, "withheld": None}
     return [
         {
             **row,

@@ -1,11 +1,13 @@
 """A bundle's events for people: ``boende audit show DIR [--position N]``.
 
 Each line of ``events.jsonl`` is an event as stored, its state base64; this
-prints it as position, type, aggregate, dates, actor and payload. Nothing is
-decrypted: a sealed value (the applicant's personnummer and name) is shown
-as sealed, with its key id and the start of its ciphertext (all of it for
-one ``--position``). Reading is not verifying: ``verify-bundle`` says what
-the signed heads prove.
+prints it as position, type, aggregate, dates, both names of who — the actor
+(the officer the sender named) and who submitted it (the verified token's
+``sub`` and issuer; "not recorded" for facts from before) — and payload.
+Nothing is decrypted: a sealed value (the applicant's personnummer and name)
+is shown as sealed, with its key id and the start of its ciphertext (all of
+it for one ``--position``). Reading is not verifying: ``verify-bundle`` says
+what the signed heads prove.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ PROVENANCE = {
     "committee",
     "user",
     "occurred_on",
+    "submitted_by",
 }
 #: Topic prefix -> the aggregate's name and the field holding its id.
 AGGREGATES = {
@@ -76,9 +79,18 @@ def describe(line: bytes, full: bool = False) -> list[str]:
         f"  occurred    {_plain(state.get('occurred_on'))}",
         f"  recorded    {_plain(state.get('timestamp'))}",
         f"  actor       {state.get('committee')} / {state.get('user')}",
+        f"  submitted   {_submitter(state.get('submitted_by'))}",
         f"  submission  {state.get('submission_id')}",
         *_payload(state, PROVENANCE | {id_field}, full),
     ]
+
+
+def _submitter(recorded: Any) -> str:
+    """``sub (issuer iss)`` of who submitted a fact, as recorded."""
+    if not isinstance(recorded, dict):
+        return "not recorded (a fact from before senders were kept)"
+    issuer = recorded.get("iss")
+    return f"{recorded.get('sub')}" + (f" (issuer {issuer})" if issuer else "")
 
 
 def _aggregate(topic: str) -> tuple[str, str]:

@@ -52,6 +52,9 @@ ALN: Final = "aln_officer"  # submits apartment events and contract_executed
 OVERSIGHT: Final = "oversight"  # oversight figures: aggregates, no personal data
 AUDITOR: Final = "auditor"  # audit trail, proofs, the access log, purges
 ADMIN: Final = "admin"  # operations: projections, erase/purge (CLI today)
+#: A committee's case system: submits for that committee's officers
+#: (claim ``committee``; ``services.submission.submitters``).
+CASE_SYSTEM: Final = "case_system"
 PUBLIC: Final = "public"
 PAGES: Final = "/oversikt"  # the oversight web for people (services.http.pages)
 
@@ -65,7 +68,8 @@ ROUTES: Final[dict[str, Access]] = {
     "GET /docs/oauth2-redirect": PUBLIC,
     "GET /redoc": PUBLIC,
     "GET /openapi.json": PUBLIC,
-    "POST /v1/submissions": frozenset({IFN, ALN}),  # + committee, see below
+    # + who may name whom: services.submission.submitters
+    "POST /v1/submissions": frozenset({IFN, ALN, CASE_SYSTEM}),
     "GET /v1/cases/{case_id}": frozenset({IFN}),
     "GET /v1/cases/{case_id}/applicant": frozenset({IFN}),  # logged, X-Purpose
     "GET /v1/apartments/{apartment_id}": frozenset({ALN}),
@@ -114,10 +118,6 @@ ROUTES: Final[dict[str, Access]] = {
     "GET /oversikt/revision": frozenset({AUDITOR}),
     "POST /oversikt/revision/signera": frozenset({AUDITOR, ADMIN}),  # CSRF form
 }
-
-#: Which role may submit as which committee (``actor.committee``). KS
-#: submits nothing, so no token may submit as KS.
-COMMITTEE_ROLES: Final = {"IFN": IFN, "ALN": ALN}
 
 UNCHECKED = Principal("anonymous (auth off)", frozenset(ROLES), authenticated=False)
 ANONYMOUS = Principal("anonymous", frozenset(), authenticated=False)
@@ -223,19 +223,6 @@ async def current_principal(request: Request) -> Principal:
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
-
-
-def require_committee(principal: Principal, committee: str) -> None:
-    """403 unless the caller's token may submit as ``committee``
-    (``POST /v1/submissions``: IFN needs ifn_officer, ALN aln_officer)."""
-    if not principal.authenticated:
-        return  # BOENDE_AUTH=off
-    role = COMMITTEE_ROLES.get(committee)
-    if role not in principal.roles:
-        needed = f"the role {role}" if role else "no role (it submits nothing)"
-        raise Forbidden(
-            f"submitting as {committee} needs {needed}", committee=committee
-        )
 
 
 # -- the verifier, and refusing to start ------------------------------------------

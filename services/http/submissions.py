@@ -1,6 +1,8 @@
 """``POST /v1/submissions``: the committees' door for one fact (DOMAIN.md's
 envelope). The body is read with a size limit, parsed by the submission
-capability and handed to the group-commit writer."""
+capability, checked against the caller's token (whom it may name as
+``actor.user``: ``services.submission.submitters``) and handed to the
+group-commit writer with the caller as ``submitted_by``."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from services.http.deps import BoendeDep
 from services.submission.envelope import SUBMISSION
 from services.submission.examples import OPENAPI_EXAMPLES
 from services.submission.service import Accepted, parse
+from services.submission.submitters import submitted_by
 
 
 async def read_body(request: Request) -> bytes:
@@ -70,7 +73,11 @@ router = APIRouter(prefix="/v1", tags=["submissions"])
     responses={
         200: {"description": "A repeat of a recorded submission: the first result"},
         201: {"description": "Recorded: the global log position and new version"},
-        403: {"description": "forbidden: the committee may not submit this type"},
+        403: {
+            "description": "forbidden: the committee may not submit this type, "
+            "the token may not submit as this committee, or a person's token "
+            "names another officer as actor.user"
+        },
         404: {"description": "not_found: unknown case or apartment"},
         409: {
             "description": "transition_not_allowed, submission_id_conflict, "
@@ -96,8 +103,8 @@ async def submit(
     try:
         sub = parse(body, boende.settings.max_body_bytes)
         committee = sub.actor.committee
-        authz.require_committee(principal, committee)
-        outcome = await boende.committer.submit_async(sub)
+        by = submitted_by(principal, committee, sub.actor.user)
+        outcome = await boende.committer.submit_async(sub, by=by)
         if not isinstance(outcome, Accepted):
             raise outcome
         decided = "repeated" if outcome.repeated else "recorded"

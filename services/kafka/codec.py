@@ -26,6 +26,12 @@ reason or follow-up are left out of the message altogether, and
 carry the applicant encrypted with its per-person key.) Everything else round
 trips exactly, so projections can follow Kafka instead of the store.
 
+Who sent a fact stays in the store too: ``submitted_by`` (the authenticated
+token's ``sub`` and issuer, which may be an employee id or a system account)
+is for the audit trail, and no downstream system needs it, so it is left out
+(``AUDIT_ONLY_FIELDS``); ``to_domain_event`` gives it back as ``None``. The
+officer the case system named (``user``) travels as before.
+
 Delivery is at least once: a consumer drops a message whose ``position`` it
 has already processed.
 
@@ -56,6 +62,8 @@ SCHEMA_VERSION = 1
 #: free text of a delay reason or follow-up: sealed since it was introduced,
 #: in clear in events recorded before, and needed by no read model.
 PERSONAL_FIELDS = frozenset({"applicant", "note"})
+#: Event fields kept for the auditors alone: never put on Kafka.
+AUDIT_ONLY_FIELDS = frozenset({"submitted_by"})
 #: Event fields carried in the value's envelope rather than its payload.
 ENVELOPE_FIELDS = frozenset(
     {
@@ -96,7 +104,7 @@ def encode_event(position: int, event: Any) -> tuple[bytes, bytes, Headers]:
     aggregate_type = aggregate_type_of(event)
     key_field = AGGREGATES[aggregate_type].key_field
     key: str = getattr(event, key_field)
-    skipped = ENVELOPE_FIELDS | PERSONAL_FIELDS | {key_field}
+    skipped = ENVELOPE_FIELDS | PERSONAL_FIELDS | AUDIT_ONLY_FIELDS | {key_field}
     value = {
         "position": position,
         "aggregate_type": aggregate_type,
@@ -149,7 +157,9 @@ def to_domain_event(value: bytes, headers: Sequence[tuple[str, bytes]]) -> Any:
         name: _typed(hints.get(name), field)
         for name, field in message["payload"].items()
     }
-    state |= {name: None for name in PERSONAL_FIELDS if name in hints}
+    state |= {
+        name: None for name in PERSONAL_FIELDS | AUDIT_ONLY_FIELDS if name in hints
+    }
     state |= {
         kind.key_field: message["aggregate_key"],
         "submission_id": message["submission_id"],

@@ -5,8 +5,14 @@ records what it reads through the same path as ``POST /v1/submissions``.
 Each poll is one batch, handled in the order of quix-streams' checkpointing
 (process, flush the producer, then commit):
 
-1. every message is parsed; what ``parse`` refuses (a null, empty, oversize,
-   non-UTF-8, non-JSON or off-schema value) becomes a rejection;
+1. every message's bearer token (header ``authorization``) is verified, its
+   lifetime judged at the message's own timestamp, and the message parsed;
+   a missing or bad token (``unauthenticated``), what ``parse`` refuses (a
+   null, empty, oversize, non-UTF-8, non-JSON or off-schema value), and an
+   envelope the token may not send (``forbidden``: the same rule as HTTP,
+   ``services.submission.submitters``) become rejections
+   (``services.kafka.senders``); the token's ``sub`` and ``iss`` are recorded
+   as the facts' ``submitted_by``;
 2. the valid envelopes go together into **one** ``record_batch`` call, one
    store transaction; what the domain refuses becomes a rejection too;
 3. every rejection is produced to ``boende.submissions.rejected`` and
@@ -26,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 import time
 from collections import Counter
@@ -37,7 +44,9 @@ from kafka import ConsumerRebalanceListener
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
+from domain.errors import DomainError
 from infra import kafka, metrics
+from infra.auth import AuthConfigError
 from infra.settings import Settings
 from services.errors import (
     ConcurrentUpdate,
@@ -46,6 +55,7 @@ from services.errors import (
     StoreUnavailable,
 )
 from services.kafka.rejected import NotPublished, Record, RejectedTopic
+from services.kafka.senders import message_verifier, sender_of
 from services.submission.service import (
     Accepted,
     Outcome,
@@ -53,6 +63,7 @@ from services.submission.service import (
     SubmissionService,
     parse,
 )
+from services.submission.submitters import Submitter, submitted_by
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +159,7 @@ class IngestWorker:
         instance_id: str | None = None,
     ) -> None:
         self.service = service
+        self.verifier = message_verifier(settings)  # None: BOENDE_AUTH=off
         self.max_body_bytes = settings.max_body_bytes
         self.batch_max = settings.kafka_ingest_batch_max
         static = {"group_instance_id": instance_id} if instance_id else {}
@@ -203,12 +215,14 @@ class IngestWorker:
         outcome, or an exception is raised and nothing is committed."""
         refusals: dict[int, Refusal] = {}
         valid: dict[int, Any] = {}
+        senders: dict[int, Submitter] = {}
         for index, record in enumerate(records):
             try:
-                valid[index] = parse_record(record, self.max_body_bytes)
-            except ServiceError as refusal:  # invalid_submission, payload_too_large
+                senders[index], valid[index] = self._admit(record)
+            except (ServiceError, DomainError) as refusal:
+                # unauthenticated, invalid_submission, payload_too_large, forbidden
                 refusals[index] = refusal
-        outcomes = self._record(list(valid.values()))
+        outcomes = self._record(list(valid.values()), [senders[i] for i in valid])
         for index, outcome in zip(valid, outcomes, strict=True):
             if not isinstance(outcome, Accepted):
                 refusals[index] = outcome
@@ -220,12 +234,20 @@ class IngestWorker:
         self.stats.rejected.update(r.code for r in refusals.values())
         _count(valid, outcomes, refusals)
 
-    def _record(self, envelopes: list[Any]) -> list[Outcome]:
+    def _admit(self, record: Record) -> tuple[Submitter, Any]:
+        """Who sent ``record`` (its token), and its envelope, if that sender
+        may send it; else the refusal is raised."""
+        principal = sender_of(self.verifier, record)
+        envelope = parse_record(record, self.max_body_bytes)
+        actor = envelope.actor
+        return submitted_by(principal, actor.committee, actor.user), envelope
+
+    def _record(self, envelopes: list[Any], by: list[Submitter]) -> list[Outcome]:
         """One ``record_batch`` call (one store transaction) for the batch."""
         if not envelopes:
             return []
         self.stats.store_calls += 1
-        outcomes = self.service.record_batch(envelopes)
+        outcomes = self.service.record_batch(envelopes, by)
         transient = Counter(o.code for o in outcomes if is_transient(o))  # type: ignore[union-attr]
         if transient:
             raise RetryLater(", ".join(f"{c} {n}" for c, n in transient.items()))
@@ -290,14 +312,19 @@ def run(
     metrics.serve(settings.metrics_port, settings.metrics_host)
     # kafka-python logs message values at DEBUG and chats at INFO.
     logging.getLogger("kafka").setLevel(max(logging.WARNING, log.getEffectiveLevel()))
-    worker = IngestWorker(
-        boende.service,
-        settings,
-        topic=topic or kafka.SUBMISSIONS,
-        rejected_topic=rejected_topic or kafka.REJECTED,
-        group_id=group_id or GROUP_ID,
-        instance_id=instance_id,
-    )
+    try:
+        worker = IngestWorker(
+            boende.service,
+            settings,
+            topic=topic or kafka.SUBMISSIONS,
+            rejected_topic=rejected_topic or kafka.REJECTED,
+            group_id=group_id or GROUP_ID,
+            instance_id=instance_id,
+        )
+    except AuthConfigError as error:  # auth off, or no key, in production
+        boende.close()
+        print(f"boende ingest: {error}", file=sys.stderr)
+        return 2
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: worker.request_stop())
     log.info("ingesting %s in group %s", topic or kafka.SUBMISSIONS,

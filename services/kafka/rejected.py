@@ -1,7 +1,8 @@
 """``boende.submissions.rejected``: where the Kafka ingest puts what it refused.
 
 Each refused message is produced again with its original key and value bytes
-and the reason in headers (``error``, ``message``, ``details``,
+(never its headers: they carry the sender's bearer token) and the reason in
+headers (``error``, ``message``, ``details``,
 ``source_topic``, ``source_partition``, ``source_offset``), so a committee
 service can find, fix and resend it. ``publish`` returns only once the broker
 has acknowledged every rejection: the caller may then commit the offsets.
@@ -48,6 +49,8 @@ class Record(Protocol):
     offset: int
     key: bytes | None
     value: bytes | None
+    headers: Any  # [(name, bytes)]: the sender's token (never copied here)
+    timestamp: int  # milliseconds since the epoch; -1 when none
 
 
 class NotPublished(Exception):

@@ -28,6 +28,7 @@ from infra.logs import REQUEST_ID
 from services.errors import StoreUnavailable
 from services.submission.envelope import Envelope
 from services.submission.service import Outcome, SubmissionService
+from services.submission.submitters import Submitter
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +87,11 @@ class Pending:
     either ``taken`` into a batch by the writer or ``abandoned`` by its caller,
     never both (the lock decides which came first)."""
 
-    def __init__(self, sub: Envelope, waiter: Waiter) -> None:
+    def __init__(
+        self, sub: Envelope, waiter: Waiter, by: Submitter | None = None
+    ) -> None:
         self.sub = sub
+        self.by = by  # who sent it: recorded as its facts' submitted_by
         self.waiter = waiter
         self.state = "queued"
         self._lock = threading.Lock()
@@ -130,13 +134,15 @@ class GroupCommitter:
         )
         self._thread.start()
 
-    def submit(self, sub: Envelope, timeout: float | None = None) -> Outcome:
-        """Queue ``sub`` and wait for its outcome; 503 if the writer has not
-        taken it within ``timeout``."""
+    def submit(
+        self, sub: Envelope, timeout: float | None = None, by: Submitter | None = None
+    ) -> Outcome:
+        """Queue ``sub`` (sent by ``by``) and wait for its outcome; 503 if the
+        writer has not taken it within ``timeout``."""
         if not self._thread.is_alive():
             return StoreUnavailable("the writer is stopped; retry later")
         waiter = ThreadWaiter()
-        pending = Pending(sub, waiter)
+        pending = Pending(sub, waiter, by)
         self._queue.put(pending)
         wait = self.timeout if timeout is None else timeout
         try:
@@ -147,14 +153,14 @@ class GroupCommitter:
         return waiter.future.result()  # being committed: its answer will come
 
     async def submit_async(
-        self, sub: Envelope, timeout: float | None = None
+        self, sub: Envelope, timeout: float | None = None, by: Submitter | None = None
     ) -> Outcome:
-        """Queue ``sub`` from the event loop and await its outcome; 503 if the
-        writer has not taken it within ``timeout``."""
+        """Queue ``sub`` (sent by ``by``) from the event loop and await its
+        outcome; 503 if the writer has not taken it within ``timeout``."""
         if not self._thread.is_alive():
             return StoreUnavailable("the writer is stopped; retry later")
         waiter = LoopWaiter()
-        pending = Pending(sub, waiter)
+        pending = Pending(sub, waiter, by)
         self._queue.put(pending)
         wait = self.timeout if timeout is None else timeout
         try:
@@ -196,7 +202,9 @@ class GroupCommitter:
     def _commit(self, batch: list[Pending]) -> None:
         metrics.COMMIT_BATCH.observe(len(batch))
         try:
-            outcomes = self.service.record_batch([p.sub for p in batch])
+            outcomes = self.service.record_batch(
+                [p.sub for p in batch], [p.by for p in batch]
+            )
         except Exception as error:  # answer every waiter, keep the writer alive
             # The writer serves many requests at once: name them all.
             ids = [getattr(p.waiter, "request_id", None) for p in batch]

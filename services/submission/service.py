@@ -5,6 +5,8 @@ raw bytes into a validated envelope (422/413 otherwise). ``record_batch``
 runs many envelopes against the domain and saves every accepted one, their
 submission receipts included, in **one** store transaction (group commit).
 Repeats are answered from the receipts; a refused submission changes nothing.
+Each submission may come with who sent it (``by``: the ``submitted_by`` the
+door found, ``services.submission.submitters``), recorded on its facts.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from services.errors import (
 from services.submission.commands import apply_submission, open_workspace
 from services.submission.envelope import Envelope, district_coded
 from services.submission.parsing import body_sha256, parse
+from services.submission.submitters import Submitter
 
 #: ``parse`` is imported from here by the transports and the tests.
 __all__ = ["Accepted", "Outcome", "Refusal", "SubmissionService", "parse"]
@@ -89,25 +92,32 @@ class SubmissionService:
         with contextlib.suppress(PersonKeyError):
             bound_waits(person_keys_of(app).table.datastore)
 
-    def submit(self, sub: Envelope) -> Accepted:
+    def submit(self, sub: Envelope, by: Submitter | None = None) -> Accepted:
         """Record one submission, or raise its refusal."""
-        outcome = self.record_batch([sub])[0]
+        outcome = self.record_batch([sub], [by])[0]
         if isinstance(outcome, Accepted):
             return outcome
         raise outcome
 
-    def record_batch(self, subs: Sequence[Envelope]) -> list[Outcome]:
+    def record_batch(
+        self, subs: Sequence[Envelope], by: Sequence[Submitter | None] | None = None
+    ) -> list[Outcome]:
         """Record many submissions in one transaction; one outcome each, in order.
+        ``by``: who sent each (None: recorded without ``submitted_by``).
 
         If the shared transaction fails (another writer got there first), each
         submission is retried on its own so one conflict cannot sink the rest.
         """
+        senders: list[Submitter | None] = [None] * len(subs) if by is None else [*by]
         try:
-            return self._record_together(subs)
+            return self._record_together(subs, senders)
         except IntegrityError:
             if len(subs) == 1:
                 return [self._explain_conflict(subs[0])]
-            return [self._record_alone(sub) for sub in subs]
+            return [
+                self._record_alone(sub, sender)
+                for sub, sender in zip(subs, senders, strict=True)
+            ]
         except PersistenceError as error:
             log.warning("store unavailable: %s", type(error).__name__)
             unavailable = StoreUnavailable(
@@ -115,9 +125,9 @@ class SubmissionService:
             )
             return [unavailable for _ in subs]
 
-    def _record_alone(self, sub: Envelope) -> Outcome:
+    def _record_alone(self, sub: Envelope, by: Submitter | None) -> Outcome:
         try:
-            return self._record_together([sub])[0]
+            return self._record_together([sub], [by])[0]
         except IntegrityError:
             return self._explain_conflict(sub)
         except PersistenceError:
@@ -130,15 +140,19 @@ class SubmissionService:
             return _repeat(known[str(sub.submission_id)], body_sha256(sub))
         return ConcurrentUpdate("another submission changed this case first; retry")
 
-    def _record_together(self, subs: Sequence[Envelope]) -> list[Outcome]:
+    def _record_together(
+        self, subs: Sequence[Envelope], by: list[Submitter | None]
+    ) -> list[Outcome]:
         try:
-            return self._decide_and_save(subs)
+            return self._decide_and_save(subs, by)
         except PersonKeyConflict:
             # Another process made a data key for one of these persons first;
             # a second run finds it. A second conflict is a lost race like any.
-            return self._decide_and_save(subs)
+            return self._decide_and_save(subs, by)
 
-    def _decide_and_save(self, subs: Sequence[Envelope]) -> list[Outcome]:
+    def _decide_and_save(
+        self, subs: Sequence[Envelope], by: list[Submitter | None]
+    ) -> list[Outcome]:
         ids = [str(sub.submission_id) for sub in subs]
         known: dict[str, Receipt] = self.app.recorder.select_receipts(ids)  # type: ignore[attr-defined]
         today = self.today()
@@ -159,7 +173,8 @@ class SubmissionService:
                 try:
                     _refuse_too_early(sub, self.earliest)
                     coded = district_coded(sub, self.districts)
-                    aggregate = apply_submission(coded, work, _stamp(sub, today))
+                    stamp = _stamp(sub, today, by[index])
+                    aggregate = apply_submission(coded, work, stamp)
                 except (DomainError, ServiceError) as refusal:
                     outcomes[index] = refusal
                     continue
@@ -287,13 +302,14 @@ def _refuse_too_early(sub: Envelope, earliest: date) -> None:
         )
 
 
-def _stamp(sub: Envelope, today: date) -> Stamp:
+def _stamp(sub: Envelope, today: date, by: Submitter | None) -> Stamp:
     return Stamp(
         submission_id=str(sub.submission_id),
         committee=sub.actor.committee,
         user=sub.actor.user,
         occurred_on=sub.occurred_on,
         today=today,
+        submitted_by=by,
     )
 
 

@@ -192,8 +192,10 @@ def test_a_submission_needs_its_committees_role(
 ) -> None:
     ifn = bearer(jwt_settings, "ifn_officer")
     aln = bearer(jwt_settings, "aln_officer")
-    filing = envelope("application_filed", "c-committee-1")
-    acquired = envelope("apartment_acquired", "a-committee-1")
+    filing = envelope("application_filed", "c-committee-1", **named("ifn_officer"))
+    acquired = envelope(
+        "apartment_acquired", "a-committee-1", **named("aln_officer", "ALN")
+    )
     assert post(client, filing, aln).json()["error"] == "forbidden"
     assert post(client, acquired, ifn).json()["error"] == "forbidden"
     assert post(client, filing, ifn).status_code == 201
@@ -208,8 +210,16 @@ def test_a_token_with_both_officer_roles_submits_for_both(
     client: TestClient, jwt_settings: Settings
 ) -> None:
     both = bearer(jwt_settings, "ifn_officer", "aln_officer")
-    assert post(client, envelope("application_filed", "c-both-1"), both).is_success
-    assert post(client, envelope("apartment_acquired", "a-both-1"), both).is_success
+    me = "ifn_officer-aln_officer"
+    filing = envelope("application_filed", "c-both-1", **named(me))
+    acquired = envelope("apartment_acquired", "a-both-1", **named(me, "ALN"))
+    assert post(client, filing, both).is_success
+    assert post(client, acquired, both).is_success
+
+
+def named(roles: str, committee: str = "IFN") -> dict[str, Any]:
+    """The actor of an envelope naming the holder of ``bearer``'s token."""
+    return {"actor": {"committee": committee, "user": f"test-{roles}"}}
 
 
 # -- refusing to start -----------------------------------------------------------------
@@ -272,7 +282,10 @@ def test_boende_token_refuses_in_production(
 
 
 def bearer(settings: Settings, *roles: str) -> dict[str, str]:
-    token = mint_dev_token(settings, f"test-{'-'.join(roles)}", roles, HOUR)
+    """A token of ``sub`` test-<roles>; a case system's is bound to IFN."""
+    committee = "IFN" if "case_system" in roles else None
+    sub = f"test-{'-'.join(roles)}"
+    token = mint_dev_token(settings, sub, roles, HOUR, committee=committee)
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -294,11 +307,14 @@ def call(client: TestClient, route: str, headers: dict[str, str], caller: str) -
 
 
 def submission_for(caller: str) -> dict[str, Any]:
-    """An envelope the caller's committee may send, so that allowed roles get
-    past the committee check (the check itself is tested above)."""
+    """An envelope the caller's committee may send, naming the caller as its
+    officer, so that allowed roles get past the committee check (the check
+    itself is tested above)."""
+    actor = {"actor": {"committee": "IFN", "user": f"test-{caller}"}}
     if caller == "aln_officer":
-        return envelope("apartment_acquired", f"a-{time.monotonic_ns()}")
-    return envelope("application_filed", f"c-{time.monotonic_ns()}")
+        actor["actor"]["committee"] = "ALN"
+        return envelope("apartment_acquired", f"a-{time.monotonic_ns()}", **actor)
+    return envelope("application_filed", f"c-{time.monotonic_ns()}", **actor)
 
 
 def post(client: TestClient, body: dict[str, Any], headers: dict[str, str]) -> Any:

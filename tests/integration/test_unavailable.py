@@ -71,10 +71,12 @@ class GatedService:
         self.gate = threading.Event()
         self.entered = threading.Event()
 
-    def record_batch(self, subs: Sequence[Envelope]) -> list[Outcome]:
+    def record_batch(
+        self, subs: Sequence[Envelope], by: Sequence[Any] | None = None
+    ) -> list[Outcome]:
         self.entered.set()
         self.gate.wait(timeout=30)
-        return self.service.record_batch(subs)
+        return self.service.record_batch(subs, by)
 
 
 def test_a_caller_gives_up_only_while_queued(sqlite_boende: Boende) -> None:

@@ -40,7 +40,6 @@ from services.http.authz import (
     current_principal,
     is_page,
     may_see,
-    require_committee,
     route_key,
     session_principal,
     sessions_of,
@@ -218,30 +217,6 @@ def test_the_principal_is_what_authorize_left() -> None:
     )
     with pytest.raises(Forbidden):
         asyncio.run(current_principal(request("GET", "/healthz")))
-
-
-@pytest.mark.parametrize(
-    ("committee", "roles", "message"),
-    [
-        ("IFN", {"aln_officer"}, "submitting as IFN needs the role ifn_officer"),
-        ("ALN", {"ifn_officer"}, "submitting as ALN needs the role aln_officer"),
-        ("KS", set(ROLES), "submitting as KS needs no role (it submits nothing)"),
-    ],
-)
-def test_a_committee_needs_its_role(
-    committee: str, roles: set[str], message: str
-) -> None:
-    with pytest.raises(Forbidden) as refusal:
-        require_committee(Principal("anna", frozenset(roles)), committee)
-    assert refusal.value.message == message
-    assert refusal.value.details == {"committee": committee}
-
-
-def test_a_committee_with_its_role_or_auth_off_passes() -> None:
-    require_committee(Principal("anna", frozenset({"ifn_officer"})), "IFN")
-    require_committee(Principal("bo", frozenset({"aln_officer"})), "ALN")
-    require_committee(UNCHECKED, "KS")
-    require_committee(Principal("x", frozenset(), authenticated=False), "IFN")
 
 
 # -- the oversight web's pages: a session cookie instead of a token ------------------

@@ -190,11 +190,15 @@ def test_case_trail_lists_every_fact_and_its_apartments_in_log_order(
     assert body["case_id"] == case_id
     assert body["as_of_position"] == boende.app.recorder.max_notification_id()
     trail = body["events"]
-    not_provenance = ("recorded_at", "payload", "withheld")  # see the next test
+    not_provenance = ("recorded_at", "payload", "withheld", "submitted_by")
     provenance = [
         {k: v for k, v in r.items() if k not in not_provenance} for r in trail
     ]
     assert provenance == expected_trail(script, case_id, apartment_id)
+    # Sent with BOENDE_AUTH=off: the trail says nobody was authenticated.
+    assert {str(r["submitted_by"]) for r in trail} == {
+        str({"sub": "anonymous (auth off)"})
+    }
     by_submission: dict[str, set[str]] = {}
     for row in trail:
         by_submission.setdefault(row["submission_id"], set()).add(row["type"])

@@ -292,15 +292,18 @@ class FlakyStore:
         self.failures = failures
         self.calls = 0
 
-    def record_batch(self, subs: Sequence[Any]) -> list[Outcome]:
+    def record_batch(
+        self, subs: Sequence[Any], by: Sequence[Any] | None = None
+    ) -> list[Outcome]:
         self.calls += 1
         failure = self.failures.pop(0) if self.failures else None
+        senders = list(by) if by is not None else [None] * len(subs)
         if failure == "unavailable":
             return [StoreUnavailable("the event store is unreachable")] * len(subs)
         if failure == "race":  # all but the last recorded; the last lost a race
             lost = ConcurrentUpdate("another submission changed this case first")
-            return [*self.service.record_batch(subs[:-1]), lost]
-        return self.service.record_batch(subs)
+            return [*self.service.record_batch(subs[:-1], senders[:-1]), lost]
+        return self.service.record_batch(subs, senders)
 
 
 def test_store_outages_and_lost_races_are_retried_not_rejected(
