@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     # arrive within this; at most this many connections are held open.
     http_read_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     http_max_connections: int = Field(default=1000, ge=1)
+    # HTTP server processes (`boende serve --workers N`); above 1 the read
+    # models follow the log in one `boende project` that serve starts
+    # beside them, not in each worker. The connection cap is per worker.
+    web_workers: int = Field(default=1, ge=1, le=64)
     # Audit proofs: the Ed25519 key that signs tree heads (default
     # <data_dir>/keys/audit_signing.key) and how often the API signs one
     # (minutes; 0 = only on demand).

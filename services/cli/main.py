@@ -31,10 +31,14 @@ Every command reads its settings from BOENDE_* environment variables (see
 Configuration in README.md). 'boende COMMAND --help' explains one command."""
 
 
-def serve(_: argparse.Namespace) -> int:
+def serve(args: argparse.Namespace) -> int:
     """Serve the API; unless BOENDE_RUN_PROJECTIONS=false, follow the log too."""
+    import os
+
     from services.http.app import run
 
+    if args.workers is not None:  # the worker processes read it too
+        os.environ["BOENDE_WEB_WORKERS"] = str(args.workers)
     if refused := refuse_when_behind(Settings(), "serve"):
         return refused
     return run(Settings())
@@ -194,15 +198,24 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", help=argparse.SUPPRESS
     )
-    command(
+    serving = command(
         commands,
         "serve",
         "serve the HTTP API",
         serve,
         "It listens on BOENDE_HOST:BOENDE_PORT and keeps the read models up to "
         "date in the same process, unless BOENDE_RUN_PROJECTIONS=false (then "
-        "run 'boende project' beside it). In development it prints a token "
-        "for each role.",
+        "run 'boende project' beside it). With more than one worker it starts "
+        "one 'boende project' beside the workers instead. In development it "
+        "prints a token for each role.",
+    )
+    serving.add_argument(
+        "--workers",
+        type=int,
+        choices=range(1, 65),
+        metavar="N",
+        help="HTTP server processes sharing the port (default: BOENDE_WEB_WORKERS, "
+        "1; 1 to 64); about one per core",
     )
     follow = command(
         commands,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import subprocess
 import sys
 import threading
 import traceback
@@ -27,7 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from domain.errors import DomainError
-from infra import metrics
+from infra import http_server, metrics
 from infra.auth import ROLES, AuthConfigError, mint_dev_token
 from infra.http_server import bounded_protocol
 from infra.settings import Settings
@@ -66,7 +67,9 @@ health = APIRouter(tags=["health"])
 
 
 @health.get("/healthz", summary="The process is up")
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
+    # async: answered on the event loop, no thread-pool hop (the bench's
+    # bare-stack ceiling).
     return {"status": "ok"}
 
 
@@ -203,10 +206,8 @@ def create_app(boende: Boende, *, close_on_shutdown: bool = False) -> FastAPI:
 
     app = FastAPI(
         lifespan=lifespan,
-        dependencies=[  # every route: services.http.authz, then the query's names
-            Depends(authz.authorize),
-            Depends(refuse_unknown_query_parameters),
-        ],
+        # Every route: authz's guard (middleware below), then the query's names.
+        dependencies=[Depends(refuse_unknown_query_parameters)],
         title="Boende",
         version="1",
         description="Case log and oversight for social housing (sociala kontrakt).",
@@ -236,13 +237,15 @@ def create_app(boende: Boende, *, close_on_shutdown: bool = False) -> FastAPI:
         app.include_router(router)
     install_error_handlers(app)
     pages.install(app)  # a page refusal: to the login page, or a page
+    # Every route, even one added later: who may call it (authz.ROUTES).
+    app.add_middleware(authz.Authorization)
     app.add_middleware(Observe)  # request ids, access-log lines, request metrics
     build = app.openapi  # FastAPI's own, which caches what it builds
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = with_error_bodies(
-                lambda: document_min_position(build())
+            app.openapi_schema = authz.document_bearer(
+                with_error_bodies(lambda: document_min_position(build()))
             )
         return app.openapi_schema
 
@@ -251,24 +254,19 @@ def create_app(boende: Boende, *, close_on_shutdown: bool = False) -> FastAPI:
 
 
 def run(settings: Settings) -> int:
-    """Serve the API until stopped (``boende serve``); unless
-    ``BOENDE_RUN_PROJECTIONS=false``, follow the log in this process too.
-    2 when the token settings are unsafe (the server does not start)."""
+    """Serve the API until stopped (``boende serve``). One worker: the app in
+    this process, which follows the log too unless
+    ``BOENDE_RUN_PROJECTIONS=false``. ``BOENDE_WEB_WORKERS`` N > 1: N uvicorn
+    processes, each building the app with :func:`worker_app`, and one
+    ``boende project`` beside them for the read models. 2 when the settings
+    are unsafe or contradictory (the server does not start)."""
     import uvicorn
 
-    try:
-        authz.check_configuration(settings)  # refuses unsafe token settings
-    except AuthConfigError as error:
-        print(f"boende serve: {error}", file=sys.stderr)
+    if refusal := _refusal_to_start(settings):
+        print(f"boende serve: {refusal}", file=sys.stderr)
         return 2
-    if settings.environment == "production" and settings.today is not None:
-        print(
-            "boende serve: BOENDE_TODAY fixes the day for tests; production "
-            "takes today from the clock: unset it",
-            file=sys.stderr,
-        )
-        return 2
-    boende = bootstrap(settings, follow=settings.run_projections)
+    workers = settings.web_workers
+    boende = bootstrap(settings, follow=settings.run_projections and workers == 1)
     where = (
         "PostgreSQL" if settings.database_url else f"SQLite under {settings.data_dir}/"
     )
@@ -276,26 +274,91 @@ def run(settings: Settings) -> int:
     print(f"API docs: http://{settings.host}:{settings.port}/docs")
     print(f"Oversight web: http://{settings.host}:{settings.port}/oversikt")
     print_development_tokens(settings)
-    if metrics.serve(settings.metrics_port, settings.metrics_host):
-        print(
-            f"metrics: http://{settings.metrics_host}:{settings.metrics_port}/metrics"
-        )
-    app = create_app(boende, close_on_shutdown=True)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        log_config=None,  # uvicorn's lines go through infra.logs (JSON too)
-        access_log=False,  # services.http.observe writes the access lines
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": "warning",
+        "log_config": None,  # uvicorn's lines go through infra.logs (JSON too)
+        "access_log": False,  # services.http.observe writes the access lines
+        "timeout_keep_alive": 5,
+        "loop": "auto",  # uvloop when installed (uvicorn[standard])
+    }
+    if workers == 1:
+        if metrics.serve(settings.metrics_port, settings.metrics_host):
+            where = f"{settings.metrics_host}:{settings.metrics_port}"
+            print(f"metrics: http://{where}/metrics")
         # Slow clients: each request whole within the read timeout, at most
         # so many connections (infra.http_server); idle keep-alive 5 s.
-        http=bounded_protocol(
-            settings.http_read_timeout_seconds, settings.http_max_connections
-        ),
-        timeout_keep_alive=5,
-    )
+        limits = (settings.http_read_timeout_seconds, settings.http_max_connections)
+        app = create_app(boende, close_on_shutdown=True)
+        uvicorn.run(app, http=bounded_protocol(*limits), **options)
+        return 0
+    boende.close()  # the schema is in place; each worker opens its own
+    follower = _start_follower(settings)
+    try:
+        uvicorn.run(
+            f"{__name__}:worker_app",
+            factory=True,
+            workers=workers,
+            http=http_server.PROTOCOL_PATH,
+            # A worker opens the store under the schema lock (and may find a
+            # read model to rebuild): uvicorn's 5 s ping killed slow starts.
+            timeout_worker_healthcheck=60,
+            **options,
+        )
+    finally:
+        if follower is not None:
+            _stop(follower)
     return 0
+
+
+def _refusal_to_start(settings: Settings) -> str | None:
+    try:
+        authz.check_configuration(settings)  # refuses unsafe token settings
+    except AuthConfigError as error:
+        return str(error)
+    if settings.environment == "production" and settings.today is not None:
+        return (
+            "BOENDE_TODAY fixes the day for tests; production takes today "
+            "from the clock: unset it"
+        )
+    if settings.web_workers > 1 and settings.metrics_port is not None:
+        return (
+            "BOENDE_METRICS_PORT serves one process's metrics: with "
+            "BOENDE_WEB_WORKERS above 1 unset it (or run one worker per "
+            "process behind a balancer, each with its own metrics port)"
+        )
+    return None
+
+
+def worker_app() -> FastAPI:
+    """One ``boende serve --workers N`` process's app (uvicorn's factory):
+    its own Boende from the environment, never following the log."""
+    settings = Settings()
+    http_server.configure(
+        settings.http_read_timeout_seconds, settings.http_max_connections
+    )
+    return create_app(bootstrap(settings, follow=False), close_on_shutdown=True)
+
+
+def _start_follower(settings: Settings) -> subprocess.Popen[bytes] | None:
+    """The one ``boende project`` beside the workers (the same environment),
+    unless ``BOENDE_RUN_PROJECTIONS=false``."""
+    if not settings.run_projections:
+        return None
+    command = [sys.executable, "-m", "services.cli.main", "project"]
+    print("read models: one 'boende project' beside the workers", flush=True)
+    return subprocess.Popen(command)
+
+
+def _stop(child: subprocess.Popen[bytes]) -> None:
+    if child.poll() is None:
+        child.terminate()  # SIGTERM: it finishes its batch and stops
+        try:
+            child.wait(30)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
 
 
 DEV_TOKEN_LIFETIME = timedelta(hours=12)

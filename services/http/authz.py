@@ -1,13 +1,14 @@
-"""Who may call what: ONE table from route to roles, and the app-wide
-dependency that enforces it.
+"""Who may call what: ONE table from route to roles, and the middleware
+that enforces it.
 
-``create_app`` installs :func:`authorize` on the whole app. It finds the
-matched route's method and path template in the request scope and looks it
-up in :data:`ROUTES`: a public route passes; otherwise the bearer token must
-verify (401 ``unauthenticated``, with ``WWW-Authenticate: Bearer``) and carry
-one of the route's roles (403 ``forbidden``). A route missing from the table
-is refused to everyone (403), and ``tests/api/test_authorization_matrix.py``
-fails until it is added.
+``create_app`` installs :class:`Authorization`, plain ASGI middleware:
+before FastAPI reads anything of the request, :func:`authorize` takes the
+matched route's method and path template and looks them up in
+:data:`ROUTES`: a public route passes; otherwise the bearer token must
+verify (401 ``unauthenticated``, with ``WWW-Authenticate: Bearer``) and
+carry one of the route's roles (403 ``forbidden``). A route missing from
+the table is refused to everyone (403), and
+``tests/api/test_authorization_matrix.py`` fails until it is added.
 
 The oversight web's pages (under :data:`PAGES`, ``services.http.pages``) take
 a person's signed session cookie (``infra.sessions``) when no bearer token is
@@ -27,12 +28,14 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Final, Literal
+from typing import Annotated, Any, Final, Literal
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.routing import RouteContext, iter_route_contexts
+from fastapi.security import HTTPAuthorizationCredentials
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from infra import keyfiles
 from infra.auth import (
@@ -139,13 +142,101 @@ class PageForbidden(Forbidden):
     """A page the signed-in person's roles do not open: 403, as a page."""
 
 
-#: Only for the OpenAPI document (the "Authorize" button at /docs); the
-#: checks are :func:`authenticate`'s.
-bearer_scheme = HTTPBearer(
-    auto_error=False,
-    description="a JWT: `boende serve` prints development ones; see README",
-)
-Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
+#: The scheme as /docs shows it (:func:`document_bearer`, the "Authorize"
+#: button); the guard reads the header itself (:func:`bearer_credentials`).
+BEARER = {
+    "type": "http",
+    "description": "a JWT: `boende serve` prints development ones; see README",
+    "scheme": "bearer",
+}
+
+
+class Authorization:
+    """The app's authorization, as plain ASGI middleware (no FastAPI
+    dependency to solve on every request): it finds the route the router
+    will take — in the app's routes, in the router's order, the first whose
+    path and method match; a path without parameters from a small table
+    once seen —, runs :func:`authorize` on it and answers a refusal through
+    the app's own exception handlers (the error table's JSON, or the pages'
+    redirect to the login page). A request no route matches goes on to the
+    router (404, 405) untouched."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.routes: list[RouteContext] = []
+        self.static: dict[tuple[str, str], RouteContext] = {}
+        self.routes_seen = -1
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        app = scope["app"]
+        route = self.matched(app, scope["method"], scope["path"])
+        if route is not None:
+            scope.setdefault("state", {})  # shared with the route's request
+            request = Request({**scope, "route": route}, receive)
+            try:
+                await authorize(request, bearer_credentials(scope))
+            except ServiceError as refusal:
+                await _refuse(app, Request(scope, receive), refusal, send)
+                return
+        await self.app(scope, receive, send)
+
+    def matched(self, app: FastAPI, method: str, path: str) -> RouteContext | None:
+        """The route (its ``path`` the template) for ``method path``, or None."""
+        if len(app.routes) != self.routes_seen:  # first call, or routes added
+            self.routes = list(iter_route_contexts(app.routes))
+            self.static, self.routes_seen = {}, len(app.routes)
+        route = self.static.get((method, path))
+        if route is not None:
+            return route
+        for route in self.routes:
+            regex = getattr(route, "path_regex", None)
+            match = regex.match(path) if regex is not None else None
+            if match and method in (route.methods or ()):
+                if not match.groupdict():
+                    self.static[(method, path)] = route
+                return route
+        return None
+
+
+async def _refuse(
+    app: Any, request: Request, refusal: ServiceError, send: Send
+) -> None:
+    """``refusal`` answered by the app's handler for its class."""
+    handlers = app.exception_handlers
+    kind = next(k for k in type(refusal).__mro__ if k in handlers)
+    response = await handlers[kind](request, refusal)
+    await response(request.scope, request.receive, send)
+
+
+def bearer_credentials(scope: Scope) -> HTTPAuthorizationCredentials | None:
+    """The ``Authorization: Bearer`` header's token, read as FastAPI's
+    ``HTTPBearer(auto_error=False)`` reads it (None when absent or another
+    scheme)."""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                return None
+            return HTTPAuthorizationCredentials(
+                scheme=scheme, credentials=token.strip()
+            )
+    return None
+
+
+def document_bearer(schema: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI document with the bearer scheme on each route that needs
+    a token (the "Authorize" button at /docs), none on the public ones."""
+    name = "HTTPBearer"
+    schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+    schemes[name] = dict(BEARER)
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            if ROUTES.get(f"{method.upper()} {path}") != PUBLIC:
+                operation["security"] = [{name: []}]
+    return schema
 
 
 def route_key(request: Request) -> str:
@@ -154,9 +245,11 @@ def route_key(request: Request) -> str:
     return f"{request.method} {template}"
 
 
-async def authorize(request: Request, credentials: Credentials) -> None:
-    """The app-wide dependency: authenticate and check the table; leaves the
-    caller in ``request.state.principal``."""
+async def authorize(
+    request: Request, credentials: HTTPAuthorizationCredentials | None
+) -> None:
+    """Authenticate and check the table (:class:`Guard`, every route); leaves
+    the caller in ``request.state.principal``."""
     key = route_key(request)
     access = ROUTES.get(key)
     if access == PUBLIC:
