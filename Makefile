@@ -33,9 +33,8 @@ bench: $(INSTALLED)  ## performance figures (minutes; not part of `make test`)
 screenshots: $(INSTALLED)  ## PNGs of the oversight pages in docs/img/ (a fixed simulation, Debian's chromium)
 	$(BIN)/python -m tests.browser.screenshots
 
-simulate: $(INSTALLED)  ## play IFN and ALN against a running API
-	$(BIN)/boende simulate --months 12 \
-	  --token "$$($(BIN)/boende token --role ifn_officer --role aln_officer --sub simulator)"
+simulate: $(INSTALLED)  ## play IFN and ALN against a running API (as their case systems)
+	$(BIN)/boende simulate --months 12
 
 mutation: $(INSTALLED)  ## mutation testing, from scratch (~20 min; not part of `make test`; docs/testing.md)
 	rm -rf mutants

@@ -49,8 +49,18 @@ def token(args: argparse.Namespace) -> int:
     from infra.auth import AuthConfigError, mint_dev_token
 
     lifetime = timedelta(minutes=args.minutes)
+    if ("case_system" in args.role) != (args.committee is not None):
+        print(
+            "boende token: a case_system token needs --committee (the one "
+            "committee whose officers it may name), and only it takes one",
+            file=sys.stderr,
+        )
+        return 2
     try:
-        print(mint_dev_token(Settings(), args.sub, args.role, lifetime))
+        token = mint_dev_token(
+            Settings(), args.sub, args.role, lifetime, committee=args.committee
+        )
+        print(token)
     except AuthConfigError as error:
         print(f"boende token: {error}", file=sys.stderr)
         return 2
@@ -58,7 +68,8 @@ def token(args: argparse.Namespace) -> int:
 
 
 def add_token_command(commands: Commands) -> None:
-    """``boende token --role ROLE [--role ROLE ...] --sub NAME [--minutes N]``."""
+    """``boende token --role ROLE [--role ROLE ...] --sub NAME [--committee C]
+    [--minutes N]``."""
     from infra.auth import ROLES
 
     minting = command(
@@ -79,6 +90,12 @@ def add_token_command(commands: Commands) -> None:
     )
     minting.add_argument(
         "--sub", required=True, help="who the token names (its 'sub' claim)"
+    )
+    minting.add_argument(
+        "--committee",
+        choices=("IFN", "ALN"),
+        help="with --role case_system: the committee it submits for (its "
+        "'committee' claim; it may name that committee's officers)",
     )
     minting.add_argument(
         "--minutes",

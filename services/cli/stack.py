@@ -5,6 +5,11 @@ creates the topics, then runs the API (with the projections in-process), the
 ingest worker and the relay as child processes, and prints where each is.
 Ctrl-C (or SIGTERM) stops them all, broker last.
 
+Messages on ``boende.submissions`` carry the sender's bearer token in the
+header ``authorization`` (``services.kafka.senders``): with token checks on,
+the stack prints a development ``case_system`` token per committee to send
+with, and ``boende simulate --via kafka`` mints and sends its own.
+
 The ingest worker is a static member of its consumer group (KIP-345,
 ``--instance-id``): noida-db never evicts a member that died without leaving
 (SIGKILL, a crash), so a dynamic worker started again can stall while the
@@ -19,8 +24,10 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
+from infra.auth import AuthConfigError, mint_dev_token
 from infra.broker import LocalBroker
 from infra.kafka import create_topics
 from infra.settings import Settings
@@ -103,8 +110,32 @@ def _print_where(settings: Settings, broker: LocalBroker) -> None:
             f"{w} {worker_env(settings, w)['BOENDE_METRICS_PORT']}" for w in WORKERS
         )
         print(f"metrics (/metrics)       {settings.metrics_host}: {ports}")
+    for committee, token in case_system_tokens(settings).items():
+        print(f"{committee} case system token  {token}")
+    print("send to Kafka             boende simulate --via kafka  (header")
+    print("                          authorization: Bearer <token> on each message)")
     print("Ctrl-C stops them all.")
     sys.stdout.flush()
+
+
+def case_system_tokens(settings: Settings) -> dict[str, str]:
+    """A 12-hour development ``case_system`` token for IFN's and ALN's case
+    systems (``stack-ifn``, ``stack-aln``); none with BOENDE_AUTH=off."""
+    if settings.auth == "off":
+        return {}
+    try:
+        return {
+            committee: mint_dev_token(
+                settings,
+                f"stack-{committee.lower()}",
+                ["case_system"],
+                timedelta(hours=12),
+                committee=committee,
+            )
+            for committee in ("IFN", "ALN")
+        }
+    except AuthConfigError:  # production: tokens come from the provider
+        return {}
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ import json
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -39,7 +39,10 @@ import httpx
 from infra.progress import progress
 from infra.settings import Settings
 from services.simulation.behaviour import Envelope, Plan, api_address
+from services.simulation.publishing import publish as publish  # re-exported
+from services.simulation.publishing import via_kafka
 from services.simulation.scenario import generate, generate_with_expectations, plan
+from services.simulation.tokens import committee_tokens, token_for
 
 __all__ = [
     "Summary",
@@ -183,10 +186,15 @@ def waves(
 # -- sending -------------------------------------------------------------------
 
 
-def post(client: httpx.Client, env: Envelope) -> Outcome:
-    """POST one submission; retry what the service says is safe to retry."""
+def post(
+    client: httpx.Client, env: Envelope, tokens: Mapping[str, str] | None = None
+) -> Outcome:
+    """POST one submission (with its committee's token, ``tokens``); retry
+    what the service says is safe to retry."""
+    auth = token_for(tokens or {}, env)
+    headers = {"Authorization": auth} if auth else {}
     for attempt in range(RETRIES + 1):
-        status, body = _post_once(client, env)
+        status, body = _post_once(client, env, headers)
         error = body.get("error")
         retry = status in (0, 503) or (status == 409 and error == "concurrent_update")
         if not retry or attempt == RETRIES:
@@ -201,9 +209,11 @@ def post(client: httpx.Client, env: Envelope) -> Outcome:
     )
 
 
-def _post_once(client: httpx.Client, env: Envelope) -> tuple[int, dict[str, Any]]:
+def _post_once(
+    client: httpx.Client, env: Envelope, headers: dict[str, str]
+) -> tuple[int, dict[str, Any]]:
     try:
-        response = client.post(SUBMISSIONS, json=env)
+        response = client.post(SUBMISSIONS, json=env, headers=headers)
     except httpx.TransportError:
         return 0, {"error": "no_answer"}
     try:
@@ -220,10 +230,12 @@ def send(
     *,
     expect_valid: Sequence[bool] | None = None,
     on_progress: Callable[[int], None] | None = None,
+    tokens: Mapping[str, str] | None = None,
 ) -> Summary:
     """Send every submission (wave by wave, each wave ``concurrency`` at a
-    time) and tally the answers against ``expect_valid`` (default: all valid);
-    ``on_progress`` is told of each wave answered."""
+    time, with its committee's token) and tally the answers against
+    ``expect_valid`` (default: all valid); ``on_progress`` is told of each
+    wave answered."""
     valid = list(expect_valid) if expect_valid is not None else [True] * len(envelopes)
     if len(valid) != len(envelopes):
         raise ValueError("expect_valid needs one flag per envelope")
@@ -231,7 +243,7 @@ def send(
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         for wave in waves(envelopes, valid):
-            outcomes = pool.map(lambda i: post(client, envelopes[i]), wave)
+            outcomes = pool.map(lambda i: post(client, envelopes[i], tokens), wave)
             for index, outcome in zip(wave, outcomes, strict=True):
                 summary.add(envelopes[index], valid[index], outcome)
             if on_progress is not None:
@@ -255,8 +267,8 @@ def write_lines(envelopes: Iterable[Envelope], path: Path) -> int:
 
 def via_http(world: Plan, args: argparse.Namespace) -> int:
     args.base_url = args.base_url or api_address(Settings())
+    tokens = committee_tokens(args.token, Settings())
     with httpx.Client(base_url=args.base_url, timeout=30.0) as client:
-        client.headers.update({"Authorization": args.token} if args.token else {})
         try:
             client.get("/healthz").raise_for_status()
         except httpx.HTTPError as error:
@@ -269,61 +281,10 @@ def via_http(world: Plan, args: argparse.Namespace) -> int:
                 args.concurrency,
                 expect_valid=world.expectations,
                 on_progress=shown.advance,
+                tokens=tokens,
             )
     print(summary.report())
     return 0 if summary.unexpected == 0 else 1
-
-
-def publish(
-    envelopes: Iterable[Envelope],
-    producer: Any,
-    topic: str,
-    on_progress: Callable[[int], None] | None = None,
-) -> int:
-    """Publish each envelope in order, keyed by its case or apartment id, and
-    wait until the broker has acknowledged every one; the number published.
-    ``on_progress`` is told of each one handed to the producer."""
-    futures = []
-    for env in envelopes:
-        key = env.get("case_id") or env.get("apartment_id")
-        value = json.dumps(env, ensure_ascii=False).encode()
-        encoded = key.encode() if isinstance(key, str) else None
-        futures.append(producer.send(topic, key=encoded, value=value))
-        if on_progress is not None:
-            on_progress(1)
-    producer.flush()
-    for future in futures:
-        future.get(timeout=0)  # raises the send's error, if it failed
-    return len(futures)
-
-
-def via_kafka(world: Plan, args: argparse.Namespace) -> int:
-    """Publish the plan to ``boende.submissions``; ``boende ingest`` records
-    it and puts the refused ones on ``boende.submissions.rejected``."""
-    from kafka.errors import KafkaError
-
-    from infra.kafka import SUBMISSIONS, producer
-
-    settings = Settings()
-    if args.bootstrap:
-        settings = settings.model_copy(update={"kafka_bootstrap": args.bootstrap})
-    started = time.perf_counter()
-    try:
-        client = producer(settings)
-        try:
-            with progress(
-                f"publishing to {SUBMISSIONS}", len(world.envelopes)
-            ) as shown:
-                count = publish(world.envelopes, client, SUBMISSIONS, shown.advance)
-        finally:
-            client.close()
-    except KafkaError as error:
-        where = settings.kafka_bootstrap
-        print(f"cannot publish to Kafka at {where}: {error}", file=sys.stderr)
-        return 1
-    took = time.perf_counter() - started
-    print(f"published {count} submissions to {SUBMISSIONS} in {took:.2f} s")
-    return 0
 
 
 #: How planned submissions reach Boende (``--via``).
@@ -363,7 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--invalid-share", type=_share, default=0.0, help="extra invalid ones, 0-1 (0)")
     add("--out", type=Path, help="write JSON lines to this file instead of sending")
     add("--via", choices=sorted(VIAS), default="http", help="over http or kafka (http)")
-    add("--token", type="Bearer {}".format, help="a token with both officer roles")
+    add("--token", action="append", help="a case_system token per committee")
     add("--bootstrap", help="Kafka brokers for --via kafka (BOENDE_KAFKA_BOOTSTRAP)")
     return parser
 

@@ -12,14 +12,18 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from domain.errors import Forbidden
 from infra.auth import (
+    DEV_ISSUER,
     Principal,
     TokenRefused,
     VerificationKey,
     Verifier,
     key_id,
+    load_verifier,
     mint,
 )
 from infra.settings import Settings
+from services.cli import main as cli
+from services.cli.stack import case_system_tokens
 from services.submission.submitters import submitted_by
 
 
@@ -158,3 +162,38 @@ def test_the_claims_bind_a_case_system_to_its_committee(
     odd = mint(key, "x", ["case_system"], timedelta(minutes=5), committee=["IFN"])
     with pytest.raises(TokenRefused, match="committee must be a name"):
         verifier.verify(odd)
+
+
+# -- minting them in development -------------------------------------------------
+
+
+def test_the_stack_prints_a_bound_case_system_token_per_committee(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(data_dir=tmp_path / "var", auth="jwt")
+    tokens = case_system_tokens(settings)
+    verifier = load_verifier(settings)
+    for committee, token in tokens.items():
+        principal = verifier.verify(token)
+        assert principal.committee == committee
+        assert principal.roles == {"case_system"}
+        assert principal.issuer == DEV_ISSUER
+    assert sorted(tokens) == ["ALN", "IFN"]
+    assert case_system_tokens(settings.model_copy(update={"auth": "off"})) == {}
+
+
+def test_boende_token_binds_a_case_system_to_one_committee(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("BOENDE_DATA_DIR", str(tmp_path / "var"))
+    assert cli.main(["token", "--role", "case_system", "--sub", "t"]) == 2
+    assert "needs --committee" in capsys.readouterr().err
+    argv = ["token", "--role", "ifn_officer", "--sub", "t", "--committee", "IFN"]
+    assert cli.main(argv) == 2
+    argv = ["token", "--role", "case_system", "--sub", "t", "--committee", "ALN"]
+    assert cli.main(argv) == 0
+    token = capsys.readouterr().out.strip()
+    principal = load_verifier(Settings(data_dir=tmp_path / "var")).verify(token)
+    assert (principal.sub, principal.committee) == ("t", "ALN")
