@@ -385,7 +385,9 @@ def test_a_refused_note_fact_seals_nothing(boende: Boende) -> None:
     early = refusal(
         boende, "delay_reason_recorded", "c-old", "2021-03-04", payload={"note": "x"}
     )
-    assert early.message.startswith("occurred_on 2021-03-04 is before")
+    assert early.message == (
+        "occurred_on 2021-03-04 is before the case's previous fact (2021-03-05)"
+    )
     wrong_state = refusal(
         boende, "follow_up_recorded", "c-old", "2021-03-10", payload={"note": "x"}
     )

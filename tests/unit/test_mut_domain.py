@@ -18,6 +18,7 @@ from domain.errors import (
     DomainError,
     Forbidden,
     FutureDate,
+    OfferDateInvalid,
     TransitionNotAllowed,
 )
 from domain.facts import Stamp, check_dates
@@ -347,3 +348,19 @@ def test_a_refused_number_says_why_without_repeating_it(
     with pytest.raises(ValueError) as refusal:
         parse_personnummer(text, TODAY)
     assert str(refusal.value) == message
+
+
+def test_a_declined_offer_is_dated_no_earlier_than_the_decision() -> None:
+    """The case checks the offer day itself, whoever calls it."""
+    case = granted()  # granted 2021-04-01
+    with pytest.raises(OfferDateInvalid) as refusal:
+        case.record_delay_reason(
+            stamp("2021-04-10"), "offer_declined", None, date(2021, 3, 31)
+        )
+    assert refusal.value.message == (
+        "payload.offered_on must not be before the decision day (2021-04-01)"
+    )
+    case.record_delay_reason(
+        stamp("2021-04-10"), "offer_declined", None, date(2021, 4, 1)
+    )
+    assert last_fact(case).offered_on == date(2021, 4, 1)
