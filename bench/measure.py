@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Sequence
@@ -51,6 +52,32 @@ def process_cpu(pid: int) -> float:
         # The command name (field 2) may hold spaces: split after its ")".
         fields = stat.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds used so far by ``pid`` and every living process below it
+    (``boende serve --workers N``: the workers and the ``boende project``
+    beside them)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parents[int(entry)] = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue  # gone meanwhile
+    family, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [child for child, p in parents.items() if p == parent]
+        family.update(children)
+        frontier += children
+    total = 0.0
+    for member in family:
+        # One may exit between the listing and the read.
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            total += process_cpu(member)
+    return total
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bench.measure import Sample
 
@@ -20,6 +20,7 @@ COLUMNS: tuple[tuple[str, int], ...] = (
     ("srv cpu", 7),
     ("bench cpu", 9),
     ("host", 5),
+    ("srv µs/op", 9),
 )
 
 LEGEND = (
@@ -27,9 +28,31 @@ LEGEND = (
     "submission, 200 for /healthz, the HTTP stack's own reference); events/s: events "
     "appended per second (HTTP: the log position's advance); x lib1: ops/s over "
     "the library's one-event-per-save saves/s on the same backend; srv cpu / "
-    "bench cpu: CPU used by the server process / this process, in % of one core; "
-    "host: share of all cores busy (PostgreSQL included)."
+    "bench cpu: CPU used by the server (its process and every process below "
+    "it: workers, the follower) / this process, in % of one core; host: share "
+    "of all cores busy (PostgreSQL included); srv µs/op: the server's CPU per "
+    "expected response."
 )
+
+
+@dataclass
+class Findings:
+    """Lines for below the table; ``failed`` makes the run exit non-zero."""
+
+    lines: list[str] = field(default_factory=list)
+    failed: bool = False
+
+    def note(self, text: str) -> None:
+        self.lines.append(f"note: {text}")
+
+    def fail(self, text: str) -> None:
+        self.lines.append(f"FAILED: {text}")
+        self.failed = True
+
+    def __iadd__(self, other: Findings) -> Findings:
+        self.lines += other.lines
+        self.failed = self.failed or other.failed
+        return self
 
 
 @dataclass(frozen=True)
@@ -60,6 +83,7 @@ class Row:
             _share(s.server_cpu, s.seconds),
             _share(s.client_cpu, s.seconds),
             f"{s.host_busy * 100:.0f}%" if s.host_busy is not None else "-",
+            _per_op(s.server_cpu, s.ok),
         ]
 
 
@@ -69,6 +93,10 @@ def _opt(value: int | None) -> str:
 
 def _share(cpu: float | None, seconds: float) -> str:
     return "-" if cpu is None or not seconds else f"{cpu / seconds * 100:.0f}%"
+
+
+def _per_op(cpu: float | None, ok: int) -> str:
+    return "-" if cpu is None or not ok else f"{cpu / ok * 1e6:.0f}"
 
 
 def header() -> str:

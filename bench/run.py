@@ -37,7 +37,6 @@ import argparse
 import importlib.metadata
 import os
 import platform
-import signal
 import sqlite3
 import sys
 import tempfile
@@ -45,16 +44,15 @@ import textwrap
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from bench import kafka, metrics_cost, pages, postgres, projections
+from bench import kafka, pages, postgres, projections, results
 from bench.dataset import prepare
+from bench.http_runs import AUTHS, run_http
 from bench.library import library_env, measure_saves
-from bench.measure import HostTimes, Sample
-from bench.report import LEGEND, Row, format_row, header
-from bench.server import Server
-from bench.submissions import FILING, HEALTHZ, measure_load
+from bench.measure import HostTimes
+from bench.report import LEGEND, Findings, Row, format_row, header
 from infra.settings import Settings
 
 BACKENDS = ("sqlite", "postgres")
@@ -68,6 +66,8 @@ class Plan:
 
     backends: tuple[str, ...]
     clients: tuple[int, ...]
+    http_workers: tuple[int, ...]  # boende serve --workers, one setup each
+    http_auth: tuple[str, ...]  # BOENDE_AUTH off / jwt, one setup each
     seconds: float  # per HTTP level
     library_seconds: float  # per library measurement
     max_requests: int  # per HTTP level
@@ -78,26 +78,6 @@ class Plan:
     read_models: projections.ProjectionPlan
     kafka: kafka.KafkaPlan
     pages: pages.PagePlan
-
-
-@dataclass
-class Findings:
-    """Lines for below the table; ``failed`` makes the run exit non-zero."""
-
-    lines: list[str] = field(default_factory=list)
-    failed: bool = False
-
-    def note(self, text: str) -> None:
-        self.lines.append(f"note: {text}")
-
-    def fail(self, text: str) -> None:
-        self.lines.append(f"FAILED: {text}")
-        self.failed = True
-
-    def __iadd__(self, other: Findings) -> Findings:
-        self.lines += other.lines
-        self.failed = self.failed or other.failed
-        return self
 
 
 def parse_args(argv: Sequence[str] | None) -> Plan:
@@ -115,6 +95,14 @@ def parse_args(argv: Sequence[str] | None) -> Plan:
         "--clients", default="1,8,32", help="concurrency levels (default 1,8,32)"
     )
     parser.add_argument(
+        "--http-workers", default="1,2", help="server processes, one setup each"
+    )
+    parser.add_argument(
+        "--http-auth",
+        default=",".join(AUTHS),
+        help="token checking off and/or on (jwt), one setup each",
+    )
+    parser.add_argument(
         "--postgres-url",
         default=postgres.DEFAULT_ADMIN_URL,
         help="an admin connection; the run creates and drops its own database",
@@ -130,6 +118,8 @@ def parse_args(argv: Sequence[str] | None) -> Plan:
     return Plan(
         backends=BACKENDS if args.backend == "all" else (args.backend,),
         clients=tuple(int(c) for c in args.clients.split(",")),
+        http_workers=tuple(int(w) for w in args.http_workers.split(",")),
+        http_auth=tuple(a for a in args.http_auth.split(",") if a in AUTHS),
         seconds=seconds,
         library_seconds=max(seconds / 2, 0.5),
         max_requests=200 if args.quick else 1_000_000,
@@ -143,7 +133,7 @@ def parse_args(argv: Sequence[str] | None) -> Plan:
     )
 
 
-def machine_facts(plan: Plan) -> list[str]:
+def machine_facts(plan: Plan, busy: float) -> list[str]:
     """CPU, cores, Python and the stores' versions, for the top of the table."""
     cpu = "unknown"
     with open("/proc/cpuinfo") as info:
@@ -162,7 +152,7 @@ def machine_facts(plan: Plan) -> list[str]:
         f"library measurement, clients {','.join(map(str, plan.clients))}",
         f"date: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}; before the run: load "
         f"average {' '.join(f'{x:.2f}' for x in os.getloadavg())}, "
-        f"{idle_check():.0%} of all cores busy (others' work shares this host)",
+        f"{busy:.0%} of all cores busy (others' work shares this host)",
     ]
     if "kafka" in plan.parts:
         facts.append(kafka.describe(plan.kafka))
@@ -237,114 +227,6 @@ def run_library(
     return rates[1]
 
 
-def run_http(
-    backend: str,
-    plan: Plan,
-    data_dir: Path,
-    url: str | None,
-    library_rate: float,
-    emit: Callable[[Row], None],
-) -> Findings:
-    """Start ``boende serve``, load it level by level, stop it cleanly."""
-    found = Findings()
-    plain: Sample | None = None  # the highest load, for the metrics' cost
-    server = Server(data_dir, url)
-    try:
-        server.wait_ready()
-    except RuntimeError as error:
-        server.stop()
-        found.fail(f"{backend} server did not start: {error}")
-        return found
-    try:
-        warm = measure_load(server, FILING, 1, 60.0, plan.warmup_requests, "warm")
-        if warm.failed:
-            found.fail(f"{backend} warm-up failures: {', '.join(warm.problems)}")
-        levels = [(FILING, clients, plan.seconds) for clients in plan.clients]
-        levels.append((HEALTHZ, max(plan.clients), plan.library_seconds))
-        for work, clients, seconds in levels:
-            tag = f"{backend}-{os.getpid()}-k{clients}"
-            sample = measure_load(
-                server, work, clients, seconds, plan.max_requests, tag
-            )
-            if work is FILING and clients == max(plan.clients):
-                plain = sample
-            ratio = library_rate if work is FILING else None
-            emit(Row(backend, work.name, clients, sample, ratio))
-            if sample.failed:
-                found.fail(
-                    f"{backend} {work.name} x{clients} failures: "
-                    f"{', '.join(sample.problems)}"
-                )
-    finally:
-        code = server.stop()
-    if code == -signal.SIGTERM:
-        found.note(
-            f"{backend} server: stopped by SIGTERM, exit {code} (uvicorn re-raises "
-            "the signal after its graceful shutdown, in which the app's lifespan "
-            "closed Boende: writer, follower, connections)"
-        )
-    elif code != 0:
-        found.fail(f"{backend} server exited with {code}:\n{server.log_tail()}")
-    if plain is not None and not found.failed:
-        found += run_http_metrics(backend, plan, data_dir, url, plain, emit)
-    return found
-
-
-def run_http_metrics(
-    backend: str,
-    plan: Plan,
-    data_dir: Path,
-    url: str | None,
-    plain: Sample,
-    emit: Callable[[Row], None],
-) -> Findings:
-    """What metrics cost (``bench.metrics_cost``): the instrumentation's CPU
-    per submission against the plain server's, and the highest load again on
-    a server whose ``/metrics`` is scraped every second."""
-    found = Findings()
-    per_submission = metrics_cost.instrumentation_seconds()
-    server_cpu = (plain.server_cpu or 0.0) / max(plain.ok, 1)
-    share = per_submission / server_cpu * 100 if server_cpu else float("nan")
-    emit(
-        Row(
-            backend,
-            "metrics per submission",
-            note=f"{per_submission * 1e6:.1f} µs CPU of the server's "
-            f"{server_cpu * 1e6:.0f} µs per submission = {share:.1f} %",
-        )
-    )
-    env = metrics_cost.metrics_env()
-    server = Server(data_dir / "metrics", url, env)
-    try:
-        server.wait_ready()
-        clients = max(plan.clients)
-        with metrics_cost.scraping(server, env) as scrapes:
-            sample = measure_load(
-                server, FILING, clients, plan.seconds, plan.max_requests,
-                f"{backend}-{os.getpid()}-metrics",
-            )  # fmt: skip
-        ratio = sample.rate / plain.rate if plain.rate else float("nan")
-        slowest = max(scrapes, default=0.0) * 1000
-        emit(
-            Row(
-                backend,
-                "http subm. + /metrics",
-                clients,
-                sample,
-                None,
-                note=f"x plain {ratio:.2f}; {len(scrapes)} scrapes, "
-                f"slowest {slowest:.1f} ms",
-            )
-        )
-        if sample.failed:
-            found.fail(f"{backend} metrics run failures: {', '.join(sample.problems)}")
-    except RuntimeError as error:
-        found.fail(f"{backend} server with metrics did not start: {error}")
-    finally:
-        server.stop()
-    return found
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     plan = parse_args(argv)
     dataset = None
@@ -353,16 +235,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         dataset = prepare(  # minutes, the first time
             read_models.data_dir, read_models.events, read_models.rebuild_data
         )
-    for fact in machine_facts(plan):
+    busy = idle_check()
+    for fact in machine_facts(plan, busy):
         print(fact)
     if dataset is not None:
         print(dataset.describe())
     print()
     print(header(), flush=True)
     found = Findings()
+    http_rows: list[Row] = []
+
+    def emit(row: Row) -> None:
+        print_row(row)
+        if row.measurement.startswith(HTTP_ROWS):
+            http_rows.append(row)
+
     if {"http", "kafka"} & set(plan.parts):
         for backend in plan.backends:
-            found += run_backend(backend, plan, print_row)
+            found += run_backend(backend, plan, emit)
+    if "http" in plan.parts and http_rows:
+        found += save_http(plan, busy, http_rows)
     if dataset is not None:
         projections.run_projections(plan.read_models, dataset, print_row, found)
     if "pages" in plan.parts and "sqlite" in plan.backends:
@@ -379,6 +271,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     for line in found.lines:
         print(line)
     return 1 if found.failed else 0
+
+
+#: The rows of the HTTP part (bench.http_runs) and the library's beside them.
+HTTP_ROWS = ("library", "submissions", "GET /healthz", "metrics", "subm.")
+
+
+def save_http(plan: Plan, busy: float, rows: list[Row]) -> Findings:
+    """The HTTP table to bench/results/ (JSON) and docs/performance.md."""
+    found = Findings()
+    facts = results.machine(busy, _pg_version(plan))
+    path = results.write_json(facts, rows)
+    found.note(f"figures saved to {path.relative_to(results.ROOT)}")
+    if results.write_doc(results.markdown(facts, rows, path)):
+        found.note("the table is in docs/performance.md (HTTP submissions)")
+    else:
+        found.note(f"docs/performance.md has no {results.BEGIN} markers: not written")
+    return found
 
 
 def print_row(row: Row) -> None:

@@ -74,6 +74,7 @@ class Server(Child):
         data_dir: Path,
         database_url: str | None,
         extra_env: dict[str, str] | None = None,
+        workers: int = 1,
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -81,9 +82,10 @@ class Server(Child):
             "BOENDE_HOST": "127.0.0.1",
             "BOENDE_PORT": str(self.port),
             "BOENDE_DATA_DIR": str(data_dir),
-            # The figures are for the submission path; token verification is
-            # left out (auth=off is refused in production, fine for a bench).
+            # Off unless ``extra_env`` says BOENDE_AUTH=jwt (bench.http_runs
+            # measures both; auth=off is refused in production).
             "BOENDE_AUTH": "off",
+            "BOENDE_WEB_WORKERS": str(workers),
         }
         env.pop("BOENDE_DATABASE_URL", None)
         if database_url:
