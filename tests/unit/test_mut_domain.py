@@ -111,7 +111,7 @@ def test_a_granted_case_records_what_it_was_told(
 
 def test_an_execution_records_the_rent_and_the_lease_start() -> None:
     case, flat = executed()
-    fact = case.pending_events[-1]
+    fact = last_fact(case)
     assert (fact.apartment_id, fact.monthly_rent_sek, fact.lease_starts_on) == (
         "a-1",
         6400,
