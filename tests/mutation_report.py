@@ -4,8 +4,10 @@ Reads mutmut's own results (``mutants/**/*.py.meta``: one exit code per
 mutant) and prints one line per mutated module: mutants made, killed,
 survived, no tests (no selected test reaches the function: a survivor too),
 timeouts, equivalent (survivors named in docs/testing.md as unable to change
-behaviour) and the survivors left to account for. Run it from the checkout's
-root with the venv's python: ``.venv/bin/python tests/mutation_report.py``.
+behaviour), the survivors left to account for, and the seconds its mutants'
+tests took (mutmut's own timing, summed: where a run's time goes). Run it
+from the checkout's root with the venv's python:
+``.venv/bin/python tests/mutation_report.py``.
 """
 
 from __future__ import annotations
@@ -33,8 +35,11 @@ def equivalent_mutants() -> set[str]:
 
 
 def module_counts(meta: Path, equivalent: set[str]) -> Counter[str]:
-    exit_codes: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"]
+    results = json.loads(meta.read_text())
+    exit_codes: dict[str, int | None] = results["exit_code_by_key"]
+    durations: dict[str, float] = results.get("durations_by_key", {})
     counts: Counter[str] = Counter(made=len(exit_codes))
+    counts["test s"] = round(sum(durations.get(name, 0.0) for name in exit_codes))
     for name, code in exit_codes.items():
         status = status_by_exit_code[code]
         counts[status if status in COLUMNS else "other"] += 1
@@ -49,7 +54,7 @@ def main() -> int:
         print("no results under mutants/: run `make mutation` first")
         return 1
     equivalent = equivalent_mutants()
-    header = (*COLUMNS, "equivalent", "left")
+    header = (*COLUMNS, "equivalent", "left", "test s")
     print(f"{'module':<36}" + "".join(f"{h:>11}" for h in header))
     total: Counter[str] = Counter()
     for meta in metas:
