@@ -7,25 +7,37 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
 
-from services.bootstrap import Boende
+from infra.settings import Settings
+from services.bootstrap import bootstrap
 from services.http.app import create_app
 from services.reporting.suppression import HIDDEN
 from services.simulation.player import generate, send
+from tests.conftest import fresh_postgres_database
 
 WINDOW = {"from": "2021-01-01", "to": "2022-06-30"}
 
 
-@pytest.fixture
-def api(boende: Boende) -> Iterator[TestClient]:
-    with TestClient(create_app(boende)) as client:
-        assert (
-            send(generate(18, seed=8, start=date(2021, 1, 1)), client).unexpected == 0
-        )
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def api(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestClient]:
+    """One simulated municipality per engine, for every test of the module."""
+    data_dir = tmp_path_factory.mktemp("breakdowns") / "var"
+    with ExitStack() as stack:
+        url = None
+        if request.param == "postgres":
+            url = stack.enter_context(fresh_postgres_database())
+        boende = bootstrap(Settings(data_dir=data_dir, database_url=url))
+        stack.callback(boende.close)
+        client = stack.enter_context(TestClient(create_app(boende)))
+        history = generate(18, seed=8, start=date(2021, 1, 1))
+        assert send(history, client).unexpected == 0
         for runner in boende.runners:
             runner.catch_up()
         yield client
