@@ -7,6 +7,7 @@ into the ``eventsourcing`` library's own settings (``PERSISTENCE_MODULE``,
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -86,6 +87,20 @@ class Settings(BaseSettings):
     # (gallring): personal data goes this many years after a case's last fact.
     master_key_path: Path | None = None
     retention_years: int = Field(default=5, ge=1)
+    # Why personal data may be read: the codes X-Purpose may name (JSON list,
+    # e.g. BOENDE_PURPOSE_CODES='["handläggning","tillsyn"]'); anything else
+    # is 422 purpose_required. Free text goes in X-Purpose-Note, sealed under
+    # the person's key, never in clear (services.http.access).
+    purpose_codes: list[str] = Field(
+        default=[
+            "handläggning",
+            "ivo_rapportering",
+            "registerutdrag",
+            "tillsyn",
+            "rättelse",
+        ],
+        min_length=1,
+    )
     # The language of a report's CSV file when the request names none
     # (`lang=`, docs/reports.md): "sv" is for Excel in Swedish (`;`, a byte
     # order mark, Swedish headers and labels), "en" for programs (`,`, the
@@ -165,6 +180,17 @@ class Settings(BaseSettings):
         if url and urlsplit(url).scheme not in ("postgresql", "postgres"):
             raise ValueError("BOENDE_DATABASE_URL must be postgresql://...")
         return url or None
+
+    @field_validator("purpose_codes")
+    @classmethod
+    def _codes_not_text(cls, codes: list[str]) -> list[str]:
+        for code in codes:
+            if not re.fullmatch(r"[a-zåäö_]{1,40}", code):
+                raise ValueError(
+                    f"BOENDE_PURPOSE_CODES: {code!r} is not a code (lower-case "
+                    "letters and _, at most 40): free text belongs in a note"
+                )
+        return codes
 
     @model_validator(mode="after")
     def _oidc_needs_a_client(self) -> Settings:

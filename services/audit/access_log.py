@@ -1,6 +1,13 @@
 """The access log's table: every read of personal data — who (the token's
 ``sub``), which case, when, through which endpoint, and the stated purpose.
 
+The purpose is a code of the configured list (``BOENDE_PURPOSE_CODES``);
+rows written before codes were required may hold free text, and stay as
+they are (the table is append-only). Free text now goes only in
+``purpose_note``: the reader's note, sealed under the key of the case's
+person (``infra.person_keys``), so erasing that key makes it unreadable with
+the rest of the person's data. Nothing in this table is free text in clear.
+
 The table ``access_log`` lives in the store's engine (``ViewStore``
 "access_log": ``<data_dir>/view_access_log.sqlite``, or a table of the
 store's PostgreSQL database). It is append-only: this module only inserts
@@ -10,6 +17,7 @@ The endpoints that write and read it are in ``services.http.access``.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -31,7 +39,8 @@ class Access:
     sub: str
     case_id: str
     endpoint: str
-    purpose: str
+    purpose: str  # a code (free text only in rows from before codes)
+    purpose_note: dict[str, Any] | None = None  # sealed under the person's key
 
 
 class AccessLog:
@@ -44,18 +53,28 @@ class AccessLog:
                 sql.execute("SELECT pg_advisory_xact_lock(?)", [_PG_LOCK])
             for statement in _schema(self.store.postgres):
                 sql.execute(statement)
+            _add_note_column(sql, self.store.postgres)
 
-    def record(self, sub: str, case_id: str, endpoint: str, purpose: str) -> Access:
-        """Append one entry and commit it; the entry as stored."""
+    def record(
+        self,
+        sub: str,
+        case_id: str,
+        endpoint: str,
+        purpose: str,
+        purpose_note: dict[str, Any] | None = None,
+    ) -> Access:
+        """Append one entry and commit it; the entry as stored.
+        ``purpose_note``: a note already sealed, never text."""
         at = utc_text(datetime.now(UTC))
+        note = None if purpose_note is None else json.dumps(purpose_note)
         with self.store.transaction(commit=True) as sql:
             row = sql.one(
-                "INSERT INTO access_log (accessed_at, sub, case_id, endpoint, purpose)"
-                " VALUES (?, ?, ?, ?, ?) RETURNING id",
-                [at, sub, case_id, endpoint, purpose],
+                "INSERT INTO access_log (accessed_at, sub, case_id, endpoint, "
+                "purpose, purpose_note) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                [at, sub, case_id, endpoint, purpose, note],
             )
         assert row is not None
-        return Access(int(row["id"]), at, sub, case_id, endpoint, purpose)
+        return Access(int(row["id"]), at, sub, case_id, endpoint, purpose, purpose_note)
 
     def entries(
         self,
@@ -82,7 +101,7 @@ class AccessLog:
         self.store.close()
 
 
-_COLUMNS = "id, accessed_at, sub, case_id, endpoint, purpose"
+_COLUMNS = "id, accessed_at, sub, case_id, endpoint, purpose, purpose_note"
 
 
 def _access(row: dict[str, Any]) -> Access:
@@ -93,7 +112,18 @@ def _access(row: dict[str, Any]) -> Access:
         row["case_id"],
         row["endpoint"],
         row["purpose"],
+        json.loads(row["purpose_note"]) if row["purpose_note"] else None,
     )
+
+
+def _add_note_column(sql: Any, postgres: bool) -> None:
+    """``purpose_note`` on a table made before it existed (old rows: NULL)."""
+    if postgres:
+        sql.execute("ALTER TABLE access_log ADD COLUMN IF NOT EXISTS purpose_note TEXT")
+        return
+    columns = {row["name"] for row in sql.all("PRAGMA table_info(access_log)")}
+    if "purpose_note" not in columns:
+        sql.execute("ALTER TABLE access_log ADD COLUMN purpose_note TEXT")
 
 
 def _schema(postgres: bool) -> list[str]:

@@ -21,8 +21,8 @@ from infra import metrics
 from infra.person_keys import person_keys_of
 from services.bootstrap import Boende
 from services.errors import NotFoundError, StoreUnavailable
-from services.http.access import access_log_of, purpose_label, stated_purpose
-from services.http.authz import PrincipalDep, route_key
+from services.http.access import log_read, purpose_label, stated_purpose
+from services.http.authz import PrincipalDep
 from services.http.deps import BoendeDep
 
 router = APIRouter(prefix="/v1", tags=["cases"])
@@ -63,11 +63,9 @@ def get_case(
     view = case_view(case)
     if x_purpose is None:
         return view
-    purpose = stated_purpose(x_purpose)
+    purpose = stated_purpose(request, x_purpose)
     try:
-        entry = access_log_of(request.app).record(
-            principal.sub, case_id, route_key(request), purpose
-        )
+        entry = log_read(request, principal.sub, case_id, purpose)
     except PersistenceError:
         raise StoreUnavailable(
             "the access log is unreachable, so no note was read; retry later"

@@ -295,7 +295,7 @@ def call(client: TestClient, route: str, headers: dict[str, str], caller: str) -
     if method == "GET":
         return client.get(
             path,
-            headers={**headers, "X-Purpose": "authz matrix"},
+            headers={**headers, "X-Purpose": "tillsyn"},
             follow_redirects=False,
         )
     if is_page(route):  # a form of the oversight web: with its CSRF token

@@ -82,9 +82,13 @@ def test_a_scripted_run_shows_in_every_metric(
 ) -> None:
     before = scrape(metrics_url)
     cases = run_script(client, ids)
-    for purpose in ("tillsyn", "tillsyn", "ringde Anna om hyran"):
+    for purpose in ("tillsyn", "tillsyn", "rättelse"):
         read = client.get(
-            f"/v1/cases/{cases['first']}/applicant", headers={"X-Purpose": purpose}
+            f"/v1/cases/{cases['first']}/applicant",
+            headers={
+                "X-Purpose": purpose.encode(),  # type: ignore[dict-item]
+                "X-Purpose-Note": "ringde Anna om hyran",
+            },
         )
         assert read.status_code == 200
     erase(boende, EXAMPLE_PERSONNUMMER, "dataskydd-1")
@@ -130,7 +134,7 @@ def test_a_scripted_run_shows_in_every_metric(
 
     reads = "boende_personal_data_reads_total"
     assert delta(before, after, reads, purpose="tillsyn") == 2
-    assert delta(before, after, reads, purpose="other") == 1  # free text: no label
+    assert delta(before, after, reads, purpose="rättelse") == 1  # never the note
     assert not any("Anna" in str(key) for key in after)
 
     end = boende.app.recorder.max_notification_id()

@@ -33,12 +33,13 @@ from infra import metrics
 from projections.ivo import REPORT_KINDS, IvoDecision, ivo_decisions
 from services.errors import StoreUnavailable
 from services.http.access import (
+    Purpose,
     PurposeHeader,
-    access_log_of,
+    log_read,
     purpose_label,
     stated_purpose,
 )
-from services.http.authz import PrincipalDep, route_key
+from services.http.authz import PrincipalDep
 from services.http.deps import (
     AuditDep,
     BoendeDep,
@@ -64,7 +65,7 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"])
 ROUTE_DOC = table_responses(
     "The report: one row per decision (personal data)",
     "quarter not like 2025Q3, or not yet begun",
-    "purpose_required: no X-Purpose header",
+    "purpose_required: no X-Purpose code of the list (the answer lists them)",
 ) | {
     503: {
         "description": "unavailable: the access could not be logged, or the "
@@ -99,7 +100,7 @@ def ivo_report(
     """Rows by report kind (``new``, ``re_report``, ``executed``, ``ended``)
     as the quarterly report orders them; ``preliminary`` while the quarter
     runs (counted to today). See the module docstring."""
-    purpose = stated_purpose(x_purpose)
+    purpose = stated_purpose(request, x_purpose)
     period = quarter_of(quarter, today_of(boende))
     known = known_at_utc(known_at)
     result = answer(
@@ -235,13 +236,11 @@ def _lines(texts: Any) -> str | None:
 
 
 def _log_reads(
-    request: Request, sub: str, decisions: list[IvoDecision], purpose: str
+    request: Request, sub: str, decisions: list[IvoDecision], purpose: Purpose
 ) -> list[int]:
     """One access-log entry per case, each committed before anything is read."""
-    log = access_log_of(request.app)
-    route = route_key(request)
     try:
-        return [log.record(sub, d.case_id, route, purpose).id for d in decisions]
+        return [log_read(request, sub, d.case_id, purpose).id for d in decisions]
     except PersistenceError:
         raise StoreUnavailable(
             "the access log is unreachable, so nothing was read; retry later"
