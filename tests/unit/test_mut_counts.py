@@ -76,10 +76,12 @@ def history() -> Log:
     log.take(a2, "2021-09-01T09:00:00")  # 24
     c6 = HousingCase.file(stamp("2021-10-01"), "c-6", {}, {"adults": 1}, "man", 1999)
     c6.grant(stamp("2021-10-02"), "d-6", "socialt_kontrakt", "assessment")
+    # Not a counted fact: skipped, and the facts after it still counted.
+    c6.record_personal_data_erased(stamp("2021-10-02"), "request", "dataskydd")
     c6.execute(stamp("2021-10-03"), a1, 6000, date(2021, 10, 3))
     c6.terminate(stamp("2021-11-30"), a1, "moved_out")
-    log.take(c6, "2021-12-01T09:00:00")  # 25..28
-    log.take(a1, "2021-12-01T09:00:00")  # 29, 30
+    log.take(c6, "2021-12-01T09:00:00")  # 25..29
+    log.take(a1, "2021-12-01T09:00:00")  # 30, 31
     return log
 
 
@@ -256,7 +258,7 @@ def test_the_rows_of_the_facts_and_the_rollup(sql: Any) -> None:
     # Free-text reasons (a rejection's, a withdrawal's, a return's) never
     # reach the table; enumerated ones do.
     reasons = {f["position"]: f["reason"] for f in facts if f["reason"]}
-    assert reasons == {17: "eviction", 19: "deceased", 28: "moved_out"}
+    assert reasons == {17: "eviction", 19: "deceased", 29: "moved_out"}
     daily = sql.all(
         "SELECT * FROM counts_daily WHERE occurred_on = '2021-06-30' ORDER BY kind"
     )
@@ -431,3 +433,11 @@ def test_every_period_between_two_days_in_order() -> None:
     ]
     assert periods(date(2021, 5, 1), date(2021, 5, 31), "month") == ["2021-05"]
     assert periods(date(2021, 6, 1), date(2021, 5, 31), "month") == []
+
+
+def test_an_empty_read_model_counts_nothing_whenever_asked() -> None:
+    with tables(Counts()) as sql:
+        for known_at in (None, "2021-01-01T00:00:00.000000Z", END_OF_TIME):
+            figures = counts(sql, date(2021, 12, 31), known_at)
+            assert figures["filed_total"] == 0
+            assert set(figures["cases_by_state"].values()) == {0}

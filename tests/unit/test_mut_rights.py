@@ -479,3 +479,25 @@ def test_a_purge_of_an_empty_log(boende: Boende) -> None:
     outcome = rights.purge(boende, None, OFFICER, on_progress=lambda *a: told.append(a))
     assert outcome == Erasure("retention")
     assert told == [(STEPS[0], 0, 0), (STEPS[1], 0, 0)]
+
+
+def test_a_case_filed_in_clear_and_noted_since_is_erased_with_its_note(
+    boende: Boende,
+) -> None:
+    """A note on a case filed in clear is sealed under its person's key: the
+    scan takes that key for the case, and the person's erasure marks it."""
+    history(boende)
+    in_clear(boende, "c-old", ANNA)
+    post(boende, "application_granted", "c-old", "2021-03-01")
+    post(boende, "delay_reason_recorded", "c-old", "2021-03-02", note="Ringde")
+    in_clear(boende, "c-old2", CARL)
+    post(boende, "application_granted", "c-old2", "2021-03-01")  # no note
+    records = {r.case_id: r for r in scan_cases(boende.app)}
+    keys = person_keys_of(boende.app)
+    assert records["c-old"].key_id == keys.key_id_of(ANNA)
+    assert records["c-old"].last_fact_on == date(2021, 3, 2)
+    assert records["c-old2"].key_id is None
+    outcome = rights.erase(boende, ANNA, OFFICER)
+    assert outcome.cases == ["c-a1", "c-a2", "c-old"]
+    assert outcome.in_clear == 1
+    assert rights.applicant_of(boende, "c-old") is not None  # in clear: stays
