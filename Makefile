@@ -36,7 +36,7 @@ screenshots: $(INSTALLED)  ## PNGs of the oversight pages in docs/img/ (a fixed 
 simulate: $(INSTALLED)  ## play IFN and ALN against a running API (as their case systems)
 	$(BIN)/boende simulate --months 12
 
-mutation: $(INSTALLED)  ## mutation testing, from scratch (~20 min; not part of `make test`; docs/testing.md)
+mutation: $(INSTALLED)  ## mutation testing, from scratch (~20 min of CPU, two workers; not part of `make test`; docs/testing.md)
 	rm -rf mutants
 	$(BIN)/mutmut run
 	$(BIN)/python tests/mutation_report.py

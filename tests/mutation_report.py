@@ -28,10 +28,13 @@ COLUMNS = ("made", "killed", "survived", "no tests", "timeout", "other")
 
 
 def equivalent_mutants() -> set[str]:
-    """Mutant names docs/testing.md lists (in back-quotes) as equivalent."""
+    """Mutant names docs/testing.md lists as equivalent: those in its
+    "Equivalent mutants" section only (names elsewhere are survivors left)."""
     if not EQUIVALENTS.exists():
         return set()
-    return set(MUTANT_NAME.findall(EQUIVALENTS.read_text(encoding="utf-8")))
+    text = EQUIVALENTS.read_text(encoding="utf-8")
+    section = text.partition("\n## Equivalent mutants")[2].partition("\n## ")[0]
+    return set(MUTANT_NAME.findall(section))
 
 
 def module_counts(meta: Path, equivalent: set[str]) -> Counter[str]:
