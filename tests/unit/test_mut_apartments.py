@@ -56,13 +56,13 @@ def history() -> Log:
     return log
 
 
-def fact(kind: type, apartment_id: str) -> Recorded:
+def fact(kind: Any, apartment_id: str) -> Recorded:
     """The first ``kind`` fact of ``apartment_id`` in the history."""
-    return next(
-        r
-        for r in history().records
-        if isinstance(r.event, kind) and r.event.apartment_id == apartment_id
-    )
+    for r in history().records:
+        event: Any = r.event
+        if isinstance(event, kind) and event.apartment_id == apartment_id:
+            return r
+    raise AssertionError(f"no {kind.__name__} of {apartment_id}")
 
 
 @pytest.fixture
@@ -292,3 +292,22 @@ def test_the_latest_states_and_the_states_on_a_day_agree_from_the_last_fact(
     """From the last fact's day on, the stock is read from each apartment's
     latest state; the states that held on the day give the same vacancies."""
     assert _vacancy_now(sql, day) == _vacancy_days(sql, day)
+
+
+def test_landlords_come_in_the_order_of_their_shown_names() -> None:
+    """Grouped by organisation number where there is one, shown by name,
+    alphabetically (not in the order of the keys they are grouped by)."""
+    log = Log()
+    for apartment_id, landlord, org_no in [
+        ("a-1", "Öbo", "556000-0001"),
+        ("a-2", "AB Bo", None),
+    ]:
+        flat = Apartment.acquire(
+            stamp("2021-01-01", "ALN"), apartment_id, landlord, "Syd", 2, 1, org_no
+        )
+        log.take(flat, "2021-01-01T00:00:00")
+    projection = ApartmentStock()
+    with tables(projection) as sql:
+        projection.process_batch(sql, log.records)
+        figures = stock(sql, date(2021, 3, 1))
+    assert list(figures["by_landlord"]) == ["AB Bo", "Öbo"]

@@ -441,3 +441,22 @@ def test_an_empty_read_model_counts_nothing_whenever_asked() -> None:
             figures = counts(sql, date(2021, 12, 31), known_at)
             assert figures["filed_total"] == 0
             assert set(figures["cases_by_state"].values()) == {0}
+
+
+def test_terminations_of_one_reason_add_up_across_groups() -> None:
+    """Two evictions of cases that differ in what the rollup keeps beside
+    the reason (here the applicant's gender) are two evictions."""
+    log = Log()
+    for n, gender in ((1, "man"), (2, "woman")):
+        flat = Apartment.acquire(stamp("2021-01-01", "ALN"), f"a-{n}", "AB", "N", 2, 1)
+        case = HousingCase.file(stamp("2021-01-02"), f"c-{n}", {}, {}, gender, 1980)
+        case.grant(stamp("2021-01-03"), f"d-{n}", "socialt_kontrakt", "assessment")
+        case.execute(stamp("2021-01-04"), flat, 1, date(2021, 1, 4))
+        case.terminate(stamp("2021-02-01"), flat, "eviction")
+        log.take(flat, "2021-02-01T00:00:00")
+        log.take(case, "2021-02-01T00:00:00")
+    for how in FEEDS:
+        context, sql = fed(log.records, how)
+        figures = counts(sql, date(2021, 12, 31), None)
+        context.__exit__(None, None, None)
+        assert figures["terminations_by_reason"] == {"eviction": 2}, how
