@@ -8,6 +8,7 @@ once, with ``?`` placeholders.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import zlib
@@ -93,15 +94,65 @@ class ViewStore:
             self._close = factory.close
         self.datastore: Any = self.tracking.datastore  # type: ignore[attr-defined]
         self._lock_key = zlib.crc32(f"boende:view:{name}".encode())
+        # None: the engine's own durability, untouched. Once relaxed, every
+        # write sets it explicitly (pooled connections keep a PRAGMA).
+        self._synchronous: str | None = None
+        self._normal_synchronous = "FULL"  # SQLite's default, as the stores run
+        self._path = None if self.postgres else view_path(settings, name)
 
     @contextmanager
     def transaction(self, *, commit: bool) -> Iterator[Sql]:
+        if commit and self._synchronous is not None and not self.postgres:
+            with self._sqlite_write(self._synchronous) as cursor:
+                yield Sql(cursor, self.postgres)
+            return
         with self.datastore.transaction(commit=commit) as cursor:
             sql = Sql(cursor, self.postgres)
             if self.postgres and not commit:
                 # One snapshot for the position and the rows that answer a query.
                 sql.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            if self.postgres and commit and self._synchronous == "OFF":
+                sql.execute("SET LOCAL synchronous_commit = off")
             yield sql
+
+    @contextmanager
+    def _sqlite_write(self, level: str) -> Iterator[Any]:
+        """A write transaction on a connection set to ``PRAGMA synchronous``
+        ``level`` (it cannot change inside a transaction)."""
+        with self.datastore.get_connection(commit=True) as conn:
+            conn._sqlite_conn.execute(f"PRAGMA synchronous={level}")
+            with conn.transaction(commit=True) as cursor:
+                yield cursor
+
+    def relax(self) -> None:
+        """Commit without waiting for the disk (``synchronous=OFF``; on
+        PostgreSQL ``synchronous_commit=off``) until :meth:`make_durable`:
+        for a rebuild, which is redone from scratch if it does not finish
+        (``ProjectionRunner``). A process that dies loses nothing committed;
+        only a machine that stops may lose the last commits (PostgreSQL) or
+        leave the file unreadable (SQLite), and the read model is rebuilt."""
+        self._synchronous = "OFF"
+
+    def make_durable(self) -> None:
+        """Everything committed so far on disk, and later commits waiting for
+        it again: the SQLite file and its write-ahead log are flushed (pages
+        a checkpoint copied without syncing included); on PostgreSQL the next
+        synchronous commit flushes the log up to it, earlier commits too."""
+        if self._synchronous is None:
+            return
+        self._synchronous = self._normal_synchronous
+        path = self._path
+        if path is None:
+            return
+        for file in (path, path.with_name(path.name + "-wal")):
+            try:
+                fd = os.open(file, os.O_RDONLY)
+            except FileNotFoundError:
+                continue
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
     def hold(self, sql: Sql) -> None:
         """Take this read model's write lock for the rest of the transaction,

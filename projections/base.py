@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, ClassVar
 
 from infra.views import Sql
@@ -25,18 +26,23 @@ class Recorded:
     position: int
     event: Any
 
-    @property
+    # Computed once per event, however many read models ask (a rebuild
+    # applies each event to all of them).
+    @cached_property
     def recorded_at(self) -> str:
         return utc_text(self.event.timestamp)
 
-    @property
+    @cached_property
     def occurred_on(self) -> str:
         return str(self.event.occurred_on.isoformat())
 
 
 def utc_text(moment: datetime) -> str:
     """A fixed-width UTC text form, so stored times compare as strings."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = moment.astimezone(UTC)
+    if utc.year < 1000:  # isoformat pads the year, strftime does not
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 Handler = Callable[[Any, Sql, Recorded], None]
@@ -58,6 +64,10 @@ class Projection:
     name: ClassVar[str]
     tables: ClassVar[dict[str, str]]  # table name -> CREATE TABLE statement
     indexes: ClassVar[list[str]] = []
+    #: Indexes only queries use, never a handler: a rebuild creates them
+    #: after the replay (building one at the end costs less than keeping it
+    #: up to date row by row).
+    query_indexes: ClassVar[list[str]] = []
     #: Raise when the tables or what the handlers write into them change: a
     #: store built by another version is then dropped and rebuilt from the
     #: log at start (``ProjectionRunner``), never read as if it were current.
@@ -74,8 +84,14 @@ class Projection:
             for event_class in getattr(method, "__handles__", ())
         }
 
-    def create_tables(self, sql: Sql) -> None:
+    def create_tables(self, sql: Sql, *, query_indexes: bool = True) -> None:
         for statement in [*self.tables.values(), *self.indexes]:
+            sql.execute(statement)
+        if query_indexes:
+            self.create_query_indexes(sql)
+
+    def create_query_indexes(self, sql: Sql) -> None:
+        for statement in self.query_indexes:
             sql.execute(statement)
 
     def drop_tables(self, sql: Sql) -> None:

@@ -9,9 +9,11 @@ polling also sees other processes' writes), sleeping briefly when idle.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from eventsourcing.persistence import IntegrityError
@@ -25,6 +27,11 @@ from infra.views import ViewStore
 from projections.base import Projection, Recorded
 
 log = logging.getLogger(__name__)
+
+#: The schema version a store holds while it is being rebuilt.
+REBUILDING = 0
+#: Allocations between young collections during a replay (Python's: 700).
+REPLAY_GC_THRESHOLD = 50_000
 
 
 @dataclass(frozen=True)
@@ -56,7 +63,14 @@ class ProjectionRunner:
             store.hold(sql)
             built_by = store.schema_version(sql)
             if built_by != projection.version:
-                if built_by is not None or store.position(sql):
+                if built_by == REBUILDING:
+                    log.warning(
+                        "the rebuild of the %s read model did not finish: "
+                        "rebuilding it from the log",
+                        projection.name,
+                    )
+                    metrics.READ_MODEL_REBUILDS.labels(projection.name).inc()
+                elif built_by is not None or store.position(sql):
                     log.warning(
                         "the %s read model was built by version %s, this is %d: "
                         "rebuilding it from the log",
@@ -122,10 +136,40 @@ class ProjectionRunner:
                 self.store.track(sql, fresh[-1].position)
         return len(fresh)
 
+    def start_rebuild(self) -> None:
+        """:meth:`reset` for a replay: the store marked as being rebuilt
+        (``REBUILDING`` for its version, so a rebuild that dies is redone
+        from scratch at the next start, never taken for a finished one), its
+        query indexes left for :meth:`finish_rebuild`, and its commits not
+        waiting for the disk until then (``ViewStore.relax``)."""
+        with self.store.transaction(commit=True) as sql:
+            self.store.hold(sql)
+            self.projection.drop_tables(sql)
+            self.store.forget_position(sql)
+            self.store.set_schema_version(sql, REBUILDING)
+            self.projection.create_tables(sql, query_indexes=False)
+        self.store.relax()
+        metrics.READ_MODEL_REBUILDS.labels(self.projection.name).inc()
+
+    def finish_rebuild(self) -> None:
+        """Everything replayed on disk first, then the query indexes, then
+        the version that says the store is whole. Every batch committed with
+        its position, so a replay stopped early is a consistent prefix the
+        runner continues from."""
+        self.store.make_durable()
+        with self.store.transaction(commit=True) as sql:
+            self.store.hold(sql)
+            self.projection.create_query_indexes(sql)
+            self.store.set_schema_version(sql, self.projection.version)
+
     def rebuild(self) -> int:
         """Drop the read model and replay the whole log into it."""
-        self.reset()
-        return self.catch_up()
+        self.start_rebuild()
+        try:
+            with replaying():
+                return self.catch_up()
+        finally:
+            self.finish_rebuild()
 
     def status(self) -> Status:
         position = self.store.position()
@@ -172,7 +216,20 @@ def rebuild_together(
     follower may take some batches). ``on_progress`` is told how many more
     that is after each batch; ``should_stop`` ends it at a batch boundary."""
     for runner in runners:
-        runner.reset()
+        runner.start_rebuild()
+    try:
+        with replaying():
+            return _replay(runners, should_stop, on_progress)
+    finally:
+        for runner in runners:
+            runner.finish_rebuild()
+
+
+def _replay(
+    runners: Sequence[ProjectionRunner],
+    should_stop: Callable[[], bool],
+    on_progress: Callable[[int], None] | None,
+) -> int:
     replayed = reached = 0
     while runners and not should_stop():
         applied = step_together(runners)
@@ -187,6 +244,35 @@ def rebuild_together(
         if applied == 0 and not any(_behind(runner) for runner in runners):
             break
     return replayed
+
+
+@contextmanager
+def replaying() -> Iterator[None]:
+    """The garbage collector eased for a replay: the heap built so far
+    frozen (full collections no longer walk it) and young collections rare
+    (each walked every decoded event of the batch in flight, again and
+    again). Decoded events form no cycles. Restored when the last of the
+    replays running in this process ends."""
+    global _replays, _thresholds
+    with _replays_lock:
+        if _replays == 0:
+            _thresholds = gc.get_threshold()
+            gc.freeze()
+            gc.set_threshold(REPLAY_GC_THRESHOLD, *_thresholds[1:])
+        _replays += 1
+    try:
+        yield
+    finally:
+        with _replays_lock:
+            _replays -= 1
+            if _replays == 0:
+                gc.set_threshold(*_thresholds)
+                gc.unfreeze()
+
+
+_replays_lock = threading.Lock()
+_replays = 0
+_thresholds: tuple[int, ...] = gc.get_threshold()
 
 
 def _behind(runner: ProjectionRunner) -> bool:
