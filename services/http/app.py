@@ -300,7 +300,7 @@ def run(settings: Settings) -> int:
             f"{__name__}:worker_app",
             factory=True,
             workers=workers,
-            http=http_server.PROTOCOL_PATH,
+            http=http_server.protocol_path(),
             # A worker opens the store under the schema lock (and may find a
             # read model to rebuild): uvicorn's 5 s ping killed slow starts.
             timeout_worker_healthcheck=60,

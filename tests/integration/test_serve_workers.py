@@ -172,7 +172,8 @@ def test_a_worker_builds_its_app_without_a_follower(
     app = http_app.worker_app()
     try:
         assert seen == [False]
-        assert http_app.http_server.BoundedH11Protocol.read_timeout == 7
+        protocol = http_app.http_server.protocol_path().rsplit(":", 1)[1]
+        assert getattr(http_app.http_server, protocol).read_timeout == 7
     finally:
         app.state.boende.close()
         http_app.http_server.configure(10.0, 1000)
