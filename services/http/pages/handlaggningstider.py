@@ -19,6 +19,7 @@ from services.bootstrap import Boende
 from services.errors import InvalidRequest
 from services.http import timeliness
 from services.http.authz import PAGES
+from services.http.deps import get_audit_log
 from services.http.pages.floden import PeriodForm, period_form, too_long
 from services.http.pages.web import render, source_of
 from services.reporting.charts import Series, line_chart
@@ -57,6 +58,7 @@ def lead_times_page(
             end=form.end,
             period=form.period,
             min_position=None,
+            audit=get_audit_log(request),
         )
     except InvalidRequest as error:
         return _page(request, form, status=422, error=too_long(error))
