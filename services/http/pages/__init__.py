@@ -28,6 +28,7 @@ from services.http.pages import (
     utskrift,
     web,
 )
+from services.http.pages.figures import ROUTERS as FIGURE_ROUTERS
 
 __all__ = [
     "ROUTERS",
@@ -56,6 +57,7 @@ ROUTERS = (
     ej_verkstallda.router,
     revision.router,
     utskrift.router,
+    *FIGURE_ROUTERS,
 )
 
 

@@ -46,6 +46,7 @@ NAV = (
     (f"{PAGES}/handlaggningstider", "Handläggningstider"),
     (f"{PAGES}/ej-verkstallda", "Ej verkställda beslut"),
     (f"{PAGES}/bostadsbestand", "Bostadsbestånd"),
+    (f"{PAGES}/hyror", "Hyror"),
     (f"{PAGES}/revision", "Revision"),
     (f"{PAGES}/ivo", "IVO-rapport"),
 )

@@ -1,0 +1,67 @@
+"""The seed figures' pages (issue 13) in a real browser: Hyror's table holds
+``GET /v1/oversight/rents``'s figures for the same day and grouping, the
+simulated municipality has rents to show, the page passes axe (WCAG 2.1 AA)
+and the keyboard, and its form works without JavaScript."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.browsing import (
+    Server,
+    assert_accessible,
+    assert_keyboard_reaches_every_control,
+)
+from tests.browser.conftest import Visit
+from tests.browser.tables import as_text, table_values
+
+RENT_COLUMNS = {
+    "apartments": ("apartments",),
+    "occupied": ("occupied",),
+    "aln_per_month": ("aln_pays", "per_month"),
+    "aln_median": ("aln_pays", "median"),
+    "households_per_month": ("households_pay", "per_month"),
+    "households_median": ("households_pay", "median"),
+    "difference_per_month": ("difference_per_month",),
+    "difference_per_occupied_apartment": ("difference_per_occupied_apartment",),
+}
+
+
+def _at(group: dict[str, object], path: tuple[str, ...]) -> object:
+    value: object = group
+    for key in path:
+        value = value[key]  # type: ignore[index]
+    return value
+
+
+@pytest.mark.parametrize("by", ["none", "landlord", "district", "rooms"])
+def test_rents_are_the_json_apis(visit: Visit, server: Server, by: str) -> None:
+    expected = server.api("/v1/oversight/rents", by=by)
+    page = visit("oversight", f"/oversikt/hyror?by={by}&as_of={expected['as_of']}")
+    shown = table_values(page, "#hyror-tabell", "data-name")
+    groups = expected["groups"]
+    assert shown == {
+        (g[by] if by != "none" else "Alla"): {
+            column: as_text(_at(g, path)) for column, path in RENT_COLUMNS.items()
+        }
+        for g in groups
+    }
+    assert sum(g["aln_pays"]["per_month"] or 0 for g in groups) > 0
+    assert str(expected["as_of_position"]) in page.locator(
+        "footer"
+    ).inner_text().replace("\u00a0", "")
+    if by == "landlord":
+        assert_accessible(page)
+        assert_keyboard_reaches_every_control(page)
+
+
+def test_rents_form_works_without_javascript(visit: Visit) -> None:
+    page = visit("oversight", "/oversikt/hyror")
+    page.select_option("#by", "district")
+    page.click("form.valj button[type=submit]")
+    expect(page).to_have_url(re.compile(r"by=district"))
+    assert page.locator("script").count() == 0
+    expect(page.locator("#hyror-tabell")).to_have_attribute("data-by", "district")
