@@ -112,6 +112,7 @@ ROUTES: Final[dict[str, Access]] = {
     "GET /oversikt/handlaggningstider": frozenset({OVERSIGHT}),
     "GET /oversikt/bostadsbestand": frozenset({OVERSIGHT}),
     "GET /oversikt/hyror": frozenset({OVERSIGHT}),
+    "GET /oversikt/hemloshet": frozenset({OVERSIGHT}),
     "GET /oversikt/ej-verkstallda": frozenset({OVERSIGHT}),
     "GET /oversikt/ej-verkstallda/kvartalsrapport.csv": frozenset({OVERSIGHT}),
     "GET /oversikt/ej-verkstallda/kvartalsrapport.pdf": frozenset({OVERSIGHT}),

@@ -65,6 +65,12 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "other": "Annat",
         "unknown": "Uppgift saknas",
     },
+    "household_type": {
+        "single_adult": "Ensamstående utan barn",
+        "single_adult_with_children": "Ensamstående med barn",
+        "adults": "Två eller fler vuxna utan barn",
+        "adults_with_children": "Två eller fler vuxna med barn",
+    },
     "delay_reason": {
         "no_apartment_available": "Ingen lägenhet tillgänglig",
         "offer_declined": "Erbjudande avböjt",

@@ -65,3 +65,34 @@ def test_rents_form_works_without_javascript(visit: Visit) -> None:
     expect(page).to_have_url(re.compile(r"by=district"))
     assert page.locator("script").count() == 0
     expect(page.locator("#hyror-tabell")).to_have_attribute("data-by", "district")
+
+
+HOUSEHOLD_COLUMNS = ("households", "adults", "children")
+
+
+@pytest.mark.parametrize("query", [{"week": "2026-W14"}, {"as_of": "2026-04-01"}])
+def test_households_are_the_json_apis(
+    visit: Visit, server: Server, query: dict[str, str]
+) -> None:
+    expected = server.api("/v1/oversight/households", **query)
+    ((key, value),) = query.items()
+    page = visit("oversight", f"/oversikt/hemloshet?{key}={value}")
+    totals = table_values(page, "#totalt-tabell", "data-name")
+    assert totals["total"]["households"] == as_text(expected["households"])
+    assert totals["adults"]["adults"] == as_text(expected["adults"])
+    assert totals["children"]["children"] == as_text(expected["children"])
+    assert expected["households"] > 0
+    for breakdown in ("by_gender", "by_household_type", "by_age_band"):
+        assert table_values(page, f"#{breakdown}-tabell", "data-name") == {
+            code: {c: as_text(row[c]) for c in HOUSEHOLD_COLUMNS}
+            for code, row in expected[breakdown].items()
+        }
+    if key == "week":
+        assert_accessible(page)
+        assert_keyboard_reaches_every_control(page)
+
+
+def test_households_refuses_a_day_and_a_week_together(visit: Visit) -> None:
+    page = visit("oversight", "/oversikt/hemloshet?as_of=2026-04-01&week=2026-W14")
+    expect(page.locator("p.fel[role=alert]")).to_be_visible()
+    expect(page.locator("#totalt-tabell")).to_have_count(0)

@@ -47,6 +47,7 @@ NAV = (
     (f"{PAGES}/ej-verkstallda", "Ej verkställda beslut"),
     (f"{PAGES}/bostadsbestand", "Bostadsbestånd"),
     (f"{PAGES}/hyror", "Hyror"),
+    (f"{PAGES}/hemloshet", "Hemlöshetskartläggningen"),
     (f"{PAGES}/revision", "Revision"),
     (f"{PAGES}/ivo", "IVO-rapport"),
 )
