@@ -111,6 +111,7 @@ ROUTES: Final[dict[str, Access]] = {
     "GET /oversikt/floden": frozenset({OVERSIGHT}),
     "GET /oversikt/handlaggningstider": frozenset({OVERSIGHT}),
     "GET /oversikt/bostadsbestand": frozenset({OVERSIGHT}),
+    "GET /oversikt/forstahand": frozenset({OVERSIGHT}),
     "GET /oversikt/hyror": frozenset({OVERSIGHT}),
     "GET /oversikt/hemloshet": frozenset({OVERSIGHT}),
     "GET /oversikt/ej-verkstallda": frozenset({OVERSIGHT}),

@@ -6,6 +6,7 @@ and the keyboard, and its form works without JavaScript."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 import pytest
 from playwright.sync_api import expect
@@ -96,3 +97,34 @@ def test_households_refuses_a_day_and_a_week_together(visit: Visit) -> None:
     page = visit("oversight", "/oversikt/hemloshet?as_of=2026-04-01&week=2026-W14")
     expect(page.locator("p.fel[role=alert]")).to_be_visible()
     expect(page.locator("#totalt-tabell")).to_have_count(0)
+
+
+def _share(window: dict[str, object]) -> str:
+    return as_text(window["share"])
+
+
+@pytest.mark.parametrize("by", ["none", "landlord"])
+def test_first_hand_is_the_json_apis(visit: Visit, server: Server, by: str) -> None:
+    query = {"from": "2024-01-01", "to": "2025-12-31", "by": by}
+    expected = server.api("/v1/oversight/first-hand", **query)
+    page = visit("oversight", "/oversikt/forstahand?" + urlencode(query))
+    shown = table_values(page, "#forstahand-tabell", "data-row")
+    assert shown == {
+        f"{c['cohort']}|{c.get(by, '') if by != 'none' else ''}": {
+            "executed": as_text(c["executed"]),
+            "converted": as_text(c["converted"]),
+            "terminated": as_text(c["terminated"]),
+            "still_second_hand": as_text(c["still_second_hand"]),
+            "share_12": _share(c["converted_within_12_months"]),
+            "share_24": _share(c["converted_within_24_months"]),
+            "median_days": as_text(c["days_to_conversion"]["median_days"]),
+        }
+        for c in expected["cohorts"]
+    }
+    cohorts = expected["cohorts"]
+    assert sum(c["executed"] for c in cohorts) > 0
+    assert sum(c["converted"] for c in cohorts) > 0, "no conversions simulated"
+    assert sum(c["terminated"] for c in cohorts) > 0, "no terminations simulated"
+    if by == "landlord":
+        assert_accessible(page)
+        assert_keyboard_reaches_every_control(page)

@@ -46,6 +46,7 @@ NAV = (
     (f"{PAGES}/handlaggningstider", "Handläggningstider"),
     (f"{PAGES}/ej-verkstallda", "Ej verkställda beslut"),
     (f"{PAGES}/bostadsbestand", "Bostadsbestånd"),
+    (f"{PAGES}/forstahand", "Förstahandskontrakt"),
     (f"{PAGES}/hyror", "Hyror"),
     (f"{PAGES}/hemloshet", "Hemlöshetskartläggningen"),
     (f"{PAGES}/revision", "Revision"),

@@ -5,9 +5,9 @@ per page, each calling its JSON endpoint's own function
 ``services.http.pages`` includes :data:`ROUTERS`.
 """
 
-from services.http.pages.figures import hemloshet, hyror
+from services.http.pages.figures import forstahand, hemloshet, hyror
 
-__all__ = ["ROUTERS", "hemloshet", "hyror"]
+__all__ = ["ROUTERS", "forstahand", "hemloshet", "hyror"]
 
 #: The routers of the seed figures' pages.
-ROUTERS = (hyror.router, hemloshet.router)
+ROUTERS = (forstahand.router, hyror.router, hemloshet.router)
