@@ -122,6 +122,12 @@ def test_first_hand_is_the_json_apis(visit: Visit, server: Server, by: str) -> N
         for c in expected["cohorts"]
     }
     cohorts = expected["cohorts"]
+    chart = page.locator("figure.diagram svg[role=img]")
+    expect(chart).to_have_count(1)
+    assert chart.locator("title").count() == 1 and chart.locator("desc").count() == 1
+    expect(page.locator("figure.diagram figcaption a")).to_have_attribute(
+        "href", "#forstahand-tabell"
+    )
     assert sum(c["executed"] for c in cohorts) > 0
     assert sum(c["converted"] for c in cohorts) > 0, "no conversions simulated"
     assert sum(c["terminated"] for c in cohorts) > 0, "no terminations simulated"

@@ -21,6 +21,7 @@ from services.http.authz import PAGES
 from services.http.deps import get_audit_log
 from services.http.figures import first_hand
 from services.http.pages.web import render, source_of
+from services.reporting.charts import Series, bar_chart
 
 router = APIRouter(include_in_schema=False)
 
@@ -84,5 +85,37 @@ def _page(
         answer=answer,
         form=form,
         groupings=GROUPINGS,
+        chart=None if answer is None else _chart(answer),
         error=error,
+    )
+
+
+#: The outcomes stacked in the chart, with their Swedish names.
+OUTCOMES: Final = (
+    ("converted", "Förstahandskontrakt"),
+    ("terminated", "Uppsagda"),
+    ("still_second_hand", "Fortfarande andrahand"),
+)
+
+
+def _chart(answer: dict[str, Any]) -> str:
+    """Each quarter's outcomes (all groups together), as stacked bars."""
+    quarters = sorted({c["cohort"] for c in answer["cohorts"]})
+    return bar_chart(
+        "Utfall per kvartal kontrakten verkställdes",
+        f"Kontrakt verkställda {answer['from']} till {answer['to']}, per kvartal, "
+        f"staplade efter utfall den {answer['as_of']}. Samma siffror står i "
+        "tabellen under diagrammet.",
+        quarters,
+        [
+            Series(
+                name,
+                [
+                    sum(c[key] for c in answer["cohorts"] if c["cohort"] == q)
+                    for q in quarters
+                ],
+            )
+            for key, name in OUTCOMES
+        ],
+        stacked=True,
     )
