@@ -54,6 +54,13 @@ def test_rents_are_the_json_apis(visit: Visit, server: Server, by: str) -> None:
     assert str(expected["as_of_position"]) in page.locator(
         "footer"
     ).inner_text().replace("\u00a0", "")
+    vacancy = server.api("/v1/oversight/vacancy", period="month")
+    assert table_values(page, "#kostnad-tabell", "data-period") == {
+        p["period"]: {c: as_text(p[c]) for c in ("vacant_days", "cost_sek")}
+        for p in vacancy["periods"]
+    }
+    assert sum(p["vacant_days"] for p in vacancy["periods"]) > 0, "no vacancy"
+    expect(page.locator("figure.diagram svg[role=img]")).to_have_count(1)
     if by == "landlord":
         assert_accessible(page)
         assert_keyboard_reaches_every_control(page)
