@@ -47,6 +47,9 @@ SHOTS = {
     "handlaggningstider": ("oversight", "/oversikt/handlaggningstider?period=quarter"),
     "ej-verkstallda": ("oversight", f"/oversikt/ej-verkstallda?as_of={AS_OF}"),
     "bostadsbestand": ("oversight", "/oversikt/bostadsbestand"),
+    "forstahand": ("oversight", "/oversikt/forstahand"),
+    "hyror": ("oversight", "/oversikt/hyror?by=landlord"),
+    "hemloshet": ("oversight", "/oversikt/hemloshet"),
     "revision": ("auditor", "/oversikt/revision"),
 }
 #: What ``make screenshots`` writes (and docs/img/ keeps); name others to add them.
