@@ -95,6 +95,10 @@ def test_households_are_the_json_apis(
             code: {c: as_text(row[c]) for c in HOUSEHOLD_COLUMNS}
             for code, row in expected[breakdown].items()
         }
+    expect(page.locator("figure.diagram svg[role=img]")).to_have_count(1)
+    expect(page.locator("figure.diagram figcaption a")).to_have_attribute(
+        "href", "#by_age_band-tabell"
+    )
     if key == "week":
         assert_accessible(page)
         assert_keyboard_reaches_every_control(page)

@@ -21,6 +21,7 @@ from services.http.authz import PAGES
 from services.http.deps import get_audit_log
 from services.http.figures import households
 from services.http.pages.web import render, source_of
+from services.reporting.charts import Series, bar_chart
 
 router = APIRouter(include_in_schema=False)
 
@@ -64,6 +65,7 @@ def households_page(
         answer=answer,
         form=form,
         breakdowns=BREAKDOWNS,
+        chart=_chart(answer),
         error=None,
     )
 
@@ -78,4 +80,23 @@ def _error(request: Request, form: dict[str, str], message: str) -> HTMLResponse
         form=form,
         breakdowns=BREAKDOWNS,
         error=message,
+    )
+
+
+def _chart(answer: dict[str, Any]) -> str:
+    """Households, adults and children per age band, side by side."""
+    bands = answer["by_age_band"]
+    return bar_chart(
+        "Boende i sociala kontrakt per åldersgrupp",
+        f"Hushåll, vuxna och barn per den sökandes åldersgrupp, {answer['first_day']}"
+        f" till {answer['last_day']}. Samma siffror står i tabellen under diagrammet.",
+        list(bands),
+        [
+            Series(name, [bands[b][key] for b in bands])
+            for key, name in (
+                ("households", "Hushåll"),
+                ("adults", "Vuxna"),
+                ("children", "Barn"),
+            )
+        ],
     )
