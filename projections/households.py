@@ -20,7 +20,6 @@ from datetime import date
 from typing import Any
 
 from infra.views import Sql
-from projections.tenancies import living_between
 
 GENDERS = ("woman", "man", "other", "unknown")
 HOUSEHOLD_TYPES = (
@@ -59,13 +58,21 @@ def age_band(year: int, birth_year: int) -> str:
 def households(sql: Sql, first: date, last: date, known_at: str) -> dict[str, Any]:
     """The households living in a social contract on at least one day from
     ``first`` to ``last``, as known at ``known_at``: totals and breakdowns."""
-    rows = living_between(sql, first.isoformat(), last.isoformat(), known_at)
+    rows = sql.all(
+        "SELECT gender, birth_year, adults, children, COUNT(*) AS n "
+        "FROM tenancies WHERE executed_on <= ? AND executed_recorded_at <= ? "
+        "AND NOT (ended_on IS NOT NULL AND ended_on <= ? "
+        "AND ended_recorded_at <= ?) "
+        "GROUP BY gender, birth_year, adults, children",
+        [last.isoformat(), known_at, first.isoformat(), known_at],
+    )
     return summarise(rows, last.year)
 
 
 def summarise(rows: Iterable[dict[str, Any]], year: int) -> dict[str, Any]:
     """Households, adults and children in total, and each by gender, type and
-    age band (every code listed, zeros included)."""
+    age band (every code listed, zeros included); a row with ``n`` stands
+    for that many households alike."""
     totals = Counter[str]()
     breakdowns: dict[str, dict[str, Counter[str]]] = {
         "by_gender": {code: Counter() for code in GENDERS},
@@ -73,7 +80,12 @@ def summarise(rows: Iterable[dict[str, Any]], year: int) -> dict[str, Any]:
         "by_age_band": {code: Counter() for _, _, code in AGE_BANDS},
     }
     for row in rows:
-        people = {"households": 1, "adults": row["adults"], "children": row["children"]}
+        n = int(row.get("n", 1))
+        people = {
+            "households": n,
+            "adults": n * row["adults"],
+            "children": n * row["children"],
+        }
         totals.update(people)
         keys = {
             "by_gender": row["gender"],

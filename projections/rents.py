@@ -23,8 +23,7 @@ Amounts are whole kronor (SEK), rounded half to even at the end.
 from __future__ import annotations
 
 import calendar
-import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
@@ -33,10 +32,8 @@ from infra.views import Sql
 from projections.counts import period_of, periods
 from projections.first_hand import normalised
 from projections.landlords import landlord_key, org_no_of, shown_name
-from projections.tenancies import living_between
 
 GROUPINGS = ("none", "landlord", "district", "rooms")
-_END = "9999-12-31"
 
 
 def group_key(row: dict[str, Any], by: str) -> tuple[str, str]:
@@ -50,27 +47,52 @@ def group_key(row: dict[str, Any], by: str) -> tuple[str, str]:
     return normalised(row[by]), shown_name(row[by])
 
 
+#: The columns a grouping needs from an apartment's row, besides the rent.
+_GROUP_COLUMNS = {
+    "none": (),
+    "landlord": ("landlord", "landlord_org_no"),
+    "district": ("district",),
+    "rooms": ("rooms",),
+}
+
+
 def rents(sql: Sql, day: date, by: str) -> list[dict[str, Any]]:
-    """The rents on ``day``, per group (one group without ``by``)."""
+    """The rents on ``day``, per group (one group without ``by``). Summed in
+    SQL as histograms of rents (a million-event log holds tens of thousands
+    of apartments), the medians read off them."""
     text = day.isoformat()
+    columns = _GROUP_COLUMNS[by]
+    chosen = "".join(f"a.{column}, " for column in columns)
+    grouping = "".join(f", a.{column}" for column in columns)
+    in_stock = "a.acquired_on <= ? AND (a.left_on IS NULL OR a.left_on > ?)"
     stock = sql.all(
-        "SELECT apartment_id, landlord, landlord_org_no, district, rooms, "
-        "landlord_rent_sek "
-        "FROM tenancy_apartments WHERE acquired_on <= ? "
-        "AND (left_on IS NULL OR left_on > ?)",
+        f"SELECT {chosen}a.landlord_rent_sek AS rent, COUNT(*) AS n "
+        f"FROM tenancy_apartments a WHERE {in_stock} "
+        f"GROUP BY a.landlord_rent_sek{grouping}",
         [text, text],
     )
-    lived = {r["apartment_id"]: r for r in living_between(sql, text, text, _END)}
-    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    lived = sql.all(
+        f"SELECT {chosen}a.landlord_rent_sek AS rent, "
+        "t.household_rent_sek AS charged, COUNT(*) AS n FROM tenancies t "
+        "JOIN tenancy_apartments a ON a.apartment_id = t.apartment_id "
+        "WHERE t.executed_on <= ? AND NOT (t.ended_on IS NOT NULL "
+        f"AND t.ended_on <= ?) AND {in_stock} "
+        f"GROUP BY a.landlord_rent_sek, t.household_rent_sek{grouping}",
+        [text, text, text, text],
+    )
+    groups: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(
+        lambda: {"stock": [], "lived": []}
+    )
     names: dict[str, str] = {}
-    for row in stock:
-        key, name = group_key(row, by)
-        names.setdefault(key, name)
-        groups[key].append(row)
+    for part, rows in (("stock", stock), ("lived", lived)):
+        for row in rows:
+            key, name = group_key(row, by)
+            names.setdefault(key, name)
+            groups[key][part].append(row)
     if by == "none":
-        groups.setdefault("", [])
+        groups[""]  # the one group, also when the stock is empty
     return [
-        {**_named(by, key, names.get(key, "")), **_rents(rows, lived)}
+        {**_named(by, key, names.get(key, "")), **_rents(**rows)}
         for key, rows in sorted(groups.items())
     ]
 
@@ -84,33 +106,52 @@ def _named(by: str, key: str, name: str) -> dict[str, Any]:
     return {by: name}
 
 
-def _rents(stock: list[dict[str, Any]], lived: dict[str, Any]) -> dict[str, Any]:
-    paid = [row["landlord_rent_sek"] for row in stock]
-    occupied = [row for row in stock if row["apartment_id"] in lived]
-    charged = [lived[row["apartment_id"]]["household_rent_sek"] for row in occupied]
-    difference = sum(charged) - sum(row["landlord_rent_sek"] for row in occupied)
+def _rents(stock: list[dict[str, Any]], lived: list[dict[str, Any]]) -> dict[str, Any]:
+    paid = Counter[int]()
+    for row in stock:
+        paid[int(row["rent"])] += int(row["n"])
+    charged = Counter[int]()
+    difference = occupied = 0
+    for row in lived:
+        n = int(row["n"])
+        charged[int(row["charged"])] += n
+        difference += n * (int(row["charged"]) - int(row["rent"]))
+        occupied += n
     return {
-        "apartments": len(stock),
-        "occupied": len(occupied),
+        "apartments": paid.total(),
+        "occupied": occupied,
         "aln_pays": _spread(paid),
         "households_pay": _spread(charged),
         "difference_per_month": difference,
         "difference_per_occupied_apartment": (
-            round(difference / len(occupied)) if occupied else None
+            round(difference / occupied) if occupied else None
         ),
     }
 
 
-def _spread(amounts: list[int]) -> dict[str, Any]:
-    if not amounts:
+def _spread(amounts: Counter[int]) -> dict[str, Any]:
+    """Median, lowest, highest and sum of a histogram of amounts."""
+    count = amounts.total()
+    if not count:
         return {"median": None, "lowest": None, "highest": None, "per_month": 0}
-    median = statistics.median(amounts)
+    ordered = sorted(amounts.items())
+    middle = [_nth(ordered, (count - 1) // 2), _nth(ordered, count // 2)]
+    median = sum(middle) / 2
     return {
         "median": int(median) if median == int(median) else median,
-        "lowest": min(amounts),
-        "highest": max(amounts),
-        "per_month": sum(amounts),
+        "lowest": ordered[0][0],
+        "highest": ordered[-1][0],
+        "per_month": sum(value * n for value, n in ordered),
     }
+
+
+def _nth(ordered: list[tuple[int, int]], index: int) -> int:
+    """The ``index``-th (from 0) amount of a sorted histogram."""
+    for value, n in ordered:
+        if index < n:
+            return value
+        index -= n
+    raise IndexError(index)
 
 
 def vacancy(

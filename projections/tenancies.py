@@ -40,8 +40,10 @@ from projections.landlords import org_no_on
 class Tenancies(Projection):
     name = "tenancies"
     # 2: the apartments' days in stock, and their vacancies; 3: the
-    # landlord's organisation number (projections.landlords)
-    version = 3
+    # landlord's organisation number (projections.landlords); 4: the
+    # household on the tenancy's own row, with an index that covers the
+    # households query (no join, no row read: a million-event log)
+    version = 4
     tables = {
         "tenancy_households": (
             "CREATE TABLE IF NOT EXISTS tenancy_households ("
@@ -66,12 +68,17 @@ class Tenancies(Projection):
             "case_id TEXT PRIMARY KEY, apartment_id TEXT NOT NULL, "
             "executed_on TEXT NOT NULL, executed_recorded_at TEXT NOT NULL, "
             "household_rent_sek BIGINT NOT NULL, ended_on TEXT, "
-            "ended_recorded_at TEXT, ended_as TEXT, end_reason TEXT)"
+            "ended_recorded_at TEXT, ended_as TEXT, end_reason TEXT, "
+            "gender TEXT NOT NULL, birth_year INTEGER NOT NULL, "
+            "adults INTEGER NOT NULL, children INTEGER NOT NULL)"
         ),
     }
     indexes = [
         "CREATE INDEX IF NOT EXISTS tenancies_by_executed_on "
         "ON tenancies (executed_on)",
+        "CREATE INDEX IF NOT EXISTS tenancies_living ON tenancies (executed_on, "
+        "ended_on, executed_recorded_at, ended_recorded_at, gender, birth_year, "
+        "adults, children)",
         "CREATE INDEX IF NOT EXISTS tenancy_vacancies_by_started_on "
         "ON tenancy_vacancies (started_on)",
     ]
@@ -157,13 +164,16 @@ class Tenancies(Projection):
         e = r.event
         sql.execute(
             "INSERT INTO tenancies (case_id, apartment_id, executed_on, "
-            "executed_recorded_at, household_rent_sek) VALUES (?, ?, ?, ?, ?)",
+            "executed_recorded_at, household_rent_sek, gender, birth_year, "
+            "adults, children) SELECT ?, ?, ?, ?, ?, gender, birth_year, adults, "
+            "children FROM tenancy_households WHERE case_id = ?",
             [
                 e.case_id,
                 e.apartment_id,
                 r.occurred_on,
                 r.recorded_at,
                 e.monthly_rent_sek,
+                e.case_id,
             ],
         )
 
