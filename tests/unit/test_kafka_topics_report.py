@@ -12,12 +12,12 @@ from kafka.admin import ConfigResource
 from kafka.errors import IncompatibleBrokerVersion, KafkaConnectionError
 
 from infra import kafka
-from infra.kafka import EVENTS, REJECTED, SUBMISSIONS, TOPICS, ensure_topics
+from infra.kafka import EVENTS, HEADS, REJECTED, SUBMISSIONS, TOPICS, ensure_topics
 from infra.settings import Settings
 
 
 class ScriptedAdmin:
-    """All three topics exist with one partition, one replica and the configs
+    """All four topics exist with one partition, one replica and the configs
     in ``configs``; records every alter_configs call."""
 
     configs: dict[str, dict[str, str]]
@@ -138,7 +138,9 @@ def test_topics_that_cannot_be_described_are_reported_not_a_traceback(
     report = ensure_topics(Settings())
     assert all(topic.layout_unknown for topic in report.topics)
     assert not report.in_line  # boende.events' one partition went unchecked
-    assert sum("describe_topics failed" in line for line in report.lines()) == 3
+    assert sum("describe_topics failed" in line for line in report.lines()) == len(
+        TOPICS
+    )
 
 
 def test_a_refused_alteration_is_reported(admin: type[ScriptedAdmin]) -> None:
@@ -166,6 +168,9 @@ def test_the_lines_name_the_setting_that_asks(admin: type[ScriptedAdmin]) -> Non
         "for 3; not changed (topics create cannot alter it)",
         f"{EVENTS}: exists; configs match",
         f"{EVENTS}: replication factor is 1, BOENDE_KAFKA_REPLICATION_FACTOR asks "
+        "for 3; not changed (topics create cannot alter it)",
+        f"{HEADS}: exists; configs match",
+        f"{HEADS}: replication factor is 1, BOENDE_KAFKA_REPLICATION_FACTOR asks "
         "for 3; not changed (topics create cannot alter it)",
     ]
     assert not report.in_line
