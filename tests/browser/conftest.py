@@ -82,8 +82,12 @@ def server(
     running.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium: Path) -> Iterator[Browser]:
+    # Per module, not per session: Playwright's sync API keeps an event loop
+    # running in the main thread while it is open, and a later test's
+    # asyncio.run() would then refuse to start ("cannot be called from a
+    # running event loop").
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=str(chromium),
