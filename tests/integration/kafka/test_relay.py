@@ -250,12 +250,14 @@ def test_every_event_is_published_once_in_order_without_personal_data(
 def relay_process(
     settings: Settings, broker: LocalBroker, topic: str
 ) -> Iterator[subprocess.Popen[str]]:
-    """``boende relay`` as a real process, small batches; killed on the way out."""
+    """``boende relay`` as a real process, small batches (so that a fast broker
+    cannot let it finish between the watcher's look and the kill); killed on
+    the way out."""
     env = {
         **os.environ,
         "BOENDE_DATA_DIR": str(settings.data_dir),
         "BOENDE_KAFKA_BOOTSTRAP": broker.bootstrap,
-        "BOENDE_KAFKA_RELAY_BATCH_MAX": "50",
+        "BOENDE_KAFKA_RELAY_BATCH_MAX": "10",
         "BOENDE_LOG_LEVEL": "WARNING",
     }
     env.pop("BOENDE_DATABASE_URL", None)
