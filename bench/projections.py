@@ -23,7 +23,11 @@ On a case log of ``--events`` recorded events (default 1,000,000, about
    parameters (a single scan: the query makes several), for at most 20 s;
 4. the auditor's checks on the same log (``bench.audit``): signing a tree
    head, ``boende audit verify`` over every event, and the root each
-   oversight answer carries.
+   oversight answer carries;
+5. each oversight figure's query (``bench.figures``: counts by a dimension,
+   flows with details, households, the path to a first-hand lease, rents,
+   vacancy, due within 30 days), on a copy of the log with those read models
+   caught up, ``--calls`` random calls each.
 
 The log is made of many independent simulated municipalities ("worlds", five
 years each, different seeds), their ids prefixed per world, recorded through
@@ -53,7 +57,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from bench import audit, counts_queries
+from bench import audit, counts_queries, figures
 from bench.dataset import Dataset, prepare, settings_for, size_label
 from bench.measure import Clock, Sample
 from bench.report import Row, format_row, header
@@ -170,6 +174,13 @@ def run_projections(
     finally:
         boende.close()
     audit.run_audit(settings_for(dataset.data_dir), ceiling, emit)
+    figures.run_figures(  # each oversight figure's query, on a copy of the log
+        dataset.data_dir,
+        dataset.data_dir.with_name("figures"),
+        plan.calls,
+        plan.query_seconds,
+        emit,
+    )
 
 
 def read_log(boende: Boende, batch: int, seconds: float, *, decode: bool) -> Sample:
