@@ -60,7 +60,16 @@ async def await_min_position(
     request: Request,
     min_position: Annotated[
         int | None,
-        Query(ge=1, description="wait until the read model reflects this position"),
+        Query(
+            ge=1,
+            description="wait until the read model reflects this position",
+            openapi_examples={
+                "after a submission": {
+                    "summary": "the position a 201 answered",
+                    "value": 48211,
+                }
+            },
+        ),
     ] = None,
 ) -> int | None:
     """Await (in the event loop, holding no thread) the route's read model
@@ -233,7 +242,16 @@ AuditDep = Annotated[AuditLog, Depends(get_audit_log)]
 
 
 KnownAt = Annotated[
-    datetime | None, Query(description="only facts recorded by then; default now")
+    datetime | None,
+    Query(
+        description="only facts recorded by then; default now",
+        openapi_examples={
+            "an earlier report": {
+                "summary": "as the log knew it then (a time zone is required)",
+                "value": "2025-04-01T12:00:00+02:00",
+            }
+        },
+    ),
 ]
 
 

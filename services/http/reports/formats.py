@@ -46,6 +46,7 @@ def table_format(
             alias="format",
             description="json or csv; unset, the Accept header decides "
             "(text/csv preferred over application/json: CSV)",
+            openapi_examples={"csv": {"summary": "a CSV file", "value": "csv"}},
         ),
     ] = None,
     lang: Annotated[
@@ -53,10 +54,19 @@ def table_format(
         Query(
             description="the CSV's language: sv (for Excel in Swedish: ';', "
             "UTF-8 with BOM, Swedish headers and labels, decimal comma) or en "
-            "(',', the API's names and codes); unset, BOENDE_REPORT_LANG"
+            "(',', the API's names and codes); unset, BOENDE_REPORT_LANG",
+            openapi_examples={
+                "sv": {"summary": "for Excel in Swedish", "value": "sv"},
+                "en": {"summary": "for programs", "value": "en"},
+            },
         ),
     ] = None,
-    accept: Annotated[str | None, Header()] = None,
+    accept: Annotated[
+        str | None,
+        Header(
+            openapi_examples={"csv": {"summary": "CSV", "value": "text/csv"}},
+        ),
+    ] = None,
 ) -> TableFormat:
     """The format a request asks for; an unknown ``format`` or ``lang`` is
     422 ``invalid_request`` (by their types). The answer varies with
