@@ -293,6 +293,14 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
     # A breakdown's group before the fact that sets it (by=intervention or
     # basis: a case has neither before its grant).
     "breakdown": {"none": "Före beslut"},
+    # What a page's figures may be broken down by (the API's by=; none: not
+    # broken down), as a page's form offers it.
+    "breakdown_by": {
+        "none": "Ingen",
+        "gender": "Kön",
+        "intervention": "Insats",
+        "basis": "Beslutsgrund",
+    },
     # A count withheld from published figures (services.reporting.suppression).
     "suppression": {
         "<5": "<5",

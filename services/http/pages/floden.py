@@ -9,15 +9,21 @@ function (``services.http.oversight.flows``) with the page's period, days and
 when the answer has them (``projections.flows``), and the page says so when
 it does not.
 
+With ``by`` (``gender``, ``intervention`` or ``basis``; ``none``, the
+default, for none) the page asks the same function with the API's ``by`` and
+shows, after the totals, each group's case flows as a chart and its table
+(the answer's ``groups``: a fact counts in the group its case was in at that
+fact, so the groups add up to the totals).
+
 :class:`PeriodForm` is the period picker that the per-period pages share
 (this one and ``handlaggningstider``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Annotated, Any, Final, Literal, cast
+from typing import Annotated, Any, Final, Literal, cast, get_args
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
@@ -30,6 +36,7 @@ from services.http.authz import PAGES
 from services.http.deps import FIRST_DAY, LAST_DAY, MAX_PERIODS, get_audit_log
 from services.http.pages.web import render, source_of
 from services.reporting.charts import Series, bar_chart, line_chart
+from services.reporting.figure_tables import group_code
 from services.reporting.labels import label
 
 router = APIRouter(include_in_schema=False)
@@ -47,6 +54,10 @@ CHARTED: Final = (
 TABLED: Final = (*CHARTED[:2], "rejected", "withdrawn", *CHARTED[2:])
 APARTMENT_FLOWS: Final = ("apartments_acquired", "apartments_returned")
 PERIODS: Final = ("month", "quarter", "year")
+#: What the form offers to break the flows down by: ``none``, then the API's
+#: ``by`` (``oversight.By``), in the form's order.
+BREAKDOWNS: Final = ("none", "gender", "intervention", "basis")
+assert BREAKDOWNS[1:] == get_args(get_args(get_args(oversight.By)[0])[0])
 Period = Literal["month", "quarter", "year"]
 Text = Annotated[str | None, Query(max_length=40)]
 
@@ -132,13 +143,18 @@ def flows_page(
     start: Annotated[str | None, Query(alias="from", max_length=40)] = None,
     end: Annotated[str | None, Query(alias="to", max_length=40)] = None,
     known_at: Text = None,
+    by: Text = None,
 ) -> HTMLResponse:
     """The flows per ``period`` from ``from`` to ``to`` (default: the last
-    twelve months up to today), as known at ``known_at`` (default now)."""
+    twelve months up to today), as known at ``known_at`` (default now), and
+    with ``by`` also per group."""
     boende: Boende = request.app.state.boende
     form = period_form(period, start, end, known_at, boende.settings.timezone)
-    if form.error:
-        return _page(request, form, status=422, error=form.error)
+    form = replace(form, text={**form.text, "by": by or "none"})
+    wrong = form.error or breakdown_error(form.text["by"])
+    if wrong:
+        return _page(request, form, status=422, error=wrong)
+    grouped = None if form.text["by"] == "none" else form.text["by"]
     try:
         flows = oversight.flows(
             boende,
@@ -149,10 +165,20 @@ def flows_page(
             known_at=form.known_at,
             min_position=None,
             public=False,
+            by=cast(oversight.By, grouped),
         )
     except InvalidRequest as error:
         return _page(request, form, status=422, error=too_long(error))
     return _page(request, form, flows=flows)
+
+
+def breakdown_error(by: str) -> str | None:
+    """What is wrong with ``by``, in Swedish; None when it is one of
+    :data:`BREAKDOWNS`."""
+    if by in BREAKDOWNS:
+        return None
+    names = [label("breakdown_by", code).lower() for code in BREAKDOWNS]
+    return f"Välj uppdelning: {', '.join(names[:-1])} eller {names[-1]}."
 
 
 def _page(
@@ -165,6 +191,7 @@ def _page(
 ) -> HTMLResponse:
     periods = flows["periods"] if flows else []
     apartments = bool(periods) and all(k in periods[0] for k in APARTMENT_FLOWS)
+    by = form.text["by"]
     return render(
         request,
         "floden.html",
@@ -173,6 +200,9 @@ def _page(
         status=status,
         error=error,
         form=form.text,
+        breakdowns=BREAKDOWNS,
+        by=by,
+        groups=groups_of(flows, by) if flows and by != "none" else [],
         periods=periods,
         columns=TABLED,
         answer=flows,
@@ -184,12 +214,48 @@ def _page(
     )
 
 
-def chart_of(periods: list[dict[str, Any]], period: str) -> str:
-    """The flows of ``periods`` as a line chart, one line per flow."""
+@dataclass(frozen=True)
+class Group:
+    """One group of a breakdown: its code, its Swedish name, its case flows
+    per period (``{"period": ..., "filed": ..., ...}``) and their chart."""
+
+    code: str
+    name: str
+    periods: list[dict[str, Any]]
+    chart: str
+
+
+def groups_of(flows: dict[str, Any], by: str) -> list[Group]:
+    """The answer's ``groups`` turned round: per group, its flows per period,
+    in the answer's order (every code of the breakdown, zero or not). A group
+    a period does not name had no facts in it."""
+    periods = flows["periods"]
+    codes = dict.fromkeys(code for p in periods for code in p.get("groups", {}))
+    groups = []
+    for code in codes:
+        coded = group_code(by, code)
+        name = label(coded.codes, coded.code)
+        rows = [
+            {
+                "period": p["period"],
+                **dict.fromkeys(TABLED, 0),
+                **p["groups"].get(code, {}),
+            }
+            for p in periods
+        ]
+        groups.append(Group(code, name, rows, chart_of(rows, flows["period"], name)))
+    return groups
+
+
+def chart_of(periods: list[dict[str, Any]], period: str, group: str = "") -> str:
+    """The flows of ``periods`` as a line chart, one line per flow; of one
+    ``group`` of a breakdown when named."""
     name = label("period", period).lower()
     return line_chart(
-        f"Flöden per {name}",
-        f"Antal ansökningar, beslut och kontrakt per {name}, "
+        f"Flöden per {name}" + (f": {group}" if group else ""),
+        f"Antal ansökningar, beslut och kontrakt per {name}"
+        + (f" i gruppen ”{group}”" if group else "")
+        + ", "
         f"från {periods[0]['period']} till {periods[-1]['period']}. "
         "Samma siffror står i tabellen under diagrammet.",
         [p["period"] for p in periods],
