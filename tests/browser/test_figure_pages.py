@@ -1,14 +1,17 @@
 """Flöden, Handläggningstider and Bostadsbestånd in a real browser: the
 tables hold the JSON API's figures for the same query, every chart is an
 image with a name followed by its table, the pages pass axe (WCAG 2.1 AA)
-and the keyboard, and the period picker works without JavaScript."""
+and the keyboard, and the period picker and Flöden's breakdown (by) work
+without JavaScript."""
 
 from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from projections.counts import CODES
 from tests.browser.browsing import (
     Server,
     assert_accessible,
@@ -72,6 +75,37 @@ def test_flows_are_the_json_apis_for_the_same_range(
     assert_keyboard_reaches_every_control(page)
 
 
+@pytest.mark.parametrize("by", ["gender", "intervention", "basis"])
+def test_flows_by_group_are_the_json_apis(
+    visit: Visit, server: Server, by: str
+) -> None:
+    page = visit(
+        "oversight",
+        "/oversikt/floden?period=quarter&from={from}&to={to}&by={by}".format(
+            **RANGE, by=by
+        ),
+    )
+    expected = server.api("/v1/oversight/flows", period="quarter", by=by, **RANGE)
+    periods = expected["periods"]
+    for code in CODES[by]:
+        shown = table_values(page, f"#grupper table[data-group={code}]", "data-period")
+        assert shown == {
+            p["period"]: {c: as_text(p["groups"][code][c]) for c in FLOWS}
+            for p in periods
+        }, code
+    groups = page.locator("#grupper table[data-group]")
+    assert [
+        groups.nth(i).get_attribute("data-group") for i in range(groups.count())
+    ] == list(CODES[by])
+    granted = [sum(p["groups"][code]["granted"] for p in periods) for code in CODES[by]]
+    assert sum(1 for n in granted if n) >= 2, granted  # the groups differ
+    expect(page.get_by_label("Uppdelat på", exact=True)).to_have_value(by)
+    assert_footer_names(page, expected)
+    assert_charts_have_their_tables(page, len(CODES[by]) + 2)  # totals, apartments
+    assert_accessible(page)
+    assert_keyboard_reaches_every_control(page)
+
+
 def test_lead_times_are_the_json_apis(visit: Visit, server: Server) -> None:
     page = visit(
         "oversight",
@@ -130,6 +164,10 @@ def test_a_bad_form_is_said_in_swedish_and_passes_axe(visit: Visit) -> None:
     page = visit("oversight", "/oversikt/floden?from=2026-05-01&to=2026-01-01")
     expect(page.get_by_role("alert")).to_contain_text("får inte vara efter")
     assert_accessible(page)
+    page = visit("oversight", "/oversikt/floden?by=age")
+    expect(page.get_by_role("alert")).to_contain_text("Välj uppdelning")
+    expect(page.locator("table")).to_have_count(0)
+    assert_accessible(page)
     page = visit(
         "oversight", "/oversikt/handlaggningstider?from=1901-01-01&period=month"
     )
@@ -150,6 +188,22 @@ def test_the_period_picker_works_without_javascript(
         expect(page).to_have_url(re.compile(r"period=year&from=2025-01-01"))
         shown = table_values_without_js(page)
         assert shown == ["2025", "2026"]
+        expect(page.locator("#grupper")).to_have_count(0)
+
+        page.get_by_label("Uppdelat på", exact=True).select_option(label="Insats")
+        page.get_by_role("button", name="Visa").click()
+        expect(page).to_have_url(
+            re.compile(r"period=year&from=2025-01-01&.*by=intervention")
+        )
+        expect(page.get_by_role("heading", name="Uppdelat på insats")).to_be_visible()
+        expect(page.locator("#grupper table[data-group]")).to_have_count(3)
+        expect(page.get_by_role("heading", name="Boendesocial insats")).to_be_visible()
+
+        page.get_by_label("Uppdelat på", exact=True).select_option(label="Ingen")
+        page.get_by_role("button", name="Visa").click()
+        expect(page).to_have_url(re.compile(r"by=none"))
+        expect(page.locator("#grupper")).to_have_count(0)
+        assert table_values_without_js(page) == ["2025", "2026"]
     finally:
         context.close()
 
