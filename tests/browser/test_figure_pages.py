@@ -198,6 +198,18 @@ def test_the_period_picker_works_without_javascript(
         expect(page.get_by_role("heading", name="Uppdelat på insats")).to_be_visible()
         expect(page.locator("#grupper table[data-group]")).to_have_count(3)
         expect(page.get_by_role("heading", name="Boendesocial insats")).to_be_visible()
+        # Printed (Flöden has no PDF: the print stylesheet is its printout):
+        # no form, but every group's heading, chart and table.
+        page.emulate_media(media="print")
+        expect(page.locator("form.dagval")).to_be_hidden()
+        expect(page.get_by_role("heading", name="Uppdelat på insats")).to_be_visible()
+        for table in page.locator("#grupper table[data-group]").all():
+            expect(table).to_be_visible()
+        charts = page.locator("#grupper figure.diagram svg")
+        expect(charts).to_have_count(3)
+        for chart in charts.all():
+            expect(chart).to_be_visible()
+        page.emulate_media(media="screen")
 
         page.get_by_label("Uppdelat på", exact=True).select_option(label="Ingen")
         page.get_by_role("button", name="Visa").click()
