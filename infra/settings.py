@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     districts_file: Path | None = None
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     commit_batch_max: int = Field(default=256, ge=1)
+    # POST /v1/submissions/batch: most envelopes in one batch (413 above); its
+    # body may hold that many envelopes of max_body_bytes each (batch_max_bytes).
+    batch_max: int = Field(default=1000, ge=1, le=100_000)
     aggregate_cache_size: int = Field(default=10_000, ge=0)
     log_level: str = "INFO"
     # Log lines: "text" or "json" (one object per line); unset, JSON in
@@ -212,6 +215,12 @@ class Settings(BaseSettings):
         if self.log_format is not None:
             return self.log_format
         return "json" if self.environment == "production" else "text"
+
+    @property
+    def batch_max_bytes(self) -> int:
+        """The largest body of a batch: ``batch_max`` envelopes at the limit,
+        each with two bytes for its separator (a newline, CR LF, a comma)."""
+        return self.batch_max * (self.max_body_bytes + 2)
 
     @property
     def uses_postgres(self) -> bool:
