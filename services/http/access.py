@@ -39,6 +39,9 @@ from services.bootstrap import Boende
 from services.errors import NotFoundError, ServiceError, StoreUnavailable
 from services.http.authz import PrincipalDep, route_key
 from services.http.deps import PAGE_RESPONSES, BoendeDep, DayPageDep, today_of
+from services.http.models.audit import AccessPage, PurgesPage
+from services.http.models.cases import ApplicantRead
+from services.http.openapi import required_headers
 from services.privacy.rights import applicant_of
 
 MAX_NOTE_CHARS = 500
@@ -158,6 +161,10 @@ PurposeHeader = Annotated[
     "/v1/cases/{case_id}/applicant",
     tags=["cases"],
     summary="The applicant (personal data): logged, with a stated purpose",
+    response_model=ApplicantRead,
+    response_model_exclude_unset=True,
+    # Read by ``stated_purpose``, to refuse with 422 purpose_required.
+    openapi_extra=required_headers("X-Purpose"),
     responses={
         404: {"description": "not_found: unknown case"},
         422: {
@@ -209,6 +216,8 @@ def _require_case(boende: Boende, case_id: str) -> None:
     "/v1/audit/access",
     tags=["audit"],
     summary="The access log: who read whose personal data, when and why",
+    response_model=AccessPage,
+    response_model_exclude_unset=True,
     responses=PAGE_RESPONSES,
 )
 def access(
@@ -247,6 +256,8 @@ def _shown(boende: Boende, entry: Access) -> dict[str, Any]:
     "/v1/audit/purges",
     tags=["audit"],
     summary="The retention purges of personal-data keys: when, who, how many",
+    response_model=PurgesPage,
+    response_model_exclude_unset=True,
     responses=PAGE_RESPONSES,
 )
 def purges(boende: BoendeDep, page: DayPageDep) -> dict[str, Any]:

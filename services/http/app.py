@@ -57,8 +57,9 @@ from services.http.deps import (
     document_min_position,
     refuse_unknown_query_parameters,
 )
+from services.http.models.common import Health, Ready
 from services.http.observe import Observe, request_id_of
-from services.http.openapi import with_error_bodies
+from services.http.openapi import with_components, with_error_bodies
 
 log = logging.getLogger(__name__)
 
@@ -66,14 +67,20 @@ log = logging.getLogger(__name__)
 health = APIRouter(tags=["health"])
 
 
-@health.get("/healthz", summary="The process is up")
+@health.get("/healthz", summary="The process is up", response_model=Health)
 async def healthz() -> dict[str, str]:
     # async: answered on the event loop, no thread-pool hop (the bench's
     # bare-stack ceiling).
     return {"status": "ok"}
 
 
-@health.get("/readyz", summary="The event store answers")
+@health.get(
+    "/readyz",
+    summary="The event store answers",
+    response_model=Ready,
+    response_model_exclude_unset=True,
+    responses={503: {"description": "unavailable: the store did not answer in time"}},
+)
 async def readyz(boende: BoendeDep) -> dict[str, Any]:
     """200 with the log's position, or 503 within ``BOENDE_STORE_WAIT_SECONDS``
     when the store does not answer: the probe runs in a thread of its own (one
@@ -244,8 +251,10 @@ def create_app(boende: Boende, *, close_on_shutdown: bool = False) -> FastAPI:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = authz.document_bearer(
-                with_error_bodies(lambda: document_min_position(build()))
+            app.openapi_schema = with_error_bodies(
+                lambda: with_components(
+                    authz.document_bearer(document_min_position(build()))
+                )
             )
         return app.openapi_schema
 

@@ -21,6 +21,7 @@ from projections import audit as audit_view
 from services.audit.content import with_content
 from services.errors import InvalidRequest, NotFoundError, StoreUnavailable
 from services.http.deps import BoendeDep, Day, MinPosition
+from services.http.models.audit import CaseTrail, EventsPage
 from services.projecting.answers import answer
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
@@ -29,6 +30,8 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"])
 @router.get(
     "/cases/{case_id}",
     summary="A case's trail: its events and the apartment events it caused",
+    response_model=CaseTrail,
+    response_model_exclude_unset=True,
     responses={
         404: {"description": "not_found: the case is not in the audit trail"},
         503: {"description": "unavailable or projection_lagging; retry"},
@@ -57,7 +60,13 @@ def case_trail(
     return trail
 
 
-@router.get("/events", summary="Every recorded event, filtered, page by page")
+@router.get(
+    "/events",
+    summary="Every recorded event, filtered, page by page",
+    response_model=EventsPage,
+    response_model_exclude_unset=True,
+    responses={503: {"description": "unavailable: the read model is unreachable"}},
+)
 def events(
     boende: BoendeDep,
     committee: Literal["IFN", "ALN", "KS"] | None = None,

@@ -24,6 +24,7 @@ from services.errors import NotFoundError, StoreUnavailable
 from services.http.access import log_read, purpose_label, stated_purpose
 from services.http.authz import PrincipalDep
 from services.http.deps import BoendeDep
+from services.http.models.cases import ApartmentView, CaseView
 
 router = APIRouter(prefix="/v1", tags=["cases"])
 
@@ -38,6 +39,8 @@ LOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
 @router.get(
     "/cases/{case_id}",
     summary="A case's current state and history",
+    response_model=CaseView,
+    response_model_exclude_unset=True,
     responses=LOAD_RESPONSES,
 )
 def get_case(
@@ -80,6 +83,8 @@ def get_case(
 @router.get(
     "/apartments/{apartment_id}",
     summary="An apartment's state and history",
+    response_model=ApartmentView,
+    response_model_exclude_unset=True,
     responses=LOAD_RESPONSES,
 )
 def get_apartment(apartment_id: str, boende: BoendeDep) -> dict[str, Any]:

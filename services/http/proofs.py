@@ -28,6 +28,12 @@ from services.audit.log import AuditLog
 from services.audit.signer import HeadSigner, head_probe
 from services.errors import AuditLogInconsistent, InvalidRequest, NotFoundError
 from services.http.deps import AuditDep, audit_log_of
+from services.http.models.audit import (
+    ConsistencyProof,
+    InclusionProof,
+    PublicKey,
+    SignedHead,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +58,12 @@ async def signing_lifespan(app: FastAPI) -> AsyncIterator[None]:
 router = APIRouter(prefix="/v1/audit", tags=["audit proofs"], lifespan=signing_lifespan)
 
 
-@router.get("/public-key", summary="The Ed25519 key that signs tree heads")
+@router.get(
+    "/public-key",
+    summary="The Ed25519 key that signs tree heads",
+    response_model=PublicKey,
+    response_model_exclude_unset=True,
+)
 def public_key(audit: AuditDep) -> dict[str, str]:
     """Publish it, and pin it in auditors' tools: a head signed by any other
     key proves nothing."""
@@ -65,7 +76,13 @@ def public_key(audit: AuditDep) -> dict[str, str]:
     }
 
 
-@router.get("/tree-head", summary="The latest signed tree head")
+@router.get(
+    "/tree-head",
+    summary="The latest signed tree head",
+    response_model=SignedHead,
+    response_model_exclude_unset=True,
+    responses={404: {"description": "not_found: no head signed yet"}},
+)
 def latest_tree_head(audit: AuditDep) -> dict[str, Any]:
     """404 until the first head is signed (at startup, or by POST)."""
     head = audit.latest_head()
@@ -76,7 +93,20 @@ def latest_tree_head(audit: AuditDep) -> dict[str, Any]:
     return head.as_json()
 
 
-@router.post("/tree-heads", status_code=201, summary="Sign a tree head now")
+@router.post(
+    "/tree-heads",
+    status_code=201,
+    summary="Sign a tree head now",
+    response_model=SignedHead,
+    response_model_exclude_unset=True,
+    responses={
+        500: {
+            "description": "internal_error: the log no longer holds what the "
+            "last head signed; nothing is signed (boende audit verify)"
+        },
+        503: {"description": "unavailable: the store is unreachable"},
+    },
+)
 def sign_tree_head(audit: AuditDep) -> dict[str, Any]:
     """Hash every event recorded since the last head and sign the new root."""
     return audit.sign_head().as_json()
@@ -85,7 +115,23 @@ def sign_tree_head(audit: AuditDep) -> dict[str, Any]:
 Size = Annotated[int | None, Query(ge=0, description="default: the latest head's")]
 
 
-@router.get("/proof/inclusion", summary="Prove one event is in a signed tree")
+#: What a proof may answer besides 200.
+PROOF_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"description": "not_found: no head signed yet, or no such signed event"},
+    500: {
+        "description": "audit_log_inconsistent: the signed leaf table was "
+        "altered outside Boende (boende audit verify locates it)"
+    },
+}
+
+
+@router.get(
+    "/proof/inclusion",
+    summary="Prove one event is in a signed tree",
+    response_model=InclusionProof,
+    response_model_exclude_unset=True,
+    responses=PROOF_RESPONSES,
+)
 def inclusion_proof(
     audit: AuditDep,
     position: Annotated[int, Query(ge=1, description="the event's log position")],
@@ -115,7 +161,13 @@ def inclusion_proof(
     }
 
 
-@router.get("/proof/consistency", summary="Prove one signed tree extends another")
+@router.get(
+    "/proof/consistency",
+    summary="Prove one signed tree extends another",
+    response_model=ConsistencyProof,
+    response_model_exclude_unset=True,
+    responses=PROOF_RESPONSES,
+)
 def consistency_proof(
     audit: AuditDep,
     from_size: Annotated[int, Query(ge=0)],

@@ -9,14 +9,14 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Request, Response
 
 from domain.errors import DomainError
 from infra import metrics
 from services.errors import PayloadTooLarge, ServiceError, UnsupportedMediaType
 from services.http import authz
 from services.http.deps import BoendeDep
+from services.http.models.submissions import SubmissionRecorded
 from services.submission.envelope import SUBMISSION
 from services.submission.examples import OPENAPI_EXAMPLES
 from services.submission.service import Accepted, parse
@@ -57,6 +57,11 @@ router = APIRouter(prefix="/v1", tags=["submissions"])
     "/submissions",
     status_code=201,
     summary="Record one fact of a case or an apartment",
+    response_model=SubmissionRecorded,
+    response_model_exclude_unset=True,
+    # The body is read raw (size limit, 415, duplicate keys: ``read_body`` and
+    # ``parse``); its schema is the envelope's, under components as
+    # ``Submission`` (``services.http.openapi.with_components``).
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -64,14 +69,18 @@ router = APIRouter(prefix="/v1", tags=["submissions"])
                 "application/json": {
                     "schema": SUBMISSION.json_schema(
                         ref_template="#/components/schemas/{model}"
-                    ),
+                    )
+                    | {"title": "Submission"},
                     "examples": OPENAPI_EXAMPLES,
                 }
             },
         }
     },
     responses={
-        200: {"description": "A repeat of a recorded submission: the first result"},
+        200: {
+            "description": "A repeat of a recorded submission: the first result",
+            "model": SubmissionRecorded,
+        },
         201: {"description": "Recorded: the global log position and new version"},
         403: {
             "description": "forbidden: the committee may not submit this type, "
@@ -93,7 +102,8 @@ async def submit(
     body: Annotated[bytes, Depends(read_body)],
     boende: BoendeDep,
     principal: authz.PrincipalDep,
-) -> JSONResponse:
+    response: Response,
+) -> dict[str, object]:
     """Validate and record a submission (DOMAIN.md's envelope).
 
     ``async`` although the store is synchronous: this endpoint never touches
@@ -108,9 +118,8 @@ async def submit(
         if not isinstance(outcome, Accepted):
             raise outcome
         decided = "repeated" if outcome.repeated else "recorded"
-        return JSONResponse(
-            outcome.as_json(), status_code=200 if outcome.repeated else 201
-        )
+        response.status_code = 200 if outcome.repeated else 201
+        return outcome.as_json()
     except (ServiceError, DomainError) as refusal:
         decided = refusal.code
         raise

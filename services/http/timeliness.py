@@ -42,6 +42,7 @@ from services.http.deps import (
     pseudonym_reference,
     today_of,
 )
+from services.http.models.oversight import LeadTimes, Unexecuted
 from services.http.reports.formats import (
     TableFormatDep,
     csv_response,
@@ -145,7 +146,8 @@ def unexecuted(
     "/lead-times",
     summary="Lead times in days per month, quarter or year",
     operation_id="lead_times_v1_oversight_lead_times_get",
-    response_model=None,
+    response_model=LeadTimes,
+    response_model_exclude_unset=True,
     responses=table_responses(
         "Per period and interval: count, median, 90th percentile and maximum "
         "in days; CSV: LEAD_TIMES_TABLE, one row per period and interval",
@@ -181,7 +183,8 @@ def lead_times_route(
     "/unexecuted",
     summary="Decisions unexecuted past three months on a day",
     operation_id="unexecuted_v1_oversight_unexecuted_get",
-    response_model=None,
+    response_model=Unexecuted,
+    response_model_exclude_unset=True,
     responses=table_responses(
         "The decisions, oldest first (due_within: nearest deadline first); "
         "CSV: UNEXECUTED_TABLE (DUE_SOON_TABLE), one row per decision",

@@ -33,6 +33,8 @@ from services.http.deps import (
     known_at_utc,
     today_of,
 )
+from services.http.models.common import checked
+from services.http.models.reports import CouncilReport
 from services.http.reports.formats import (
     TableFormatDep,
     csv_response,
@@ -59,7 +61,8 @@ CSV_COLUMNS = (
     "/council",
     summary="The council's statistical report: unexecuted and late, by "
     "intervention, gender and months waited, small counts suppressed",
-    response_model=None,
+    response_model=CouncilReport,
+    response_model_exclude_unset=True,
     responses=table_responses(
         "Per measure (unexecuted at quarter end, executed late in the "
         "quarter) a table of intervention and gender by waiting band, with "
@@ -106,7 +109,7 @@ def council_report(
         **result,
     }
     if not table.csv:
-        return JSONResponse(body, headers={"Vary": "Accept"})
+        return JSONResponse(checked(CouncilReport, body), headers={"Vary": "Accept"})
     provenance = provenance_of(
         "council",
         body,

@@ -48,6 +48,9 @@ from services.http.deps import (
     known_at_utc,
     today_of,
 )
+from services.http.models.common import checked
+from services.http.models.reports import IvoReport
+from services.http.openapi import required_headers
 from services.http.reports.formats import (
     TableFormatDep,
     csv_response,
@@ -77,8 +80,11 @@ ROUTE_DOC = table_responses(
 @router.get(
     "/ivo",
     summary="IVO's individual report (personal data: logged, with a purpose)",
-    response_model=None,
+    response_model=IvoReport,
+    response_model_exclude_unset=True,
     responses=ROUTE_DOC,
+    # Read by ``stated_purpose``, to refuse with 422 purpose_required.
+    openapi_extra=required_headers("X-Purpose"),
 )
 def ivo_report(
     request: Request,
@@ -142,7 +148,8 @@ def ivo_report(
         "rows": rows,
         **result,
     }
-    return JSONResponse(body, headers={"Vary": "Accept", "Cache-Control": "no-store"})
+    headers = {"Vary": "Accept", "Cache-Control": "no-store"}
+    return JSONResponse(checked(IvoReport, body), headers=headers)
 
 
 def ivo_row(decision: IvoDecision, case: IvoCase) -> dict[str, Any]:

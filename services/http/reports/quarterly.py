@@ -29,6 +29,8 @@ from services.http.deps import (
     pseudonym_reference,
     today_of,
 )
+from services.http.models.common import checked
+from services.http.models.reports import QuarterlyReport
 from services.http.reports.formats import (
     TableFormatDep,
     csv_response,
@@ -70,7 +72,8 @@ PUBLIC_TABLE = (Column("section", "section"), Column("count", "suppression"))
 @router.get(
     "/unexecuted",
     summary="The quarterly report of unexecuted decisions (IVO, the council)",
-    response_model=None,
+    response_model=QuarterlyReport,
+    response_model_exclude_unset=True,
     responses=table_responses(
         "The report: one row per decision (public=true: the section totals)",
         "quarter not like 2021Q3, or not yet begun",
@@ -124,7 +127,7 @@ def unexecuted_report(
     if public:
         body = public_report(body, boende.settings.suppression_threshold)
     if not table.csv:
-        return JSONResponse(body, headers={"Vary": "Accept"})
+        return JSONResponse(checked(QuarterlyReport, body), headers={"Vary": "Accept"})
     provenance = provenance_of(
         "unexecuted_quarterly",
         body,
