@@ -43,6 +43,7 @@ from services.http import (
     access,
     audit_trail,
     authz,
+    bulk,
     cases,
     figures,
     oversight,
@@ -229,6 +230,7 @@ def create_app(boende: Boende, *, close_on_shutdown: bool = False) -> FastAPI:
         bound_waits(view.datastore)
     for router in (
         submissions.router,
+        *bulk.ROUTERS,  # POST /v1/submissions/batch
         cases.router,
         oversight.router,
         audit_trail.router,

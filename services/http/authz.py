@@ -73,6 +73,7 @@ ROUTES: Final[dict[str, Access]] = {
     "GET /openapi.json": PUBLIC,
     # + who may name whom: services.submission.submitters
     "POST /v1/submissions": frozenset({IFN, ALN, CASE_SYSTEM}),
+    "POST /v1/submissions/batch": frozenset({IFN, ALN, CASE_SYSTEM}),  # alike
     "GET /v1/cases/{case_id}": frozenset({IFN}),
     "GET /v1/cases/{case_id}/applicant": frozenset({IFN}),  # logged, X-Purpose
     "GET /v1/apartments/{apartment_id}": frozenset({ALN}),

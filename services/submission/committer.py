@@ -12,6 +12,10 @@ waited ``timeout`` gives up (503 ``unavailable``) only while its submission
 is still queued, and the writer takes only submissions whose caller is still
 waiting: both decide under the submission's own lock (:class:`Pending`). Once
 taken, the caller waits for the commit's answer, which the store bounds.
+
+A batch (``POST /v1/submissions/batch``) queues its submissions together
+(``submit_many_async``): the same writer, the same transactions, one wake-up
+of the request when the last is answered.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import asyncio
 import logging
 import queue
 import threading
+from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import Protocol
 
@@ -80,6 +85,47 @@ def _settle(
     else:
         assert outcome is not None
         future.set_result(outcome)
+
+
+class Gathered:
+    """The waiters of one batch's submissions (``submit_many_async``): the
+    writer answers each as its transaction ends; the request awaiting them in
+    the event loop is woken once, when the last is answered."""
+
+    def __init__(self, count: int) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.future: asyncio.Future[None] = self.loop.create_future()
+        self.outcomes: list[Outcome | BaseException | None] = [None] * count
+        self._left = count
+        self._lock = threading.Lock()
+
+    def waiter(self, index: int) -> Waiter:
+        return _Member(self, index)
+
+    def settle(self, index: int, outcome: Outcome | BaseException) -> None:
+        """Any thread: the answer for submission ``index``."""
+        with self._lock:
+            self.outcomes[index] = outcome
+            self._left -= 1
+            last = self._left == 0
+        if last:
+            self.loop.call_soon_threadsafe(_finish, self.future)
+
+
+class _Member:
+    def __init__(self, gathered: Gathered, index: int) -> None:
+        self.gathered, self.index = gathered, index
+
+    def resolve(self, outcome: Outcome) -> None:
+        self.gathered.settle(self.index, outcome)
+
+    def fail(self, error: BaseException) -> None:
+        self.gathered.settle(self.index, error)
+
+
+def _finish(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 class Pending:
@@ -169,6 +215,39 @@ class GroupCommitter:
             if pending.abandon():
                 return _gave_up(wait)
         return await waiter.future  # being committed: its answer will come
+
+    async def submit_many_async(
+        self,
+        subs: Sequence[Envelope],
+        by: Sequence[Submitter | None],
+        timeout: float | None = None,
+    ) -> list[Outcome | BaseException]:
+        """Queue one batch's submissions together, in order, and await every
+        outcome (an exception where the writer failed). The writer takes them
+        as it takes any: up to ``max_batch`` per transaction, in order, so a
+        submission sees the earlier ones of its batch. Any the writer has not
+        taken within ``timeout`` are given up from the last one back (503,
+        never recorded): what was taken is a prefix, answered when committed."""
+        if not self._thread.is_alive():
+            return [StoreUnavailable("the writer is stopped; retry later")] * len(subs)
+        if not subs:
+            return []
+        gathered = Gathered(len(subs))
+        batch = [
+            Pending(sub, gathered.waiter(i), sender)
+            for i, (sub, sender) in enumerate(zip(subs, by, strict=True))
+        ]
+        for pending in batch:
+            self._queue.put(pending)
+        wait = self.timeout if timeout is None else timeout
+        try:
+            await asyncio.wait_for(asyncio.shield(gathered.future), wait)
+        except TimeoutError:
+            for index in reversed(range(len(batch))):
+                if batch[index].abandon():
+                    gathered.settle(index, _gave_up(wait))
+            await gathered.future  # the taken ones: their answers will come
+        return [outcome for outcome in gathered.outcomes if outcome is not None]
 
     def close(self) -> None:
         """Finish what is queued, then stop the writer."""
