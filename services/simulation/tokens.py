@@ -27,8 +27,11 @@ COMMITTEES = ("IFN", "ALN")
 LIFETIME = timedelta(hours=12)
 
 
-def committee_tokens(given: Sequence[str] | None, settings: Settings) -> dict[str, str]:
-    """Committee -> ``Bearer <JWT>`` for the envelopes of that committee."""
+def committee_tokens(
+    given: Sequence[str] | None, settings: Settings, minted_for: str = "simulator"
+) -> dict[str, str]:
+    """Committee -> ``Bearer <JWT>`` for the envelopes of that committee; the
+    development tokens minted name ``<minted_for>-ifn`` and ``-aln``."""
     if given:
         return _matched([_bare(token) for token in given])
     if settings.auth == "off" or settings.environment == "production":
@@ -38,7 +41,7 @@ def committee_tokens(given: Sequence[str] | None, settings: Settings) -> dict[st
             committee: "Bearer "
             + mint_dev_token(
                 settings,
-                f"simulator-{committee.lower()}",
+                f"{minted_for}-{committee.lower()}",
                 ["case_system"],
                 LIFETIME,
                 committee=committee,
