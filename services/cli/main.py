@@ -261,6 +261,9 @@ def build_parser() -> argparse.ArgumentParser:
     from services.cli.doctor import add_doctor_command
 
     add_doctor_command(commands)
+    from services.cli.bulk_import import add_import_command
+
+    add_import_command(commands)
     # ``simulate`` is dispatched in ``main`` before parsing: it has its own
     # options (``boende simulate --help``); listed here for ``boende --help``.
     commands.add_parser(
