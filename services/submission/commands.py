@@ -39,6 +39,9 @@ class Workspace:
     def __init__(self, app: CaseLog, keys: KeyBatch | None = None) -> None:
         self.app = app
         self.loaded: dict[UUID, Aggregate] = {}
+        # Those found or added since the last collect: only they can hold
+        # pending events (a batch of n would otherwise scan n per submission).
+        self._touched: dict[UUID, Aggregate] = {}
         self._keys = keys
 
     @property
@@ -60,7 +63,8 @@ class Workspace:
                 self.loaded[aggregate_id] = self.app.repository.get(aggregate_id)
             except AggregateNotFoundError:
                 return None
-        return self.loaded[aggregate_id]
+        found = self._touched[aggregate_id] = self.loaded[aggregate_id]
+        return found
 
     def case(self, case_id: str) -> HousingCase:
         case = self.find(case_id_to_uuid(case_id))
@@ -77,12 +81,13 @@ class Workspace:
         return apartment
 
     def add(self, aggregate: Aggregate) -> None:
-        self.loaded[aggregate.id] = aggregate
+        self.loaded[aggregate.id] = self._touched[aggregate.id] = aggregate
 
     def collect_events(self, last: Aggregate) -> list[Any]:
         """Pending events of one submission, ``last``'s (the one it is about)
         at the end, so a submission's position is that of its main fact."""
-        others = [a for a in self.loaded.values() if a is not last]
+        others = [a for a in self._touched.values() if a is not last]
+        self._touched = {}
         return [e for a in [*others, last] for e in a.collect_events()]
 
 
