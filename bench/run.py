@@ -10,6 +10,8 @@ For each backend (SQLite, and PostgreSQL when it answers), in one run:
    submissions for a few seconds; every response must be 201. Then, for
    reference, ``GET /healthz`` at the highest concurrency: the same HTTP stack
    (uvicorn, FastAPI, one thread-pool hop) with no store behind it;
+   Then the bulk door (``bench.batch``): envelopes/s through ``POST
+   /v1/submissions/batch`` beside the single door, on one server;
 3. through Kafka (``bench.kafka``), on a fresh store and a local broker:
    ``boende ingest``, ``boende relay`` and ``boende project --source kafka``
    as subprocesses, each over a backlog of unique submissions.
@@ -27,8 +29,8 @@ server, this process and the host were during each row.
 
 Usage: ``python -m bench.run [--quick] [--backend sqlite|postgres|all]
 [--seconds N] [--clients 1,8,32] [--postgres-url URL]
-[--part http|kafka|projections|pages|all] [--events N] [--rebuild-data] [--calls N]
-[--query-seconds S] [--kafka-messages N] [--broker noida|tansu]``.
+[--part http|batch|kafka|projections|pages|all] [--events N] [--rebuild-data]
+[--calls N] [--query-seconds S] [--kafka-messages N] [--broker noida|tansu]``.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import kafka, pages, postgres, projections, results
+from bench.batch import run_batch
 from bench.dataset import prepare
 from bench.http_runs import AUTHS, run_http
 from bench.library import library_env, measure_saves
@@ -56,7 +59,7 @@ from bench.report import LEGEND, Findings, Row, format_row, header
 from infra.settings import Settings
 
 BACKENDS = ("sqlite", "postgres")
-PARTS = ("http", "kafka", "projections", "pages")
+PARTS = ("http", "batch", "kafka", "projections", "pages")
 LIBRARY_RUNS = ((1, "library 1 event/save"), (10, "library 10 events/save"))
 
 
@@ -196,13 +199,15 @@ def run_backend(backend: str, plan: Plan, emit: Callable[[Row], None]) -> Findin
         data_dir = Path(tmp)
         try:
             with store(backend, plan) as url:
-                rate = run_library(backend, plan, data_dir, url, emit)
+                rates = run_library(backend, plan, data_dir, url, emit)
                 if "http" in plan.parts:
-                    found += run_http(backend, plan, data_dir, url, rate, emit)
+                    found += run_http(backend, plan, data_dir, url, rates[1], emit)
+                if "batch" in plan.parts:
+                    found += run_batch(backend, plan, data_dir, url, rates, emit)
             if "kafka" in plan.parts:
                 with store(backend, plan) as url:
                     for failure in kafka.run_kafka(
-                        backend, plan.kafka, data_dir / "kafka", url, rate, emit
+                        backend, plan.kafka, data_dir / "kafka", url, rates[1], emit
                     ):
                         found.fail(failure)
         except postgres.Unavailable as error:
@@ -216,15 +221,15 @@ def run_library(
     data_dir: Path,
     url: str | None,
     emit: Callable[[Row], None],
-) -> float:
-    """The library's rows; its one-event-per-save rate, for the ratios."""
+) -> dict[int, float]:
+    """The library's rows; its saves/s by events per save, for the ratios."""
     env = library_env(Settings(data_dir=data_dir, database_url=url), data_dir)
     rates: dict[int, float] = {}
     for per_save, label in LIBRARY_RUNS:
         sample = measure_saves(env, per_save, plan.library_seconds, plan.max_saves)
         rates[per_save] = sample.rate
         emit(Row(backend, label, 1, sample, rates[1]))
-    return rates[1]
+    return rates
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -250,7 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if row.measurement.startswith(HTTP_ROWS):
             http_rows.append(row)
 
-    if {"http", "kafka"} & set(plan.parts):
+    if {"http", "batch", "kafka"} & set(plan.parts):
         for backend in plan.backends:
             found += run_backend(backend, plan, emit)
     if "http" in plan.parts and http_rows:
@@ -274,7 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 #: The rows of the HTTP part (bench.http_runs) and the library's beside them.
-HTTP_ROWS = ("library", "submissions", "GET /healthz", "metrics", "subm.")
+HTTP_ROWS = ("library", "submissions", "GET /healthz", "metrics", "subm.", "bulk")
 
 
 def save_http(plan: Plan, busy: float, rows: list[Row]) -> Findings:
