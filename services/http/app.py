@@ -176,7 +176,8 @@ def install_error_handlers(app: FastAPI) -> None:
             error.status_code, "error"
         )
         body = {"error": code, "message": str(error.detail)}
-        return _refusal(request, body, error.status_code)
+        # A 405's ``Allow`` (RFC 9110 §15.5.6) names the methods there are.
+        return _refusal(request, body, error.status_code, dict(error.headers or {}))
 
     @app.exception_handler(ClientDisconnect)
     async def _gone(request: Request, _: ClientDisconnect) -> JSONResponse:

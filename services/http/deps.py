@@ -4,6 +4,7 @@ of query parameters a figure does not know."""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -13,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 from infra.keys import pseudonym, pseudonym_key
 from projections.base import utc_text
@@ -143,8 +144,27 @@ def _within_bounds(day: date) -> date:
     return day
 
 
-#: A day in a query: 422 ``invalid_request`` outside FIRST_DAY..LAST_DAY.
-Day = Annotated[date, AfterValidator(_within_bounds)]
+#: ISO text, as the document's ``format: date`` / ``date-time`` says: pydantic
+#: alone also reads a number as a Unix time (``to=0`` as 1970-01-01).
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}.*")
+
+
+def _iso_day(value: object) -> object:
+    if isinstance(value, str) and not _ISO_DAY.fullmatch(value):
+        raise ValueError("must be a date like 2021-03-15")
+    return value
+
+
+def _iso_moment(value: object) -> object:
+    if isinstance(value, str) and not _ISO_MOMENT.fullmatch(value):
+        raise ValueError("must be a time like 2021-10-01T12:00:00+02:00")
+    return value
+
+
+#: A day in a query: 422 ``invalid_request`` unless ISO text within
+#: FIRST_DAY..LAST_DAY.
+Day = Annotated[date, BeforeValidator(_iso_day), AfterValidator(_within_bounds)]
 
 
 def periods_between(start: date, end: date, period: str) -> tuple[date, date]:
@@ -242,7 +262,7 @@ AuditDep = Annotated[AuditLog, Depends(get_audit_log)]
 
 
 KnownAt = Annotated[
-    datetime | None,
+    Annotated[datetime, BeforeValidator(_iso_moment)] | None,
     Query(
         description="only facts recorded by then; default now",
         openapi_examples={
@@ -263,8 +283,9 @@ def pseudonym_reference(boende: Boende) -> Callable[[str], str]:
 
 
 #: The routes whose unknown query parameters are refused: a misspelt
-#: ``as_of`` must not silently answer for today.
-STRICT_QUERY_PREFIXES = ("/v1/oversight/", "/v1/reports/")
+#: ``as_of`` must not silently answer for today, nor a misspelt ``from`` list
+#: an auditor every entry.
+STRICT_QUERY_PREFIXES = ("/v1/oversight/", "/v1/reports/", "/v1/audit/")
 _NAME_SHOWN = 40  # a parameter's name is the sender's text: shown cut short
 
 
@@ -283,8 +304,8 @@ _declared: dict[int, frozenset[str]] = {}
 
 
 async def refuse_unknown_query_parameters(request: Request) -> None:
-    """The app-wide check (after authorization): a request to an oversight
-    or report route naming a query parameter the route does not declare is
+    """The app-wide check (after authorization): a request to an oversight,
+    report or audit route naming a query parameter the route does not declare is
     refused, 422 ``invalid_request`` naming each, with the ones it takes."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute) or not route.path.startswith(

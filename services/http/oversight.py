@@ -279,7 +279,7 @@ def flows_route(
     start: Annotated[Day | None, Query(alias="from")] = None,
     end: Annotated[Day | None, Query(alias="to")] = None,
     period: Literal["month", "quarter", "year"] = "month",
-    known_at: datetime | None = None,
+    known_at: KnownAt = None,
     min_position: MinPosition = None,
     public: Public = False,
     by: By = None,

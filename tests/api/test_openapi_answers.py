@@ -33,6 +33,7 @@ FIGURES = {
     "/v1/oversight/vacancy",
 }
 REF = "#/components/schemas/"
+PROVENANCE = ["as_of_position", "tree_size", "root_hash"]
 
 
 @pytest.fixture(scope="module")
@@ -179,6 +180,11 @@ def test_every_answer_is_what_its_model_says(simulated: TestClient) -> None:
     assert "notes_access_id" in client.get(f"/v1/cases/{case}", headers=purpose).json()
     counts = client.get("/v1/oversight/counts").json()
     assert "groups" not in counts and "public" not in counts
+    # In the order the route builds it (a CSV's columns follow it).
+    assert list(counts)[:5] == ["as_of", "known_at", *PROVENANCE]
+    flows = client.get("/v1/oversight/flows").json()
+    assert list(flows)[:6] == ["from", "to", "period", *PROVENANCE]
+    assert list(flows["periods"][0])[:2] == ["period", "filed"]
     assert (
         "groups" in client.get("/v1/oversight/counts", params={"by": "gender"}).json()
     )

@@ -4,11 +4,11 @@ and the purge record."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
-from services.http.models.common import Answer, AtPosition, Code, Day, Moment
+from services.http.models.common import Answer, AsOfPosition, Code, Day, Moment
 
 
 class SubmittedBy(Answer):
@@ -42,31 +42,41 @@ class TrailEvent(AuditEvent):
     withheld: list[str] | None = Field(description="the names of the others")
 
 
-class CaseTrail(AtPosition):
+class CaseTrail(Answer):
     """``GET /v1/audit/cases/{case_id}``."""
 
+    as_of_position: AsOfPosition
     case_id: str
     events: list[TrailEvent]
 
 
 class Page(Answer):
-    """A page of a listing, and the query that asked for it."""
+    """A page of a listing: the days and the cursor asked for."""
 
     from_: Day | None = Field(alias="from")
     to: Day | None
     after: int
     limit: int
-    next_after: int | None = Field(
-        description="the next page's after; null: nothing more matches"
-    )
 
 
-class EventsPage(AtPosition, Page):
+#: The next page's ``after``; null: nothing more matches.
+NextAfter = Annotated[
+    int | None, Field(description="the next page's after; null: nothing more")
+]
+
+
+class EventsPage(Answer):
     """``GET /v1/audit/events``."""
 
     committee: Code | None
     user: str | None
+    after: int
+    limit: int
+    from_: Day | None = Field(alias="from")
+    to: Day | None
+    as_of_position: AsOfPosition
     events: list[AuditEvent]
+    next_after: NextAfter
 
 
 class PublicKey(Answer):
@@ -125,12 +135,17 @@ class AccessEntry(Answer):
     note_erased: bool
 
 
-class AccessPage(Page):
+class AccessPage(Answer):
     """``GET /v1/audit/access``."""
 
     case_id: str | None
     user: str | None
+    from_: Day | None = Field(alias="from")
+    to: Day | None
+    after: int
+    limit: int
     entries: list[AccessEntry]
+    next_after: NextAfter
 
 
 class PurgeRun(Answer):
@@ -150,3 +165,4 @@ class PurgesPage(Page):
     """``GET /v1/audit/purges``."""
 
     entries: list[PurgeRun]
+    next_after: NextAfter

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
 from services.http.models.common import Answer, Code, Day, Moment
@@ -23,24 +25,30 @@ class CaseHousehold(Answer):
     children: int
 
 
-class Remark(Answer):
-    """A delay reason or follow-up: its code and day; the note itself only
-    with ``X-Purpose`` (null once the person's data is erased)."""
+#: A remark's note: only with X-Purpose (logged); null once erased.
+Note = Annotated[
+    str | None, Field(description="only with X-Purpose (logged): the note")
+]
 
+
+class DelayReason(Answer):
+    """A delay reason: its code and days, whether it has a note, and the
+    note itself only with ``X-Purpose``."""
+
+    reason: Code
     occurred_on: Day
     has_note: bool
-    note: str | None = Field(
-        default=None, description="only with X-Purpose (logged): the note"
-    )
-
-
-class DelayReason(Remark):
-    reason: Code
     offered_on: Day | None = Field(description="the offer's day (offer_declined)")
+    note: Note = None
 
 
-class FollowUpOutcome(Remark):
+class FollowUpOutcome(Answer):
+    """A follow-up: as a delay reason, without an offer."""
+
     outcome: Code
+    occurred_on: Day
+    has_note: bool
+    note: Note = None
 
 
 class CaseView(Answer):
@@ -89,8 +97,8 @@ class ApartmentView(Answer):
 class ApplicantData(Answer):
     """Personal data, decrypted for this read."""
 
-    personnummer: str
     name: str | None = None
+    personnummer: str
 
 
 class ApplicantRead(Answer):

@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class Answer(BaseModel):
-    """An answer: only the documented keys (an unknown one is a bug, 500)."""
+    """An answer: only the documented keys (an unknown one is a bug, 500),
+    in the order they are sent (fields are declared in that order)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -35,17 +36,11 @@ Body = TypeVar("Body", bound=Mapping[str, Any])
 Legend = dict[str, str]
 
 
-class AtPosition(Answer):
-    """A read model's answer: the log position it reflects."""
-
-    as_of_position: int = Field(description="the log position the answer reflects")
-
-
-class Provenance(AtPosition):
-    """An oversight answer: its position, and the log up to it."""
-
-    tree_size: int = Field(description="events in the log up to as_of_position")
-    root_hash: str = Field(description="the Merkle root (hex) of that log")
+#: A read model's answer: the log position it reflects.
+AsOfPosition = Annotated[int, Field(description="the log position the answer reflects")]
+#: An oversight answer's log up to ``as_of_position``: its size and root.
+TreeSize = Annotated[int, Field(description="events in the log up to as_of_position")]
+RootHash = Annotated[str, Field(description="the Merkle root (hex) of that log")]
 
 
 class Health(Answer):

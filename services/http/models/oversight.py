@@ -9,12 +9,14 @@ from pydantic import Field
 
 from services.http.models.common import (
     Answer,
+    AsOfPosition,
     Code,
     Day,
     Figure,
     Legend,
     Moment,
-    Provenance,
+    RootHash,
+    TreeSize,
 )
 
 #: A number of days or a statistic of them: an integer, or a fraction
@@ -23,7 +25,7 @@ Days = int | float
 
 
 class CaseFigures(Answer):
-    """The case figures on a day (of everyone, or of one group)."""
+    """The case figures on a day of one group (``by=``)."""
 
     cases_by_state: dict[Code, Figure] = Field(description="per case state")
     filed_total: Figure
@@ -37,11 +39,25 @@ class CaseFigures(Answer):
     )
 
 
-class Counts(Provenance, CaseFigures):
-    """``GET /v1/oversight/counts``: cases and apartments by state on a day."""
+class Counts(Answer):
+    """``GET /v1/oversight/counts``: cases and apartments by state on a day,
+    and the cumulative totals (the fields of ``CaseFigures``)."""
 
     as_of: Day
     known_at: Moment | None = Field(description="only facts recorded by then")
+    as_of_position: AsOfPosition
+    tree_size: TreeSize
+    root_hash: RootHash
+    cases_by_state: dict[Code, Figure] = Field(description="per case state")
+    filed_total: Figure
+    granted_total: Figure
+    rejected_total: Figure
+    executed_total: Figure
+    converted_total: Figure
+    terminated_total: Figure
+    terminations_by_reason: dict[Code, Figure] = Field(
+        description="per termination reason recorded"
+    )
     apartments_by_state: dict[Code, Figure]
     by: Code | None = Field(default=None, description="only with by=")
     groups: dict[Code, CaseFigures] | None = Field(
@@ -75,8 +91,21 @@ class FlowReasons(Answer):
     follow_ups: dict[Code, Figure]
 
 
-class FlowPeriod(FlowCaseFacts):
+class FlowPeriod(Answer):
+    """One period's facts (the fields of ``FlowCaseFacts``, then the
+    apartments'), per reason, and with ``by=`` per group."""
+
     period: str = Field(examples=["2025-03", "2025Q1", "2025"])
+    filed: Figure
+    granted: Figure
+    rejected: Figure
+    withdrawn: Figure
+    executed: Figure
+    converted: Figure
+    terminated: Figure
+    cancelled: Figure
+    delays: Figure
+    follow_ups: Figure
     apartments_acquired: Figure
     apartments_returned: Figure
     by_reason: FlowReasons
@@ -85,12 +114,16 @@ class FlowPeriod(FlowCaseFacts):
     )
 
 
-class PeriodRange(Provenance):
-    """A per-period answer's range, as checked (at most 240 periods)."""
+class PeriodRange(Answer):
+    """A per-period answer's range, as checked (at most 240 periods), and
+    its provenance."""
 
     from_: Day = Field(alias="from")
     to: Day
     period: Code = Field(examples=["month", "quarter", "year"])
+    as_of_position: AsOfPosition
+    tree_size: TreeSize
+    root_hash: RootHash
 
 
 class Flows(PeriodRange):
@@ -106,8 +139,10 @@ class StockOf(Answer):
     by_state: dict[Code, int]
 
 
-class LandlordStock(StockOf):
+class LandlordStock(Answer):
     landlord_org_no: str | None = Field(description="null: a sole trader")
+    total: int
+    by_state: dict[Code, int]
 
 
 class CurrentVacancies(Answer):
@@ -122,11 +157,14 @@ class VacancyDays(Answer):
     total_to_date: Days
 
 
-class ApartmentStock(Provenance):
+class ApartmentStock(Answer):
     """``GET /v1/oversight/apartments``: the stock on a day."""
 
     today: Day
     as_of: Day
+    as_of_position: AsOfPosition
+    tree_size: TreeSize
+    root_hash: RootHash
     apartments_total: int
     by_state: dict[Code, int]
     by_landlord: dict[str, LandlordStock] = Field(description="by landlord name")
@@ -148,9 +186,12 @@ class Landlord(Answer):
     apartments: int
 
 
-class Landlords(Provenance):
+class Landlords(Answer):
     """``GET /v1/oversight/landlords``: the register by organisation number."""
 
+    as_of_position: AsOfPosition
+    tree_size: TreeSize
+    root_hash: RootHash
     landlords: list[Landlord]
 
 
@@ -189,11 +230,14 @@ class UnexecutedDecision(Answer):
     delay_reason: Code | None
 
 
-class Unexecuted(Provenance):
+class Unexecuted(Answer):
     """``GET /v1/oversight/unexecuted``: past the deadline, or due soon."""
 
     as_of: Day
     known_at: Moment | None
     due_within: int | None
     count: int
+    as_of_position: AsOfPosition
+    tree_size: TreeSize
+    root_hash: RootHash
     decisions: list[UnexecutedDecision]

@@ -7,16 +7,18 @@ from pydantic import Field
 
 from services.http.models.common import (
     Answer,
+    AsOfPosition,
     Code,
     Day,
     Figure,
     Legend,
     Moment,
-    Provenance,
+    RootHash,
+    TreeSize,
 )
 
 
-class Quarter(Provenance):
+class Quarter(Answer):
     """The quarter a report is of, decided against today."""
 
     quarter: str = Field(examples=["2025Q3"])
@@ -48,6 +50,9 @@ class QuarterlyReport(Quarter):
 
     columns: list[str] | None = Field(default=None, description="not with public")
     totals: dict[Code, Figure] = Field(description="decisions per section")
+    as_of_position: AsOfPosition
+    tree_size: TreeSize
+    root_hash: RootHash
     rows: list[ReportRow] | None = Field(default=None, description="not with public")
     public: bool | None = Field(default=None, description="only with public=true")
     legend: Legend | None = Field(default=None, description="only with public=true")
@@ -87,6 +92,9 @@ class IvoReport(Quarter):
     access_ids: list[int] = Field(description="the access-log entries, per case")
     totals: dict[Code, int] = Field(description="rows per report kind")
     rows: list[IvoRow]
+    as_of_position: AsOfPosition
+    tree_size: TreeSize
+    root_hash: RootHash
 
 
 class Band(Answer):
@@ -123,3 +131,6 @@ class CouncilReport(Quarter):
     public: bool
     threshold: int
     legend: Legend
+    as_of_position: AsOfPosition
+    tree_size: TreeSize
+    root_hash: RootHash
