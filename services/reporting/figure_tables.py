@@ -1,8 +1,9 @@
 """The oversight answers as tables: the columns of their CSV files
 (``services.reporting.tables``), made from their JSON answers, plain or
 public. Used by the routes (``services.http.oversight``,
-``services.http.timeliness``) and free for any page that shows the same
-figures. docs/reports.md lists the columns and their Swedish headers.
+``services.http.timeliness``, ``services.http.figures``) and free for any
+page that shows the same figures. docs/reports.md lists the columns and
+their Swedish headers.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from projections import counts as counts_view
+from projections import first_hand as first_hand_view
 from projections import flows as flows_view
 from projections import lead_times as lead_times_view
 from services.reporting.labels import label
@@ -198,3 +200,165 @@ UNEXECUTED_TABLE = (
 )
 #: /unexecuted?due_within=N: the same with the days left to the deadline.
 DUE_SOON_TABLE = (*UNEXECUTED_TABLE[:3], Column("days_left"), *UNEXECUTED_TABLE[3:])
+
+
+# -- the seed figures: /households, /first-hand, /rents, /vacancy, /landlords ------
+
+#: /households: the totals, then one row per group of each breakdown.
+HOUSEHOLDS_TABLE = (
+    Column("breakdown", "household_breakdown"),
+    Column("group"),
+    Column("households"),
+    Column("adults"),
+    Column("children"),
+)
+#: A households answer's breakdowns, and the code list of their groups.
+HOUSEHOLD_BREAKDOWNS = {
+    "by_gender": "gender",
+    "by_household_type": "household_type",
+    "by_age_band": "age_band",
+}
+
+
+def households_table(body: Mapping[str, Any]) -> Table:
+    """A households answer as ``HOUSEHOLDS_TABLE``: the total, then each
+    group of each breakdown (every code, zeros included)."""
+    rows = [{"breakdown": "total", **body}]
+    for breakdown, codes in HOUSEHOLD_BREAKDOWNS.items():
+        rows += [
+            {"breakdown": breakdown, "group": Coded(codes, code), **people}
+            for code, people in body[breakdown].items()
+        ]
+    return Table.of(HOUSEHOLDS_TABLE, rows)
+
+
+def part_column(figure: str, part: str, codes: str = "column_part") -> Column:
+    """The column of a figure's part (``days_to_conversion.median_days``),
+    its Swedish header the figure's label, then the part's."""
+    sv = f"{label('column', figure)}: {label(codes, part)}"
+    return Column(f"{figure}.{part}", sv=sv)
+
+
+def flat(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row whose figures hold parts, as columns of two names (one level
+    down; ``days_in_contract.by_months.0-5`` as ``days_in_contract.0-5``)."""
+    out: dict[str, Any] = {}
+    for name, value in row.items():
+        if not isinstance(value, Mapping):
+            out[name] = value
+            continue
+        for part, inner in value.items():
+            if isinstance(inner, Mapping):
+                out |= {f"{name}.{code}": n for code, n in inner.items()}
+            else:
+                out[f"{name}.{part}"] = inner
+    return out
+
+
+#: The columns naming a group of a figure grouped ``by=`` (none: no column).
+GROUP_COLUMNS = {
+    "none": (),
+    "landlord": (Column("landlord"), Column("landlord_org_no")),
+    "district": (Column("district"),),
+    "rooms": (Column("rooms"),),
+}
+SUMMARY_PARTS = ("count", "median_days", "p90_days", "max_days")
+MONTH_BANDS = (
+    *(code for *_, code in first_hand_view.MONTH_BANDS),
+    first_hand_view.LAST_BAND,
+)
+
+
+def first_hand_table(body: Mapping[str, Any]) -> Table:
+    """A first-hand answer as a table: one row per cohort (and group); the
+    outcomes, terminations per reason, the shares converted within 12 and
+    24 months (observed, converted, share), days to conversion and the days
+    of those still in a contract (with their bands of months)."""
+    columns = [
+        Column("cohort"),
+        *GROUP_COLUMNS[body["by"]],
+        *(Column(n) for n in ("executed", "converted", "terminated")),
+        *(
+            part_column("terminated", reason, "termination_reason")
+            for reason in first_hand_view.TERMINATION_REASONS
+        ),
+        Column("still_second_hand"),
+        *(
+            part_column(f"converted_within_{months}_months", part)
+            for months in (12, 24)
+            for part in ("observed", "converted", "share")
+        ),
+        *(part_column("days_to_conversion", part) for part in SUMMARY_PARTS),
+        *(part_column("days_in_contract", part) for part in SUMMARY_PARTS),
+        *(part_column("days_in_contract", band, "month_band") for band in MONTH_BANDS),
+    ]
+    terminated = "terminated_by_reason"
+    rows = (
+        flat({k: v for k, v in cohort.items() if k != terminated})
+        | {f"terminated.{r}": n for r, n in cohort[terminated].items()}
+        for cohort in body["cohorts"]
+    )
+    return Table.of(columns, rows)
+
+
+def rents_table(body: Mapping[str, Any]) -> Table:
+    """A rents answer as a table: one row per group; apartments and those
+    lived in, what ALN pays and what households pay (median, lowest,
+    highest, sum per month), and the difference."""
+    spreads = ("median", "lowest", "highest", "per_month")
+    columns = [
+        *GROUP_COLUMNS[body["by"]],
+        Column("apartments"),
+        Column("occupied"),
+        *(part_column(n, p) for n in ("aln_pays", "households_pay") for p in spreads),
+        Column("difference_per_month"),
+        Column("difference_per_occupied_apartment"),
+    ]
+    return Table.of(columns, (flat(group) for group in body["groups"]))
+
+
+def vacancy_table(body: Mapping[str, Any]) -> Table:
+    """A vacancy answer as a table: one row per period (and group)."""
+    columns = [
+        Column("period"),
+        *GROUP_COLUMNS[body["by"]],
+        Column("vacant_days"),
+        Column("cost_sek"),
+    ]
+    return Table.of(columns, body["periods"])
+
+
+#: /landlords: one row per name a landlord has had, first to now; the
+#: apartments on the row of its name now (``current``), so they sum.
+LANDLORDS_TABLE = (
+    Column("org_no"),
+    Column("name"),
+    Column("named_on"),
+    Column("name_kind", "landlord_name"),
+    Column("current"),
+    Column("apartments"),
+)
+
+
+def landlords_table(body: Mapping[str, Any]) -> Table:
+    """The landlord register as ``LANDLORDS_TABLE``, by number, each
+    landlord's names in the order it had them."""
+
+    def rows() -> Iterator[dict[str, Any]]:
+        for landlord in body["landlords"]:
+            names = [
+                (landlord["first_name"], landlord["first_seen_on"], "first"),
+                *((r["name"], r["renamed_on"], "rename") for r in landlord["renames"]),
+            ]
+            for number, (name, day, kind) in enumerate(names, start=1):
+                current = number == len(names)
+                yield {
+                    "org_no": landlord["org_no"],
+                    "name": name,
+                    "named_on": day,
+                    "name_kind": kind,
+                    "current": current,
+                    "apartments": landlord["apartments"] if current else None,
+                }
+
+    return Table.of(LANDLORDS_TABLE, rows())

@@ -189,6 +189,50 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "13_17": "13-17 månader",
         "18_plus": "18 månader eller mer",
         "total": "Totalt",
+        # the seed figures (services.http.figures) and the landlord register
+        "breakdown": "Uppdelning",
+        "households": "Hushåll",
+        "adults": "Vuxna",
+        "children": "Barn",
+        "cohort": "Kvartal för verkställighet",
+        "landlord": "Hyresvärd",
+        "landlord_org_no": "Organisationsnummer",
+        "district": "Område",
+        "rooms": "Antal rum",
+        "still_second_hand": "Bor kvar i socialt kontrakt",
+        "converted_within_12_months": "Övergått inom 12 månader",
+        "converted_within_24_months": "Övergått inom 24 månader",
+        "days_to_conversion": "Dagar till förstahandskontrakt",
+        "days_in_contract": "Dagar i kontraktet, de som bor kvar",
+        "apartments": "Lägenheter",
+        "occupied": "Uthyrda",
+        "aln_pays": "ALN betalar hyresvärden (kr per månad)",
+        "households_pay": "Hushållen betalar (kr per månad)",
+        "difference_per_month": "Hushållen minus ALN (kr per månad)",
+        "difference_per_occupied_apartment": "Hushållen minus ALN per uthyrd "
+        "lägenhet (kr per månad)",
+        "vacant_days": "Vakanta dagar",
+        "cost_sek": "Kostnad (kr)",
+        "org_no": "Organisationsnummer",
+        "name": "Namn",
+        "named_on": "Namnet från",
+        "name_kind": "Namnets ursprung",
+        "current": "Nuvarande namn",
+    },
+    # The part of a figure a column of two names holds (``days_to_conversion.
+    # median_days``: its header is the figure's label, then the part's).
+    "column_part": {
+        "observed": "observerade så länge",
+        "converted": "övergått",
+        "share": "andel",
+        "count": "antal",
+        "median_days": "median (dagar)",
+        "p90_days": "90:e percentilen (dagar)",
+        "max_days": "längst (dagar)",
+        "median": "median",
+        "lowest": "lägsta",
+        "highest": "högsta",
+        "per_month": "summa",
     },
     # The provenance lines at the head of a CSV file.
     "provenance": {
@@ -209,6 +253,7 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "due_within": "Sista dag inom (dagar)",
         "by": "Uppdelat på",
         "threshold": "Små tal dolda under",
+        "week": "Vecka",
     },
     # Which report a file is.
     "report": {
@@ -221,7 +266,39 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "due_soon": "Beslut som snart når tre månader",
         "ivo": "IVO:s individrapport",
         "council": "Kommunfullmäktiges statistikrapport",
+        "households": "Hushåll i sociala kontrakt (hemlöshetskartläggningen)",
+        "first_hand": "Vägen till förstahandskontrakt",
+        "rents": "Hyror",
+        "vacancy": "Tomma lägenheter och deras kostnad",
+        "landlords": "Hyresvärdsregistret",
     },
+    # People in social contracts (/v1/oversight/households): the breakdowns,
+    # and the applicant's age band.
+    "household_breakdown": {
+        "total": "Totalt",
+        "by_gender": "Per kön",
+        "by_household_type": "Per hushållstyp",
+        "by_age_band": "Per åldersgrupp",
+    },
+    "age_band": {
+        "0-17": "0-17 år",
+        "18-24": "18-24 år",
+        "25-34": "25-34 år",
+        "35-44": "35-44 år",
+        "45-54": "45-54 år",
+        "55-64": "55-64 år",
+        "65+": "65 år eller äldre",
+    },
+    # Months lived in a contract still second-hand (/v1/oversight/first-hand).
+    "month_band": {
+        "0-5": "0-5 månader",
+        "6-11": "6-11 månader",
+        "12-23": "12-23 månader",
+        "24-35": "24-35 månader",
+        "36+": "36 månader eller mer",
+    },
+    # A name in the landlord register: the first seen, or a later one.
+    "landlord_name": {"first": "Första namnet i loggen", "rename": "Namnbyte"},
     # The figures of the long tables (counts, apartments: the CSV files).
     "table_figure": {
         "cases_by_state": "Ärenden per status",
