@@ -34,6 +34,7 @@ from datetime import date
 from typing import Any
 
 from infra.views import Sql
+from projections.base import END_OF_TIME
 from projections.counts import period_of
 from projections.landlords import landlord_key, org_no_of, shown_name
 from projections.lead_times import summary
@@ -86,13 +87,20 @@ def whole_months(start: date, end: date) -> int:
 
 
 def first_hand(
-    sql: Sql, start: date, end: date, as_of: date, by: str
+    sql: Sql,
+    start: date,
+    end: date,
+    as_of: date,
+    by: str,
+    known_at: str = END_OF_TIME,
 ) -> list[dict[str, Any]]:
     """Per execution quarter from ``start`` to ``end`` (and per landlord or
-    district with ``by``), the outcomes of the contracts on ``as_of``."""
+    district with ``by``), the outcomes of the contracts on ``as_of``, as
+    known at ``known_at`` (an execution or end recorded later: not yet)."""
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     names: dict[str, str] = {}
-    for row in executed_between(sql, start.isoformat(), min(end, as_of).isoformat()):
+    last = min(end, as_of).isoformat()
+    for row in executed_between(sql, start.isoformat(), last, known_at):
         key = _group_key(row, by)
         names.setdefault(key, "" if by == "none" else shown_name(row[by]))
         executed_on = date.fromisoformat(row["executed_on"])

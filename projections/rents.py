@@ -14,6 +14,11 @@ acquisition); the household pays ALN its own rent (recorded at execution).
   counted) that fall in the period, and their cost: each vacant day costs
   the apartment's monthly rent divided by the days of its month.
 
+Both can be answered as known at a past moment (``known_at``, a UTC text
+as the read models store it): only what was recorded by then counts — an
+apartment acquired, returned or transferred, a contract executed or ended,
+a vacancy begun or ended — so an earlier answer is reproduced exactly.
+
 Grouped by landlord (its organisation number when the acquisition named
 one, else its name trimmed, spaces collapsed, case folded; named by the
 first spelling seen), district or the number of rooms, or not at all.
@@ -29,6 +34,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from infra.views import Sql
+from projections.base import END_OF_TIME
 from projections.counts import period_of, periods
 from projections.first_hand import normalised
 from projections.landlords import landlord_key, org_no_of, shown_name
@@ -56,29 +62,39 @@ _GROUP_COLUMNS = {
 }
 
 
-def rents(sql: Sql, day: date, by: str) -> list[dict[str, Any]]:
-    """The rents on ``day``, per group (one group without ``by``). Summed in
-    SQL as histograms of rents (a million-event log holds tens of thousands
-    of apartments), the medians read off them."""
+#: In stock on a day as known at a moment: acquired and not yet left.
+_IN_STOCK = (
+    "a.acquired_on <= ? AND a.acquired_recorded_at <= ? AND NOT ("
+    "a.left_on IS NOT NULL AND a.left_on <= ? AND a.left_recorded_at <= ?)"
+)
+
+
+def rents(
+    sql: Sql, day: date, by: str, known_at: str = END_OF_TIME
+) -> list[dict[str, Any]]:
+    """The rents on ``day`` as known at ``known_at``, per group (one group
+    without ``by``). Summed in SQL as histograms of rents (a million-event
+    log holds tens of thousands of apartments), the medians read off them."""
     text = day.isoformat()
+    in_stock = [text, known_at, text, known_at]
     columns = _GROUP_COLUMNS[by]
     chosen = "".join(f"a.{column}, " for column in columns)
     grouping = "".join(f", a.{column}" for column in columns)
-    in_stock = "a.acquired_on <= ? AND (a.left_on IS NULL OR a.left_on > ?)"
     stock = sql.all(
         f"SELECT {chosen}a.landlord_rent_sek AS rent, COUNT(*) AS n "
-        f"FROM tenancy_apartments a WHERE {in_stock} "
+        f"FROM tenancy_apartments a WHERE {_IN_STOCK} "
         f"GROUP BY a.landlord_rent_sek{grouping}",
-        [text, text],
+        in_stock,
     )
     lived = sql.all(
         f"SELECT {chosen}a.landlord_rent_sek AS rent, "
         "t.household_rent_sek AS charged, COUNT(*) AS n FROM tenancies t "
         "JOIN tenancy_apartments a ON a.apartment_id = t.apartment_id "
-        "WHERE t.executed_on <= ? AND NOT (t.ended_on IS NOT NULL "
-        f"AND t.ended_on <= ?) AND {in_stock} "
+        "WHERE t.executed_on <= ? AND t.executed_recorded_at <= ? "
+        "AND NOT (t.ended_on IS NOT NULL AND t.ended_on <= ? "
+        f"AND t.ended_recorded_at <= ?) AND {_IN_STOCK} "
         f"GROUP BY a.landlord_rent_sek, t.household_rent_sek{grouping}",
-        [text, text, text, text],
+        [text, known_at, text, known_at, *in_stock],
     )
     groups: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(
         lambda: {"stock": [], "lived": []}
@@ -155,17 +171,26 @@ def _nth(ordered: list[tuple[int, int]], index: int) -> int:
 
 
 def vacancy(
-    sql: Sql, start: date, end: date, period: str, by: str, today: date
+    sql: Sql,
+    start: date,
+    end: date,
+    period: str,
+    by: str,
+    today: date,
+    known_at: str = END_OF_TIME,
 ) -> list[dict[str, Any]]:
     """Vacant apartment-days and their cost per period from ``start`` to
-    ``end`` (a vacancy still open runs to ``today``), per group."""
+    ``end`` (a vacancy still open runs to ``today``), per group; as known at
+    ``known_at``: a vacancy begun later is left out, one ended later is open."""
     rows = sql.all(
         "SELECT v.apartment_id, v.started_on, v.ended_on, a.landlord, "
-        "a.landlord_org_no, a.district, a.rooms, a.landlord_rent_sek "
+        "a.landlord_org_no, a.district, a.rooms, a.landlord_rent_sek, "
+        "CASE WHEN v.ended_recorded_at <= ? THEN v.ended_on END AS known_end "
         "FROM tenancy_vacancies v "
         "JOIN tenancy_apartments a ON a.apartment_id = v.apartment_id "
-        "WHERE v.started_on <= ? AND (v.ended_on IS NULL OR v.ended_on > ?)",
-        [end.isoformat(), start.isoformat()],
+        "WHERE v.started_on <= ? AND v.started_recorded_at <= ? "
+        "AND (v.ended_on IS NULL OR v.ended_on > ? OR v.ended_recorded_at > ?)",
+        [known_at, end.isoformat(), known_at, start.isoformat(), known_at],
     )
     last = min(end, today)
     days: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0.0])
@@ -174,7 +199,7 @@ def vacancy(
         key, name = group_key(row, by)
         names.setdefault(key, name)
         first = max(start, date.fromisoformat(row["started_on"]))
-        ended = date.fromisoformat(row["ended_on"]) if row["ended_on"] else None
+        ended = date.fromisoformat(row["known_end"]) if row["known_end"] else None
         stop = min(last, ended - timedelta(days=1)) if ended else last
         for month_start, month_days in _months(first, stop):
             tally = days[(period_of(month_start, period), key)]

@@ -21,9 +21,16 @@ contract not ended on or before D. The day of the conversion or the
 termination is the first day the household no longer lives in a social
 contract (the half-open interval ``[executed_on, ended_on)``).
 
-A later fact is known no earlier than the execution it ends (the recorded
-time is clamped, as in ``projections.counts``), so "known at T" never sees
-an end without its beginning.
+The apartment's entry into and exit from the stock, and each vacancy's
+start and end, carry their recorded times too, so rents and vacancy can
+also be answered as known at a past moment. Vacancies are never joined: a
+vacancy that starts the day the last one ended is a row of its own
+(half-open intervals, so no day counts twice), which keeps what was known
+in between.
+
+A later fact is known no earlier than the execution, acquisition or vacancy
+it ends (the recorded time is clamped, as in ``projections.counts``), so
+"known at T" never sees an end without its beginning.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from typing import Any
 from domain.apartment import Apartment
 from domain.case import HousingCase
 from infra.views import Sql
-from projections.base import Projection, Recorded, handles
+from projections.base import END_OF_TIME, Projection, Recorded, handles
 from projections.landlords import org_no_on
 
 
@@ -42,8 +49,11 @@ class Tenancies(Projection):
     # 2: the apartments' days in stock, and their vacancies; 3: the
     # landlord's organisation number (projections.landlords); 4: the
     # household on the tenancy's own row, with an index that covers the
-    # households query (no join, no row read: a million-event log)
-    version = 4
+    # households query (no join, no row read: a million-event log); 5: the
+    # recorded times of the apartment's entry and exit and of each vacancy's
+    # start and end (rents and vacancy as known at a past moment), a
+    # vacancy per start (never joined)
+    version = 5
     tables = {
         "tenancy_households": (
             "CREATE TABLE IF NOT EXISTS tenancy_households ("
@@ -56,12 +66,15 @@ class Tenancies(Projection):
             "apartment_id TEXT PRIMARY KEY, landlord TEXT NOT NULL, "
             "district TEXT NOT NULL, rooms INTEGER NOT NULL, "
             "landlord_rent_sek BIGINT NOT NULL, acquired_on TEXT NOT NULL, "
-            "left_on TEXT, left_as TEXT, landlord_org_no TEXT)"
+            "left_on TEXT, left_as TEXT, landlord_org_no TEXT, "
+            "acquired_recorded_at TEXT NOT NULL, left_recorded_at TEXT)"
         ),
         "tenancy_vacancies": (
             "CREATE TABLE IF NOT EXISTS tenancy_vacancies ("
-            "apartment_id TEXT NOT NULL, started_on TEXT NOT NULL, "
-            "ended_on TEXT, PRIMARY KEY (apartment_id, started_on))"
+            "apartment_id TEXT NOT NULL, started_position BIGINT NOT NULL, "
+            "started_on TEXT NOT NULL, started_recorded_at TEXT NOT NULL, "
+            "ended_on TEXT, ended_recorded_at TEXT, "
+            "PRIMARY KEY (apartment_id, started_position))"
         ),
         "tenancies": (
             "CREATE TABLE IF NOT EXISTS tenancies ("
@@ -101,7 +114,8 @@ class Tenancies(Projection):
     def acquired(self, sql: Sql, r: Recorded) -> None:
         e = r.event
         sql.execute(
-            "INSERT INTO tenancy_apartments VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, ?)",
+            "INSERT INTO tenancy_apartments "
+            "VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?, NULL)",
             [
                 e.apartment_id,
                 e.landlord,
@@ -110,30 +124,19 @@ class Tenancies(Projection):
                 e.monthly_rent_sek,
                 r.occurred_on,
                 org_no_on(e),
+                r.recorded_at,
             ],
         )
         self.vacated(sql, r)
 
     @handles(Apartment.Vacated)
     def vacated(self, sql: Sql, r: Recorded) -> None:
-        # A vacancy that starts the day the last one ended (occupied and
-        # vacated on one day) is that vacancy again: no day counted twice.
-        key = [r.event.apartment_id, r.occurred_on]
-        if sql.one(
-            "SELECT 1 AS joined FROM tenancy_vacancies "
-            "WHERE apartment_id = ? AND ended_on = ?",
-            key,
-        ):
-            sql.execute(
-                "UPDATE tenancy_vacancies SET ended_on = NULL "
-                "WHERE apartment_id = ? AND ended_on = ?",
-                key,
-            )
-        else:
-            sql.execute(
-                "INSERT INTO tenancy_vacancies VALUES (?, ?, NULL)",
-                [r.event.apartment_id, r.occurred_on],
-            )
+        # One row per vacancy, even one that starts the day the last ended
+        # (occupied and vacated on one day): half-open, no day counts twice.
+        sql.execute(
+            "INSERT INTO tenancy_vacancies VALUES (?, ?, ?, ?, NULL, NULL)",
+            [r.event.apartment_id, r.position, r.occurred_on, r.recorded_at],
+        )
 
     @handles(Apartment.Occupied)
     def occupied(self, sql: Sql, r: Recorded) -> None:
@@ -145,18 +148,28 @@ class Tenancies(Projection):
             "returned" if isinstance(r.event, Apartment.Returned) else "transferred"
         )
         sql.execute(
-            "UPDATE tenancy_apartments SET left_on = ?, left_as = ? "
-            "WHERE apartment_id = ?",
-            [r.occurred_on, left_as, r.event.apartment_id],
+            "UPDATE tenancy_apartments SET left_on = ?, left_as = ?, "
+            "left_recorded_at = CASE WHEN acquired_recorded_at > ? "
+            "THEN acquired_recorded_at ELSE ? END WHERE apartment_id = ?",
+            [
+                r.occurred_on,
+                left_as,
+                r.recorded_at,
+                r.recorded_at,
+                r.event.apartment_id,
+            ],
         )
         self._vacancy_ends(sql, r)
 
     @staticmethod
     def _vacancy_ends(sql: Sql, r: Recorded) -> None:
+        # Known no earlier than the vacancy it ends.
         sql.execute(
-            "UPDATE tenancy_vacancies SET ended_on = ? "
+            "UPDATE tenancy_vacancies SET ended_on = ?, "
+            "ended_recorded_at = CASE WHEN started_recorded_at > ? "
+            "THEN started_recorded_at ELSE ? END "
             "WHERE apartment_id = ? AND ended_on IS NULL",
-            [r.occurred_on, r.event.apartment_id],
+            [r.occurred_on, r.recorded_at, r.recorded_at, r.event.apartment_id],
         )
 
     @handles(HousingCase.ContractExecuted)
@@ -231,18 +244,26 @@ def living_between(
         "AND t.ended_recorded_at <= ?)",
         [last, known_at, first, known_at],
     )
-    for row in rows:
-        if row["ended_recorded_at"] is not None and row["ended_recorded_at"] > known_at:
-            row.update(
-                ended_on=None, ended_recorded_at=None, ended_as=None, end_reason=None
-            )
-    return rows
+    return [_as_known(row, known_at) for row in rows]
 
 
-def executed_between(sql: Sql, first: str, last: str) -> list[dict[str, Any]]:
-    """Every tenancy that began from ``first`` to ``last`` (inclusive)."""
-    return sql.all(
+def executed_between(
+    sql: Sql, first: str, last: str, known_at: str = END_OF_TIME
+) -> list[dict[str, Any]]:
+    """Every tenancy that began from ``first`` to ``last`` (inclusive), as
+    known at ``known_at``: its end left out when not yet known then."""
+    rows = sql.all(
         f"SELECT {_COLUMNS} {_JOINS} WHERE t.executed_on >= ? AND t.executed_on <= ? "
-        "ORDER BY t.executed_on, t.case_id",
-        [first, last],
+        "AND t.executed_recorded_at <= ? ORDER BY t.executed_on, t.case_id",
+        [first, last, known_at],
     )
+    return [_as_known(row, known_at) for row in rows]
+
+
+def _as_known(row: dict[str, Any], known_at: str) -> dict[str, Any]:
+    """``row`` without its end when the end was recorded after ``known_at``."""
+    if row["ended_recorded_at"] is not None and row["ended_recorded_at"] > known_at:
+        row.update(
+            ended_on=None, ended_recorded_at=None, ended_as=None, end_reason=None
+        )
+    return row
