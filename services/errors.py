@@ -58,6 +58,16 @@ class AuditLogInconsistent(ServiceError):
     code = "audit_log_inconsistent"
 
 
+class AuditLogChanged(ServiceError):
+    """No head is signed over a log that no longer holds what the last
+    signed head covers (rolled back, restored from an older backup, or
+    changed under it): a conflict with the log's state, not a fault of the
+    request. Re-signing is never automatic; ``boende audit verify`` shows
+    what changed."""
+
+    code = "audit_log_changed"
+
+
 STATUS_BY_CODE: dict[str, int] = {
     "invalid_submission": 422,
     "invalid_request": 422,
@@ -70,6 +80,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "apartment_unavailable": 409,
     "date_out_of_order": 409,
     "position_not_recorded": 409,
+    "audit_log_changed": 409,
     "request_timeout": 408,
     "not_found": 404,
     "method_not_allowed": 405,

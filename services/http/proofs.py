@@ -26,7 +26,13 @@ from infra import merkle, metrics
 from infra.signing import public_pem, public_raw_hex
 from services.audit.log import AuditLog
 from services.audit.signer import HeadSigner, head_probe
-from services.errors import AuditLogInconsistent, InvalidRequest, NotFoundError
+from services.audit.tree import LogChanged
+from services.errors import (
+    AuditLogChanged,
+    AuditLogInconsistent,
+    InvalidRequest,
+    NotFoundError,
+)
 from services.http.deps import AuditDep, audit_log_of
 from services.http.models.audit import (
     ConsistencyProof,
@@ -100,16 +106,28 @@ def latest_tree_head(audit: AuditDep) -> dict[str, Any]:
     response_model=SignedHead,
     response_model_exclude_unset=True,
     responses={
-        500: {
-            "description": "internal_error: the log no longer holds what the "
-            "last head signed; nothing is signed (boende audit verify)"
+        409: {
+            "description": "audit_log_changed: the log no longer holds what "
+            "the last signed head (in the store or outside it) covers: rolled "
+            "back, restored from an older backup, or changed; nothing is signed "
+            "(boende audit verify shows what changed)"
         },
         503: {"description": "unavailable: the store is unreachable"},
     },
 )
 def sign_tree_head(audit: AuditDep) -> dict[str, Any]:
-    """Hash every event recorded since the last head and sign the new root."""
-    return audit.sign_head().as_json()
+    """Hash every event recorded since the last head and sign the new root;
+    409 ``audit_log_changed`` when the log no longer holds what the last
+    signed head covers."""
+    try:
+        return audit.sign_head().as_json()
+    except LogChanged as changed:
+        # Tamper evidence: the operator must hear of it, not only the caller.
+        log.error("no tree head signed: %s", changed)
+        raise AuditLogChanged(
+            f"no tree head signed: {changed} Nothing is re-signed on its own: "
+            "`boende audit verify` shows what changed."
+        ) from None
 
 
 Size = Annotated[int | None, Query(ge=0, description="default: the latest head's")]

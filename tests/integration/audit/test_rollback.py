@@ -22,6 +22,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 
 from infra.head_mirror import HeadNotMirrored, mirror_dir
 from infra.settings import Settings
@@ -32,6 +33,7 @@ from services.audit.tree import LogChanged
 from services.bootstrap import Boende, bootstrap
 from services.cli import main as cli
 from services.cli.behind import log_behind
+from services.http.app import create_app
 from services.projecting.runner import rebuild_together
 from tests.integration.audit.test_tamper import Database, record, some_facts, verify
 
@@ -296,3 +298,42 @@ def test_new_facts_on_a_restored_log_are_not_signed(
 
 def test_a_log_that_is_not_behind_starts(store_settings: Settings, signed: Any) -> None:
     assert log_behind(store_settings) == []
+
+
+def test_the_api_refuses_to_sign_over_a_rolled_back_log_with_409(
+    signed: None, boende: Boende, store_settings: Settings
+) -> None:
+    """POST /v1/audit/tree-heads on a log behind its newest head (in the
+    store, and as a file outside it): 409 ``audit_log_changed`` saying why,
+    never 500, and no head is signed or mirrored."""
+    Database(store_settings).truncate_after(9)
+    files = sorted(mirror_dir(store_settings).glob("*.json"))
+    with TestClient(create_app(boende)) as client:
+        refused = client.post("/v1/audit/tree-heads")
+        assert refused.status_code == 409, refused.text
+        body = refused.json()
+        assert body["error"] == "audit_log_changed"
+        assert "holds 9 events up to position 12" in body["message"]
+        assert "boende audit verify" in body["message"]
+        documented = client.get("/openapi.json").json()
+        responses = documented["paths"]["/v1/audit/tree-heads"]["post"]["responses"]
+        assert "409" in responses and "500" not in responses
+    assert sorted(mirror_dir(store_settings).glob("*.json")) == files
+    audit = AuditLog(store_settings, boende.app)
+    try:
+        assert [h.tree_size for h in audit.heads()] == [8, 12]
+    finally:
+        audit.close()
+
+
+def test_the_api_refuses_to_sign_over_a_log_behind_its_mirrored_head(
+    signed: None, boende: Boende, store_settings: Settings
+) -> None:
+    """The events, the heads and the leaves after 8 gone, so the store agrees
+    with itself: only the head file outside it covers 12. 409, not 500."""
+    roll_back_to_eight(store_settings)
+    with TestClient(create_app(boende)) as client:
+        refused = client.post("/v1/audit/tree-heads")
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"] == "audit_log_changed"
+    assert "rolled back or restored from an older backup?" in refused.json()["message"]
