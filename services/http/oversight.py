@@ -1,5 +1,5 @@
 """The executive board's oversight endpoints (KS: *uppsiktsplikt*): counts,
-flows and the apartment stock.
+flows, the apartment stock and the landlord register.
 
 Aggregates only: no personnummer, name or anything else that identifies a
 person. Every answer carries ``as_of_position``, and the ``tree_size`` and
@@ -51,7 +51,12 @@ from services.http.reports.formats import (
     table_responses,
 )
 from services.projecting.answers import answer
-from services.reporting.figure_tables import apartments_table, counts_table, flows_table
+from services.reporting.figure_tables import (
+    apartments_table,
+    counts_table,
+    flows_table,
+    landlords_table,
+)
 from services.reporting.flow_suppression import public_flows_in_detail
 from services.reporting.suppression import public_counts
 from services.reporting.tables import Coded
@@ -196,21 +201,32 @@ def apartments(
     summary="The landlord register: organisation numbers, names, renames",
     response_model=Landlords,
     response_model_exclude_unset=True,
+    responses=table_responses(
+        "The register; CSV: LANDLORDS_TABLE, one row per name a landlord has "
+        "had, the apartments on the row of its name now"
+    ),
 )
 def landlords(
-    boende: BoendeDep, audit: AuditDep, min_position: MinPosition = None
-) -> dict[str, Any]:
+    boende: BoendeDep,
+    audit: AuditDep,
+    table: TableFormatDep,
+    min_position: MinPosition = None,
+) -> dict[str, Any] | Response:
     """Every landlord ALN has acquired an apartment from under an
     organisation number: the first name seen in the log and its day, the
     name now, each later name with its day, and the apartments acquired.
     A sole trader (no number) is not listed; figures group it by name."""
-    return answer(
+    body = answer(
         boende.views["landlords"],
         lambda sql: {"landlords": landlords_view.register(sql)},
         min_position,
         boende.settings.read_wait_seconds,
         audit,
     )
+    if not table.csv:
+        return body
+    provenance = provenance_of("landlords", body)
+    return csv_response(landlords_table(body), provenance, "landlords.csv", table.lang)
 
 
 # -- the routes: JSON or CSV --------------------------------------------------------

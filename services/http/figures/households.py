@@ -1,6 +1,11 @@
 """``GET /v1/oversight/households``: people living in social contracts on a
 day or in an ISO week (Socialstyrelsen's homelessness mapping, situation 3);
-see ``projections.households``."""
+see ``projections.households``.
+
+JSON, or a CSV file of its table (``services.reporting.figure_tables``;
+the negotiation and the file: ``services.http.reports.formats``). The
+function ``households`` answers the JSON (the oversight web's page calls
+it); the route is ``households_route``."""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
 from projections import households as households_view
 from projections.base import END_OF_TIME
@@ -24,54 +30,36 @@ from services.http.deps import (
     known_at_utc,
     today_of,
 )
+from services.http.figures.models import HouseholdsAnswer, figure_responses
+from services.http.reports.formats import TableFormatDep, csv_response, provenance_of
 from services.projecting.answers import answer
+from services.reporting.figure_tables import households_table
 
 router = APIRouter(prefix="/v1/oversight", tags=["oversight"])
 WEEK = re.compile(r"(\d{4})-W(\d{2})")
 
-EXAMPLE = {
-    "as_of": "2025-04-02",
-    "week": None,
-    "first_day": "2025-04-02",
-    "last_day": "2025-04-02",
-    "known_at": None,
-    "as_of_position": 48211,
-    "tree_size": 48211,
-    "root_hash": "9f2c…",
-    "households": 41,
-    "adults": 52,
-    "children": 37,
-    "by_gender": {"woman": {"households": 23, "adults": 29, "children": 30}},
-    "by_household_type": {
-        "single_adult": {"households": 19, "adults": 19, "children": 0}
-    },
-    "by_age_band": {"25-34": {"households": 12, "adults": 15, "children": 14}},
-}
+AsOf = Annotated[
+    Day | None,
+    Query(
+        description="effective date; default today",
+        openapi_examples={"a day": {"value": "2025-04-02"}},
+    ),
+]
+Week = Annotated[
+    str | None,
+    Query(
+        description="an ISO week like 2025-W14 (the mapping week): a "
+        "household counts once if it lived in a contract any day of it",
+        openapi_examples={"the mapping week": {"value": "2025-W14"}},
+    ),
+]
 
 
-@router.get(
-    "/households",
-    summary="People in social contracts on a day or in an ISO week (situation 3)",
-    responses={
-        200: {"content": {"application/json": {"example": EXAMPLE}}},
-        422: {
-            "description": "invalid_request: a bad day or week, or both as_of and week"
-        },
-    },
-)
 def households(
     boende: BoendeDep,
     audit: AuditDep,
-    as_of: Annotated[
-        Day | None, Query(description="effective date; default today")
-    ] = None,
-    week: Annotated[
-        str | None,
-        Query(
-            description="an ISO week like 2025-W14 (the mapping week): a "
-            "household counts once if it lived in a contract any day of it"
-        ),
-    ] = None,
+    as_of: AsOf = None,
+    week: Week = None,
     known_at: KnownAt = None,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:
@@ -102,6 +90,47 @@ def households(
         "known_at": known,
         **result,
     }
+
+
+@router.get(
+    "/households",
+    summary="People in social contracts on a day or in an ISO week (situation 3)",
+    operation_id="households_v1_oversight_households_get",
+    response_model=None,
+    responses=figure_responses(
+        HouseholdsAnswer,
+        "Households, adults and children, in total and by gender, household "
+        "type and age band; CSV: HOUSEHOLDS_TABLE, one row for the total and "
+        "one per group",
+        "a bad day or week, both as_of and week, a bad known_at",
+    ),
+)
+def households_route(
+    boende: BoendeDep,
+    audit: AuditDep,
+    table: TableFormatDep,
+    as_of: AsOf = None,
+    week: Week = None,
+    known_at: KnownAt = None,
+    min_position: MinPosition = None,
+) -> dict[str, Any] | Response:
+    """Households, adults and children living in an executed social contract
+    (moved in, not yet converted to a first-hand lease or terminated), in
+    total and by the applicant's gender, the household's type and the
+    applicant's age band, as known at ``known_at``; with
+    ``as_of_position``, ``tree_size`` and ``root_hash``."""
+    body = households(boende, audit, as_of, week, known_at, min_position)
+    if not table.csv:
+        return body
+    provenance = provenance_of(
+        "households",
+        body,
+        as_of=body["as_of"],
+        week=week,
+        known_at=body["known_at"],
+    )
+    name = f"households_{week or body['as_of']}.csv"
+    return csv_response(households_table(body), provenance, name, table.lang)
 
 
 def iso_week(text: str) -> tuple[date, date]:
