@@ -20,6 +20,13 @@ from services.submission.envelope import SUBMISSION_TYPES
 
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"
 PACKAGE = "boende_client"
+#: What the generator may warn about: the batch door also takes NDJSON (a
+#: case system's file, sent as is), a content type it does not know; the
+#: operation is generated with its JSON array body. (Overriding NDJSON to
+#: bytes makes 0.29.1 write a body union that does not import.)
+KNOWN_WARNINGS = {
+    ("POST /v1/submissions/batch", "Unsupported content type application/x-ndjson")
+}
 
 
 def snake(operation_id: str) -> str:
@@ -83,7 +90,9 @@ def test_a_generated_client_has_every_operation_and_imports(
     assert made.returncode == 0, said
     # The generator skips what it cannot read with a warning, and exits 0.
     assert "will not be generated" not in said, said
-    assert "Warning" not in said, said
+    warnings = re.findall(r"WARNING parsing (\w+ \S+) within \w+\.\s+(.+)", said)
+    assert set(warnings) <= KNOWN_WARNINGS, said
+    assert said.count("WARNING") == len(warnings), said
 
     modules = {
         path.stem
