@@ -23,6 +23,7 @@ from fastapi import APIRouter, FastAPI, Query
 from starlette.concurrency import run_in_threadpool
 
 from infra import merkle, metrics
+from infra.head_mirror import HeadNotMirrored
 from infra.signing import public_pem, public_raw_hex
 from services.audit.log import AuditLog
 from services.audit.signer import HeadSigner, head_probe
@@ -32,6 +33,7 @@ from services.errors import (
     AuditLogInconsistent,
     InvalidRequest,
     NotFoundError,
+    StoreUnavailable,
 )
 from services.http.deps import AuditDep, audit_log_of
 from services.http.models.audit import (
@@ -112,7 +114,11 @@ def latest_tree_head(audit: AuditDep) -> dict[str, Any]:
             "back, restored from an older backup, or changed; nothing is signed "
             "(boende audit verify shows what changed)"
         },
-        503: {"description": "unavailable: the store is unreachable"},
+        503: {
+            "description": "unavailable: the store is unreachable, or the head "
+            "could not be written outside it (BOENDE_TREE_HEAD_MIRROR_DIR, the "
+            "boende.audit.heads topic); nothing is signed"
+        },
     },
 )
 def sign_tree_head(audit: AuditDep) -> dict[str, Any]:
@@ -127,6 +133,13 @@ def sign_tree_head(audit: AuditDep) -> dict[str, Any]:
         raise AuditLogChanged(
             f"no tree head signed: {changed} Nothing is re-signed on its own: "
             "`boende audit verify` shows what changed."
+        ) from None
+    except HeadNotMirrored as unmirrored:
+        # A head that only the store holds could be rolled back with it: none.
+        log.error("no tree head signed: %s", unmirrored)
+        raise StoreUnavailable(
+            f"no tree head signed: {unmirrored}; a head is only signed once it "
+            "is also kept outside the store. Try again when that is reachable."
         ) from None
 
 

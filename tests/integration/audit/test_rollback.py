@@ -337,3 +337,31 @@ def test_the_api_refuses_to_sign_over_a_log_behind_its_mirrored_head(
     assert refused.status_code == 409, refused.text
     assert refused.json()["error"] == "audit_log_changed"
     assert "rolled back or restored from an older backup?" in refused.json()["message"]
+
+
+def test_the_api_answers_503_when_the_head_cannot_be_kept_outside_the_store(
+    signed: None, boende: Boende, store_settings: Settings, tmp_path: Path
+) -> None:
+    """The mirror directory unwritable: a head only the store held could be
+    rolled back with it, so none is signed — 503 ``unavailable``, not 500."""
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the mirror directory should be")
+    elsewhere = store_settings.model_copy(update={"tree_head_mirror_dir": blocked})
+    record(boende, some_facts("c", 1))
+    other = bootstrap(elsewhere)
+    try:
+        with TestClient(create_app(other)) as client:
+            refused = client.post("/v1/audit/tree-heads")
+            documented = client.get("/openapi.json").json()
+    finally:
+        other.close()
+    assert refused.status_code == 503, refused.text
+    assert refused.json()["error"] == "unavailable"
+    assert "also kept outside the store" in refused.json()["message"]
+    responses = documented["paths"]["/v1/audit/tree-heads"]["post"]["responses"]
+    assert "503" in responses and "500" not in responses
+    audit = AuditLog(store_settings, boende.app)
+    try:
+        assert [h.tree_size for h in audit.heads()] == [8, 12]
+    finally:
+        audit.close()
