@@ -261,6 +261,17 @@ def get_audit_log(request: Request) -> AuditLog:
 AuditDep = Annotated[AuditLog, Depends(get_audit_log)]
 
 
+#: ``public=true``: small counts suppressed for publication
+#: (``services.reporting.suppression``).
+Public = Annotated[
+    bool,
+    Query(
+        description="suppress small counts (1-4 as <5; BOENDE_SUPPRESSION_THRESHOLD) "
+        "and as few other figures as keep them from being worked out",
+        openapi_examples={"for publication": {"value": True}},
+    ),
+]
+
 KnownAt = Annotated[
     Annotated[datetime, BeforeValidator(_iso_moment)] | None,
     Query(

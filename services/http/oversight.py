@@ -34,6 +34,7 @@ from services.http.deps import (
     Day,
     KnownAt,
     MinPosition,
+    Public,
     known_at_utc,
     periods_between,
     today_of,
@@ -60,16 +61,6 @@ from services.reporting.figure_tables import (
 from services.reporting.flow_suppression import public_flows_in_detail
 from services.reporting.suppression import public_counts
 from services.reporting.tables import Coded
-
-#: ``public=true``: small counts suppressed for publication
-#: (``services.reporting.suppression``).
-Public = Annotated[
-    bool,
-    Query(
-        description="suppress small counts (1-4 as <5; BOENDE_SUPPRESSION_THRESHOLD) "
-        "and as few other figures as keep them from being worked out"
-    ),
-]
 
 #: ``by=``: the case figures also per gender, intervention or basis.
 By = Annotated[

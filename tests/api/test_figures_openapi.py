@@ -26,7 +26,7 @@ FIGURES: dict[str, type[BaseModel]] = {
 }
 #: The parameters each takes, besides format, lang, Accept and min_position.
 PARAMETERS = {
-    "/v1/oversight/households": {"as_of", "week", "known_at"},
+    "/v1/oversight/households": {"as_of", "week", "known_at", "public"},
     "/v1/oversight/first-hand": {"from", "to", "as_of", "by", "known_at"},
     "/v1/oversight/rents": {"as_of", "by", "known_at"},
     "/v1/oversight/vacancy": {"from", "to", "period", "by", "known_at"},

@@ -131,6 +131,43 @@ def test_known_at_leaves_out_what_was_registered_later(
     assert now["households"] == 2 and before["households"] == 0
 
 
+def test_public_figures_mark_small_counts_and_keep_zeros(
+    boende: Boende, api: TestClient, ids: Ids
+) -> None:
+    """On 31 March three households (A, B, C) of four adults and two
+    children live in contracts: every figure from 1 to 4 is "<5" (the
+    threshold is 5), zeros are shown, and no figure is exact that would give
+    a small one away. The CSV in Swedish says the same."""
+    history(Homes(boende, api, ids))
+    march = figures(api, as_of="2025-03-31", public="true")
+    assert (march["households"], march["adults"], march["children"]) == ("<5",) * 3
+    assert march["by_gender"] == {
+        "woman": people("<5", "<5", "<5"),  # type: ignore[arg-type]
+        "man": people("<5", "<5", 0),  # type: ignore[arg-type]
+        "other": people(0, 0, 0),
+        "unknown": people(0, 0, 0),
+    }
+    assert march["by_household_type"]["adults_with_children"] == people(0, 0, 0)
+    assert march["public"] is True and set(march["legend"]) == {"<5", "suppressed"}
+    assert march["root_hash"] == figures(api, as_of="2025-03-31")["root_hash"]
+    csv = api.get(
+        "/v1/oversight/households",
+        params={"as_of": "2025-03-31", "public": "true", "format": "csv"},
+    )
+    assert csv.status_code == 200, csv.text
+    assert csv.headers["content-disposition"].endswith(
+        'households_2025-03-31_public.csv"'
+    )
+    lines = csv.text.splitlines()
+    assert "# För publicering (små tal dolda): ja" in lines
+    header = lines.index("Uppdelning;Grupp;Hushåll;Vuxna;Barn")
+    assert lines[header + 1 : header + 4] == [
+        "Totalt;;<5;<5;<5",
+        "Per kön;Kvinna;<5;<5;<5",
+        "Per kön;Man;<5;<5;0",
+    ]
+
+
 @pytest.mark.parametrize(
     "params",
     [

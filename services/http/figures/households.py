@@ -27,6 +27,7 @@ from services.http.deps import (
     Day,
     KnownAt,
     MinPosition,
+    Public,
     known_at_utc,
     today_of,
 )
@@ -34,6 +35,7 @@ from services.http.figures.models import HouseholdsAnswer, figure_responses
 from services.http.reports.formats import TableFormatDep, csv_response, provenance_of
 from services.projecting.answers import answer
 from services.reporting.figure_tables import households_table
+from services.reporting.household_suppression import public_households
 
 router = APIRouter(prefix="/v1/oversight", tags=["oversight"])
 WEEK = re.compile(r"(\d{4})-W(\d{2})")
@@ -62,12 +64,14 @@ def households(
     week: Week = None,
     known_at: KnownAt = None,
     min_position: MinPosition = None,
+    public: Public = False,
 ) -> dict[str, Any]:
     """Households, adults and children living in an executed social contract
     (moved in, not yet converted to a first-hand lease or terminated), in
     total and by the applicant's gender, the household's type and the
     applicant's age band; with ``as_of_position``, ``tree_size`` and
-    ``root_hash``."""
+    ``root_hash``. ``public``: small counts suppressed
+    (``services.reporting.household_suppression``)."""
     if as_of is not None and week is not None:
         raise InvalidRequest(
             "give as_of or week, not both",
@@ -82,7 +86,7 @@ def households(
         boende.settings.read_wait_seconds,
         audit,
     )
-    return {
+    body = {
         "as_of": None if week else first.isoformat(),
         "week": week,
         "first_day": first.isoformat(),
@@ -90,6 +94,8 @@ def households(
         "known_at": known,
         **result,
     }
+    threshold = boende.settings.suppression_threshold
+    return public_households(body, threshold) if public else body
 
 
 @router.get(
@@ -113,13 +119,14 @@ def households_route(
     week: Week = None,
     known_at: KnownAt = None,
     min_position: MinPosition = None,
+    public: Public = False,
 ) -> dict[str, Any] | Response:
     """Households, adults and children living in an executed social contract
     (moved in, not yet converted to a first-hand lease or terminated), in
     total and by the applicant's gender, the household's type and the
     applicant's age band, as known at ``known_at``; with
     ``as_of_position``, ``tree_size`` and ``root_hash``."""
-    body = households(boende, audit, as_of, week, known_at, min_position)
+    body = households(boende, audit, as_of, week, known_at, min_position, public)
     if not table.csv:
         return body
     provenance = provenance_of(
@@ -128,8 +135,10 @@ def households_route(
         as_of=body["as_of"],
         week=week,
         known_at=body["known_at"],
+        public=public or None,
     )
-    name = f"households_{week or body['as_of']}.csv"
+    name = f"households_{week or body['as_of']}"
+    name += "_public.csv" if public else ".csv"
     return csv_response(households_table(body), provenance, name, table.lang)
 
 

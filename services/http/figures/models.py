@@ -12,6 +12,7 @@ from typing import Any, Literal, cast
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
+from services.http.models.common import Figure, Legend
 from services.http.reports.formats import table_responses
 
 #: The log every figure was read from (``services.projecting.answers``).
@@ -63,13 +64,14 @@ PEOPLE = {"households": 23, "adults": 29, "children": 30}
 
 
 class HouseholdPeople(BaseModel):
-    """Households living in a social contract, their adults and children."""
+    """Households living in a social contract, their adults and children
+    (``public=true``: each also ``"<5"`` or ``"suppressed"``)."""
 
     model_config = _config(PEOPLE)
 
-    households: int
-    adults: int
-    children: int
+    households: Figure
+    adults: Figure
+    children: Figure
 
 
 HOUSEHOLDS_EXAMPLE: dict[str, Any] = {
@@ -103,9 +105,9 @@ class HouseholdsAnswer(FigureProvenance):
     first_day: date
     last_day: date
     known_at: str | None = None
-    households: int
-    adults: int
-    children: int
+    households: Figure
+    adults: Figure
+    children: Figure
     by_gender: dict[str, HouseholdPeople] = Field(
         description="woman, man, other, unknown"
     )
@@ -117,6 +119,8 @@ class HouseholdsAnswer(FigureProvenance):
         description="0-17, 18-24, 25-34, 35-44, 45-54, 55-64, 65+ (the year of "
         "the day minus the birth year)"
     )
+    public: bool | None = Field(default=None, description="only with public=true")
+    legend: Legend | None = Field(default=None, description="only with public=true")
 
 
 # -- /v1/oversight/first-hand ------------------------------------------------------
