@@ -38,7 +38,8 @@ CONTRACTS: dict[str, tuple[Any, ...]] = {
     "H2": ("P11", "Bo AB", ORG, "Norrby", "2021-06-15", None),
     "F5": ("P5", "BO AB", ORG, "NORRBY", "2022-01-10", "deceased", "2023-06-30"),
     "F1": ("P1", "Bo AB", ORG, "Norrby", "2022-01-31", "converted", "2023-01-31"),
-    "F6": ("P6", "Hem HB", None, "Söderberga", "2022-02-15", "other", "2022-12-31"),
+    "F6": ("P6", "Hem HB", None, "Söderberga", "2022-02-15", "eviction",
+           "2022-12-31"),
     "F2": ("P2", "Bo Fastigheter AB", ORG, "norrby ", "2022-02-28", "converted",
            "2023-03-01"),
     "F3": ("P3", "hem  HB", None, "söderberga", "2022-03-15", "eviction",
@@ -151,7 +152,7 @@ AS_OF = date(2024, 1, 31)
 #: Twelve months: all six observed, F1 converted. Twenty-four: F1 (on the
 #: day) and F5 (10 January) observed, the four others censored.
 Q1_2022 = outcome(
-    6, [365, 366], {"eviction": 1, "deceased": 1, "other": 1}, [671],
+    6, [365, 366], {"eviction": 2, "deceased": 1}, [671],
     {"12-23": 1}, (6, 1, 0.1667), (2, 1, 0.5),
 )  # fmt: skip
 
@@ -192,7 +193,7 @@ def test_outcomes_are_counted_to_the_day(sql: Sql) -> None:
     q1 = (date(2022, 1, 1), date(2022, 3, 31))
     assert first_hand(sql, *q1, date(2023, 1, 31), "none") == [
         {"cohort": "2022Q1", **outcome(
-            6, [365], {"eviction": 1, "other": 1}, [306, 337, 386],
+            6, [365], {"eviction": 2}, [306, 337, 386],
             {"6-11": 2, "12-23": 1}, (2, 1, 0.5), (0, 0, None))}
     ]  # fmt: skip
     (before,) = first_hand(sql, *q1, date(2023, 1, 30), "none")
@@ -215,7 +216,7 @@ def test_per_landlord_by_number_named_by_the_first_spelling(sql: Sql) -> None:
          **outcome(3, [365, 366], {"deceased": 1}, [], {}, (3, 1, 0.3333),
                    (2, 1, 0.5))},
         {"cohort": "2022Q1", "landlord": "Hem HB", "landlord_org_no": None,
-         **outcome(3, [], {"eviction": 1, "other": 1}, [671], {"12-23": 1},
+         **outcome(3, [], {"eviction": 2}, [671], {"12-23": 1},
                    (3, 0, 0.0), (0, 0, None))},
     ]  # fmt: skip
     # The first spelling over every cohort asked names the group in each.
@@ -241,7 +242,7 @@ def test_per_district_trimmed_and_case_folded(sql: Sql) -> None:
     ]
     assert list(got[0])[:3] == ["cohort", "district", "executed"]
     assert got[1] == {"cohort": "2022Q1", "district": "Söderberga",
-                      **outcome(3, [], {"eviction": 1, "other": 1}, [671],
+                      **outcome(3, [], {"eviction": 2}, [671],
                                 {"12-23": 1}, (3, 0, 0.0), (0, 0, None))}  # fmt: skip
 
 

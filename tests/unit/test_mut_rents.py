@@ -23,6 +23,8 @@ from typing import Any
 
 import pytest
 
+from domain.apartment import Apartment
+from domain.case import HousingCase
 from infra.views import Sql
 from projections.rents import (
     GROUPINGS,
@@ -33,6 +35,8 @@ from projections.rents import (
     rents,
     vacancy,
 )
+from projections.tenancies import Tenancies
+from tests.unit.test_mut_projections_base import Log, stamp, tables
 from tests.unit.test_mut_tenancies import ORG, at, sql  # noqa: F401  (the fixture)
 
 NO_RENT = {"median": None, "lowest": None, "highest": None, "per_month": 0}
@@ -351,3 +355,45 @@ def test_the_months_a_range_touches() -> None:
         (date(2024, 5, 1), 1)
     ]
     assert list(_months(date(2024, 5, 31), date(2024, 5, 30))) == []
+
+
+def test_rows_of_one_rent_add_up_in_a_group() -> None:
+    """The SQL sums per rent and spelling: B1 and B4 are one row of two,
+    B2 (one number, spelt apart) a row of its own at the same rent; the
+    two households pay the same rent for flats of different rents."""
+    log = Log()
+    flats = {}
+    for flat_id, name, rent in [
+        ("B1", "Bo AB", 6000),
+        ("B2", "Bo  AB", 6000),
+        ("B3", "Bo AB", 7000),
+        ("B4", "Bo AB", 6000),
+    ]:
+        flats[flat_id] = Apartment.acquire(
+            stamp("2024-01-01", "ALN"), flat_id, name, "Norrby", 2, rent, ORG
+        )
+        log.take(flats[flat_id], "2024-01-01T08:00:00")  # fmt: skip
+    for case_id, flat_id in [("C1", "B1"), ("C2", "B3")]:
+        case = HousingCase.file(stamp("2024-01-01"), case_id, {}, {}, "man", 1980)
+        case.grant(stamp("2024-01-01"), f"d-{case_id}", "socialt_kontrakt",
+                   "assessment")  # fmt: skip
+        case.execute(stamp("2024-01-02"), flats[flat_id], 5000, date(2024, 1, 2))
+        log.take(case, "2024-01-02T08:00:00")
+        log.take(flats[flat_id], "2024-01-02T08:00:00")
+    projection = Tenancies()
+    with tables(projection) as db:
+        projection.process_batch(db, log.records)
+        (group,) = rents(db, date(2024, 1, 2), "landlord")
+    assert group == {
+        "landlord": "Bo AB",
+        "landlord_org_no": ORG,
+        "apartments": 4,
+        "occupied": 2,
+        "aln_pays": spread(6000, 6000, 7000, 25000),
+        "households_pay": spread(5000, 5000, 5000, 10000),
+        "difference_per_month": -1000 - 2000,
+        "difference_per_occupied_apartment": -1500,
+    }
+    # A whole median is a whole number, not 6000.0.
+    assert type(group["aln_pays"]["median"]) is int
+    assert type(group["households_pay"]["median"]) is int
