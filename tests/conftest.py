@@ -4,8 +4,9 @@ the application wired on them, and a live HTTP server on loopback.
 PostgreSQL: each test that asks for it gets a database of its own, created on
 the server at ``BOENDE_TEST_POSTGRES_URL`` (default: the local one). Locally a
 missing server skips those tests with the reason; with ``CI`` set to any
-truthy value (``1``, ``true``, ``yes``, any case) it fails them, so CI can
-never go green without having run them.
+truthy value (``1``, ``true``, ``yes``, any case: anything but empty, ``0``,
+``false``, ``no``, ``off`` or ``n``) it fails them, so CI can never go green
+without having run them.
 """
 
 from __future__ import annotations
@@ -64,16 +65,19 @@ def _admin_connection() -> psycopg.Connection[Any]:
     return psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3)
 
 
-#: What ``CI`` may say to mean "this is CI", in any case: a misspelt switch
-#: must not turn a missing service into a quiet skip.
-CI_TRUTHY = frozenset({"1", "true", "yes", "on", "y"})
+#: What ``CI`` may say to mean "this is not CI", in any case. Everything
+#: else that is not empty means CI: a misspelt switch (``ture``) or a CI
+#: system's own value (Woodpecker sets ``CI=woodpecker``) must not turn a
+#: missing service into a quiet skip.
+CI_FALSY = frozenset({"0", "false", "no", "off", "n"})
 
 
 def ci_is_set(value: str | None = None) -> bool:
-    """Whether ``CI`` (or ``value``) is truthy: ``1``, ``true``, ``yes``,
-    ``on`` or ``y``, in any case, spaces around ignored."""
+    """Whether ``CI`` (or ``value``) is truthy: anything but empty, ``0``,
+    ``false``, ``no``, ``off`` or ``n`` (any case, spaces around ignored)."""
     text = os.environ.get("CI", "") if value is None else value
-    return text.strip().lower() in CI_TRUTHY
+    word = text.strip().lower()
+    return word != "" and word not in CI_FALSY
 
 
 def skip_or_fail_on_ci(reason: str) -> None:
