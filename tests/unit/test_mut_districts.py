@@ -57,6 +57,10 @@ def test_codes_fold_names_keep_their_case_and_comments_end_a_line() -> None:
     assert districts.codes == ["norr", "syd", "c"]
 
 
+def test_a_comment_runs_from_the_first_hash() -> None:
+    assert parse_district_list("v;Väst # 1 # 2").names == {"v": "Väst"}
+
+
 def test_a_name_may_hold_a_semicolon_after_the_first() -> None:
     assert parse_district_list("v;Väst;ra").names == {"v": "Väst;ra"}
 
