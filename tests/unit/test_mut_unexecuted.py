@@ -21,6 +21,7 @@ from projections.unexecuted import (
     Unexecuted,
     _grants,
     _iso,
+    _known_day,
     quarter_bounds,
     quarterly_report,
     unexecuted,
@@ -399,6 +400,36 @@ def test_a_running_quarter_is_counted_to_today(sql: Sql) -> None:
     assert quarterly_report(sql, "2021Q3", reference, None, D("2021-09-30")) == (
         quarterly_report(sql, "2021Q3", reference)
     )
+
+
+def test_ended_on_the_day_counted_to_says_why(sql: Sql) -> None:
+    """c-3 was cancelled on 1 October: counted to that day, the fourth
+    quarter already shows it ended, and why."""
+    got = quarterly_report(sql, "2021Q4", reference, None, D("2021-10-01"))
+    assert got[1] == row(
+        "earlier_resolved", *C3, SK, "other", "cancelled", 228,
+        resolved="2021-10-01", end_reason="own_housing_found",
+    )  # fmt: skip
+
+
+def test_a_fact_recorded_at_the_moment_asked_about_is_known(sql: Sql) -> None:
+    """c-5's execution was recorded at 10:00 on 11 August."""
+    at = quarterly_report(sql, "2021Q3", reference, "2021-08-11T10:00:00.000000Z")
+    assert (at[2]["reference"], at[2]["status_at_quarter_end"]) == (
+        "ref-c-5",
+        "executed",
+    )
+    just_before = "2021-08-11T09:59:59.999999Z"
+    before = quarterly_report(sql, "2021Q3", reference, just_before)
+    assert before[2]["status_at_quarter_end"] == "unexecuted"
+
+
+def test_a_day_known_only_with_its_recorded_time() -> None:
+    moment = "2021-10-05T08:00:00.000000Z"
+    assert _known_day("2021-08-15", moment, moment) == D("2021-08-15")
+    assert _known_day("2021-08-15", moment, "2021-10-05T07:59:59.999999Z") is None
+    assert _known_day(None, moment, moment) is None
+    assert _known_day("2021-08-15", None, moment) is None
 
 
 def test_a_quarter_not_begun_on_the_day_counted_to(sql: Sql) -> None:
