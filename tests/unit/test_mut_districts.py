@@ -28,6 +28,7 @@ BAD_ENTRY = (
         ("norr;Norr\nnord; NORR \n", "line 2: 'nord' or its name is listed twice"),
         ("norr;Norrby\nnorrby;Annat\n", "line 2: 'norrby' or its name is listed twice"),
         ("norrby;Norr\nnorr;Annat\n", "line 2: 'norr' or its name is listed twice"),
+        ("a;A\nb;B\nc;a\n", "line 3: 'c' or its name is listed twice"),  # not the last
     ],
 )
 def test_a_bad_list_is_refused_in_words_naming_the_line(

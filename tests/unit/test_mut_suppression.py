@@ -217,6 +217,8 @@ def test_spread_gives_one_each_then_all_but_one_then_all() -> None:
     assert _spread(5, [3, 1, 4]) == [2, 0, 3]
     assert _spread(8, [3, 1, 4]) == [3, 1, 4]
     assert _spread(0, [3]) == [0]
+    # A size of two has room for one after assessment too: it comes first.
+    assert _spread(1, [2, 3]) == [1, 0]
 
 
 def test_the_counts_network_has_every_state_and_reason() -> None:
