@@ -1,5 +1,5 @@
 """The path to a first-hand lease (``projections.first_hand``) on a scripted
-history of eleven contracts in five execution quarters, worked out by hand:
+history of thirteen contracts in six execution quarters, worked out by hand:
 outcomes adding up to the cohort, shares within 12 and 24 months of the
 contracts observed that long (the rest censored, still counted), days to
 conversion and in contract with their month bands, per landlord and
