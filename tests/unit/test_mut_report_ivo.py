@@ -26,6 +26,7 @@ from services.errors import StoreUnavailable
 from services.http.access import Purpose
 from services.http.reports import ivo
 from services.http.reports.ivo import ivo_row, ivo_table
+from services.privacy import rights
 from services.privacy.ivo import IvoCase, IvoPerson
 from services.submission.service import parse
 from tests.conftest import envelope
@@ -269,6 +270,31 @@ def test_the_person_of_each_case_as_ivo_names_them(boende: Boende) -> None:
     row = ivo_row(decision("c-a1"), cases["c-a1"])
     assert row["delay_reasons"][1]["note"] == NOTE
     assert row["ivo_id"] == f"19850317-T{anna.digits}"
+
+
+def test_an_erased_person_keeps_their_digits(boende: Boende) -> None:
+    """After Anna's key is erased on her request: the same three digits, no
+    birth date and so no IVO id, her note gone; Bo is untouched."""
+    granted(boende, "c-a1", ANNA, "woman")
+    granted(boende, "c-b1", BO, "man")
+    post(boende, "delay_reason_recorded", "c-a1", "2021-08-02",
+         reason="offer_declined", offered_on="2021-07-20", note=NOTE)  # fmt: skip
+    asked = [decision("c-a1"), decision("c-b1")]
+    before = ivo._read_cases(boende, asked)
+    rights.erase(boende, ANNA, "dataskydd-7")
+    after = ivo._read_cases(boende, asked)
+    anna = after["c-a1"].person
+    assert anna == IvoPerson(None, before["c-a1"].person.digits, True, "erased")
+    assert after["c-a1"].notes == {3: None}
+    assert after["c-b1"] == before["c-b1"]
+    row = ivo_row(decision("c-a1"), after["c-a1"])
+    assert (row["ivo_id"], row["birth_date"], row["personal_data"]) == (
+        None,
+        None,
+        "erased",
+    )
+    assert row["ivo_digits"] == anna.digits
+    assert [reason["note"] for reason in row["delay_reasons"]] == [None, None]
 
 
 def test_a_case_the_store_does_not_hold(boende: Boende) -> None:
