@@ -20,6 +20,8 @@ from datetime import date
 from typing import Any
 
 from infra.views import Sql
+from projections import household_months
+from projections.base import END_OF_TIME
 
 GENDERS = ("woman", "man", "other", "unknown")
 HOUSEHOLD_TYPES = (
@@ -57,7 +59,12 @@ def age_band(year: int, birth_year: int) -> str:
 
 def households(sql: Sql, first: date, last: date, known_at: str) -> dict[str, Any]:
     """The households living in a social contract on at least one day from
-    ``first`` to ``last``, as known at ``known_at``: totals and breakdowns."""
+    ``first`` to ``last``, as known at ``known_at``: totals and breakdowns.
+    As everything recorded says (``known_at`` the end of time), from the
+    month-end snapshots (``projections.household_months``); as known at a
+    past moment, from the tenancies themselves."""
+    if known_at == END_OF_TIME:
+        return summarise(household_months.living(sql, first, last), last.year)
     rows = sql.all(
         "SELECT gender, birth_year, adults, children, COUNT(*) AS n "
         "FROM tenancies WHERE executed_on <= ? AND executed_recorded_at <= ? "

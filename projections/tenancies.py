@@ -35,12 +35,16 @@ it ends (the recorded time is clamped, as in ``projections.counts``), so
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from domain.apartment import Apartment
 from domain.case import HousingCase
 from infra.views import Sql
+from projections import household_months
 from projections.base import END_OF_TIME, Projection, Recorded, handles
+from projections.household_months import Group
 from projections.landlords import org_no_on
 
 
@@ -52,8 +56,9 @@ class Tenancies(Projection):
     # households query (no join, no row read: a million-event log); 5: the
     # recorded times of the apartment's entry and exit and of each vacancy's
     # start and end (rents and vacancy as known at a past moment), a
-    # vacancy per start (never joined)
-    version = 5
+    # vacancy per start (never joined); 6: month-end snapshots of the
+    # households living (projections.household_months)
+    version = 6
     tables = {
         "tenancy_households": (
             "CREATE TABLE IF NOT EXISTS tenancy_households ("
@@ -85,6 +90,7 @@ class Tenancies(Projection):
             "gender TEXT NOT NULL, birth_year INTEGER NOT NULL, "
             "adults INTEGER NOT NULL, children INTEGER NOT NULL)"
         ),
+        **household_months.TABLES,
     }
     indexes = [
         "CREATE INDEX IF NOT EXISTS tenancies_by_executed_on "
@@ -94,7 +100,21 @@ class Tenancies(Projection):
         "adults, children)",
         "CREATE INDEX IF NOT EXISTS tenancy_vacancies_by_started_on "
         "ON tenancy_vacancies (started_on)",
+        *household_months.INDEXES,
     ]
+
+    def process(self, sql: Sql, recorded: Recorded) -> None:
+        self.process_batch(sql, [recorded])
+
+    def process_batch(self, sql: Sql, batch: Sequence[Recorded]) -> None:
+        """The batch's rows, then its changes to the month-end snapshots
+        (``projections.household_months``) together."""
+        self._shifts: Counter[tuple[Group, str]] = Counter()
+        for recorded in batch:
+            handler = self._handlers.get(type(recorded.event))
+            if handler is not None:
+                handler(self, sql, recorded)
+        household_months.apply(sql, self._shifts)
 
     @handles(HousingCase.Filed)
     def filed(self, sql: Sql, r: Recorded) -> None:
@@ -189,6 +209,15 @@ class Tenancies(Projection):
                 e.case_id,
             ],
         )
+        row = sql.one(
+            "SELECT gender, birth_year, adults, children FROM tenancy_households "
+            "WHERE case_id = ?",
+            [e.case_id],
+        )
+        if row is not None:
+            household_months.change(
+                self._shifts, household_months.group_of(row), r.occurred_on, None, 1
+            )
 
     @handles(HousingCase.ConvertedToFirstHand)
     def converted(self, sql: Sql, r: Recorded) -> None:
@@ -198,8 +227,21 @@ class Tenancies(Projection):
     def terminated(self, sql: Sql, r: Recorded) -> None:
         self._end(sql, r, "terminated", r.event.reason)
 
-    @staticmethod
-    def _end(sql: Sql, r: Recorded, ended_as: str, reason: str) -> None:
+    def _end(self, sql: Sql, r: Recorded, ended_as: str, reason: str) -> None:
+        before = sql.one(
+            "SELECT executed_on, ended_on, gender, birth_year, adults, children "
+            "FROM tenancies WHERE case_id = ?",
+            [r.event.case_id],
+        )
+        if before is not None:  # the snapshots: the old end undone, the new one
+            group, executed_on = (
+                household_months.group_of(before),
+                before["executed_on"],
+            )
+            household_months.change(
+                self._shifts, group, executed_on, before["ended_on"], -1
+            )
+            household_months.change(self._shifts, group, executed_on, r.occurred_on, 1)
         # Known no earlier than the execution it ends (a skewed clock).
         sql.execute(
             "UPDATE tenancies SET ended_on = ?, ended_as = ?, end_reason = ?, "
