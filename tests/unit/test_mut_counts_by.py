@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
+from domain.apartment import Apartment
 from domain.case import HousingCase
-from projections.counts import CASE_STATES, counts
+from projections.counts import CASE_STATES, FLOW_TYPES, counts, flows
 from tests.unit.test_mut_counts import FEEDS, fed, history
 from tests.unit.test_mut_projections_base import Log, stamp
 
@@ -208,4 +209,41 @@ def test_a_delay_is_a_fact_in_the_state_it_leaves_unchanged() -> None:
             "intervention": "boendesocial_insats",
             "basis": "appeal",
         }
+    ]
+
+
+def test_a_code_outside_today_s_list_is_a_group_of_its_own() -> None:
+    """A gender the envelope no longer takes, recorded under an older list:
+    its cases are counted in a group of their own, not lost or refused."""
+    log = Log()
+    case = HousingCase.file(stamp("2021-01-01"), "c-x", {}, {}, "kvinna", 1980)
+    log.take(case, "2021-01-01T09:00:00")
+    context, sql = fed(log.records, "one batch")
+    groups = counts(sql, date(2021, 1, 31), None, "gender")["groups"]
+    context.__exit__(None, None, None)
+    assert list(groups) == ["woman", "man", "other", "unknown", "kvinna"]
+    assert groups["kvinna"] == group({"filed": 1}, filed=1)
+    assert groups["woman"] == group()
+
+
+NO_FLOW = dict.fromkeys(FLOW_TYPES.values(), 0)
+
+
+@pytest.mark.parametrize("known_at", [None, "2021-02-01T00:00:00.000000Z"])
+def test_the_facts_after_a_delay_still_flow(known_at: str | None) -> None:
+    """A delay changes no state and is no flow (``projections.flows``
+    counts it): passed over, and the kinds and months after it counted,
+    from the rollup and (known at a time before the last fact) the facts."""
+    log = two_cases()
+    case = HousingCase.file(stamp("2021-02-01"), "c-c", {}, {}, "man", 1980)
+    case.withdraw(stamp("2021-02-02"), "moved")
+    log.take(case, "2021-01-21T09:00:00")
+    flat = Apartment.acquire(stamp("2021-02-03", "ALN"), "a-1", "AB", "N", 2, 1)
+    log.take(flat, "2021-03-01T09:00:00")  # no flow: only moves known_at
+    context, sql = fed(log.records, "one batch")
+    got = flows(sql, date(2021, 1, 1), date(2021, 2, 28), "month", known_at)
+    context.__exit__(None, None, None)
+    assert got == [
+        {"period": "2021-01", **NO_FLOW, "filed": 2, "granted": 1, "rejected": 1},
+        {"period": "2021-02", **NO_FLOW, "filed": 1, "withdrawn": 1},
     ]
