@@ -23,7 +23,8 @@ the answer too) when its acquisition named one; otherwise — a sole trader,
 a fact recorded before numbers were asked for — and a district always, by
 its name trimmed, with runs of spaces made one and case folded
 ("kommunbostäder AB " is "Kommunbostäder AB"); the answer names the group by
-the first spelling seen.
+the spelling of its first acquisition in the log (``projections.spellings``),
+as rents and vacancy do.
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ from typing import Any
 from infra.views import Sql
 from projections.base import END_OF_TIME
 from projections.counts import period_of
-from projections.landlords import landlord_key, org_no_of, shown_name
+from projections.landlords import landlord_key, org_no_of
 from projections.lead_times import summary
+from projections.spellings import first_spellings
 from projections.tenancies import executed_between
 
 TERMINATION_REASONS = (
@@ -98,13 +100,12 @@ def first_hand(
     district with ``by``), the outcomes of the contracts on ``as_of``, as
     known at ``known_at`` (an execution or end recorded later: not yet)."""
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    names: dict[str, str] = {}
     last = min(end, as_of).isoformat()
     for row in executed_between(sql, start.isoformat(), last, known_at):
         key = _group_key(row, by)
-        names.setdefault(key, "" if by == "none" else shown_name(row[by]))
         executed_on = date.fromisoformat(row["executed_on"])
         groups[(period_of(executed_on, "quarter"), key)].append(row)
+    names = first_spellings(sql, by, known_at) if by != "none" else {}
     return [
         {
             "cohort": cohort,

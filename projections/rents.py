@@ -20,8 +20,10 @@ apartment acquired, returned or transferred, a contract executed or ended,
 a vacancy begun or ended — so an earlier answer is reproduced exactly.
 
 Grouped by landlord (its organisation number when the acquisition named
-one, else its name trimmed, spaces collapsed, case folded; named by the
-first spelling seen), district or the number of rooms, or not at all.
+one, else its name trimmed, spaces collapsed, case folded), district or the
+number of rooms, or not at all. A landlord or district is named by the
+spelling of its first acquisition in the log (``projections.spellings``),
+the same in both figures whatever day or period is asked.
 Amounts are whole kronor (SEK), rounded half to even at the end.
 """
 
@@ -36,21 +38,19 @@ from typing import Any
 from infra.views import Sql
 from projections.base import END_OF_TIME
 from projections.counts import period_of, periods
-from projections.first_hand import normalised
-from projections.landlords import landlord_key, org_no_of, shown_name
+from projections.landlords import org_no_of
+from projections.spellings import SPELLED, first_spellings, spelled_key
 
 GROUPINGS = ("none", "landlord", "district", "rooms")
 
 
-def group_key(row: dict[str, Any], by: str) -> tuple[str, str]:
-    """(key to group by, the name shown) of ``row`` under ``by``."""
+def group_key(row: dict[str, Any], by: str) -> str:
+    """The key ``row`` is grouped by under ``by`` (in the order shown)."""
     if by == "none":
-        return "", ""
+        return ""
     if by == "rooms":
-        return f"{row['rooms']:04d}", str(row["rooms"])
-    if by == "landlord":
-        return landlord_key(row["landlord_org_no"], row[by]), shown_name(row[by])
-    return normalised(row[by]), shown_name(row[by])
+        return f"{row['rooms']:04d}"
+    return spelled_key(row, by)
 
 
 #: The columns a grouping needs from an apartment's row, besides the rent.
@@ -99,27 +99,32 @@ def rents(
     groups: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(
         lambda: {"stock": [], "lived": []}
     )
-    names: dict[str, str] = {}
     for part, rows in (("stock", stock), ("lived", lived)):
         for row in rows:
-            key, name = group_key(row, by)
-            names.setdefault(key, name)
-            groups[key][part].append(row)
+            groups[group_key(row, by)][part].append(row)
     if by == "none":
         groups[""]  # the one group, also when the stock is empty
+    names = _names(sql, by, known_at)
     return [
-        {**_named(by, key, names.get(key, "")), **_rents(**rows)}
+        {**_named(by, key, names), **_rents(**rows)}
         for key, rows in sorted(groups.items())
     ]
 
 
-def _named(by: str, key: str, name: str) -> dict[str, Any]:
+def _names(sql: Sql, by: str, known_at: str) -> dict[str, str]:
+    """The landlords' or districts' names (``projections.spellings``)."""
+    return first_spellings(sql, by, known_at) if by in SPELLED else {}
+
+
+def _named(by: str, key: str, names: dict[str, str]) -> dict[str, Any]:
     """A group's name under ``by`` (and a landlord's number, if it has one)."""
     if by == "none":
         return {}
+    if by == "rooms":
+        return {by: str(int(key))}
     if by == "landlord":
-        return {by: name, "landlord_org_no": org_no_of(key)}
-    return {by: name}
+        return {by: names[key], "landlord_org_no": org_no_of(key)}
+    return {by: names[key]}
 
 
 def _rents(stock: list[dict[str, Any]], lived: list[dict[str, Any]]) -> dict[str, Any]:
@@ -194,10 +199,10 @@ def vacancy(
     )
     last = min(end, today)
     days: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0.0])
-    names: dict[str, str] = {}
+    seen: set[str] = set()
     for row in rows:
-        key, name = group_key(row, by)
-        names.setdefault(key, name)
+        key = group_key(row, by)
+        seen.add(key)
         first = max(start, date.fromisoformat(row["started_on"]))
         ended = date.fromisoformat(row["known_end"]) if row["known_end"] else None
         stop = min(last, ended - timedelta(days=1)) if ended else last
@@ -209,11 +214,12 @@ def vacancy(
                 / calendar.monthrange(month_start.year, month_start.month)[1]
             )
             tally[1] += per_day * month_days
-    keys = sorted(names) if by != "none" else [""]
+    keys = sorted(seen) if by != "none" else [""]
+    names = _names(sql, by, known_at)
     return [
         {
             "period": key,
-            **_named(by, group, names.get(group, "")),
+            **_named(by, group, names),
             "vacant_days": int(days[(key, group)][0]) if (key, group) in days else 0,
             "cost_sek": round(days[(key, group)][1]) if (key, group) in days else 0,
         }

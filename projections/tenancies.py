@@ -42,7 +42,7 @@ from typing import Any
 from domain.apartment import Apartment
 from domain.case import HousingCase
 from infra.views import Sql
-from projections import household_months
+from projections import household_months, spellings
 from projections.base import END_OF_TIME, Projection, Recorded, handles
 from projections.household_months import Group
 from projections.landlords import org_no_on
@@ -57,8 +57,9 @@ class Tenancies(Projection):
     # recorded times of the apartment's entry and exit and of each vacancy's
     # start and end (rents and vacancy as known at a past moment), a
     # vacancy per start (never joined); 6: month-end snapshots of the
-    # households living (projections.household_months)
-    version = 6
+    # households living (projections.household_months); 7: each landlord's
+    # and district's first spelling, which names it (projections.spellings)
+    version = 7
     tables = {
         "tenancy_households": (
             "CREATE TABLE IF NOT EXISTS tenancy_households ("
@@ -91,6 +92,7 @@ class Tenancies(Projection):
             "adults INTEGER NOT NULL, children INTEGER NOT NULL)"
         ),
         **household_months.TABLES,
+        **spellings.TABLES,
     }
     indexes = [
         "CREATE INDEX IF NOT EXISTS tenancies_by_executed_on "
@@ -147,6 +149,8 @@ class Tenancies(Projection):
                 r.recorded_at,
             ],
         )
+        names = {"landlord": e.landlord, "district": e.district}
+        spellings.record(sql, r, {**names, "landlord_org_no": org_no_on(e)})
         self.vacated(sql, r)
 
     @handles(Apartment.Vacated)

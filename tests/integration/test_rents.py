@@ -14,6 +14,8 @@ from services.http.app import create_app
 from tests.conftest import Ids
 from tests.integration.test_unexecuted import Cases
 
+ORG = "556999-0012"
+
 
 @pytest.fixture
 def api(boende: Boende) -> Iterator[TestClient]:
@@ -114,3 +116,49 @@ def test_a_rebuild_equals_the_live_model(
     boende.runner("tenancies").rebuild()
     again = get(api, "vacancy", **{"from": "2025-01-01", "to": "2025-12-31"})
     assert again["periods"] == live["periods"]
+
+
+def test_a_landlord_has_one_name_on_both_engines_in_every_figure(
+    boende: Boende, api: TestClient, ids: Ids
+) -> None:
+    """One number under three spellings: "Bo AB" acquired first (B1, the
+    dearest), then "Bo Fastigheter AB" (B2, the cheapest, where the only
+    contract is executed) and "BO AB" (B3). Every figure names it "Bo AB",
+    the first in the log, as the register does, on SQLite and PostgreSQL
+    alike: not the row an engine happens to return first (on SQLite the
+    cheapest), nor the first contract executed."""
+    c = Cases(boende, api, ids)
+    for flat, name, rent in [
+        ("B1", "Bo AB", 7000),
+        ("B2", "Bo Fastigheter AB", 6000),
+        ("B3", "BO AB", 6500),
+    ]:
+        c.post("apartment_acquired", flat, "2025-01-01", landlord=name,
+               landlord_org_no=ORG, district="norrby", rooms=2,
+               monthly_rent_sek=rent)  # fmt: skip
+    c.filed("X", "2024-12-01")
+    c.granted("X", "2024-12-10")
+    c.post("contract_executed", c.case_ids["X"], "2025-01-11", apartment_id="B2",
+           monthly_rent_sek=6200, lease_starts_on="2025-01-11")  # fmt: skip
+    c.catch_up()
+    rents = get(api, "rents", as_of="2025-02-01", by="landlord")["groups"]
+    assert [(g["landlord"], g["landlord_org_no"], g["apartments"]) for g in rents] == [
+        ("Bo AB", ORG, 3)
+    ]
+    january = {"from": "2025-01-01", "to": "2025-01-31"}
+    (vacant,) = get(api, "vacancy", by="landlord", **january)["periods"]
+    # B1 and B3 all January, B2 1-10 January.
+    assert (vacant["landlord"], vacant["landlord_org_no"], vacant["vacant_days"]) == (
+        "Bo AB",
+        ORG,
+        31 + 31 + 10,
+    )
+    quarter = {"from": "2025-01-01", "to": "2025-03-31", "as_of": "2025-03-31"}
+    (cohort,) = get(api, "first-hand", by="landlord", **quarter)["cohorts"]
+    assert (cohort["landlord"], cohort["landlord_org_no"], cohort["executed"]) == (
+        "Bo AB",
+        ORG,
+        1,
+    )
+    (landlord,) = get(api, "landlords")["landlords"]
+    assert (landlord["first_name"], landlord["name"]) == ("Bo AB", "BO AB")

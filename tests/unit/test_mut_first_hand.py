@@ -3,7 +3,8 @@ history of thirteen contracts in six execution quarters, worked out by hand:
 outcomes adding up to the cohort, shares within 12 and 24 months of the
 contracts observed that long (the rest censored, still counted), days to
 conversion and in contract with their month bands, per landlord and
-district named by the first spelling seen, as known at a moment."""
+district named by the spelling of their first acquisition in the log, as
+known at a moment."""
 
 from __future__ import annotations
 
@@ -207,19 +208,20 @@ def test_outcomes_are_counted_to_the_day(sql: Sql) -> None:
 
 
 def test_per_landlord_by_number_named_by_the_first_spelling(sql: Sql) -> None:
-    """F5's "BO AB" (executed 10 January) names the number before F1's
-    "Bo AB" and F2's "Bo Fastigheter AB"; without a number, "Hem HB" (F6)
-    before "hem  HB" (F3)."""
+    """H1's "Bo AB" (P10, the first acquisition in the log) names the number
+    in 2022Q1 too, not F5's "BO AB" executed first in the quarter nor F2's
+    "Bo Fastigheter AB"; without a number, "Hem HB" (F6's P6, acquired
+    before F3's P3 "hem  HB")."""
     q1 = (date(2022, 1, 1), date(2022, 3, 31))
     assert first_hand(sql, *q1, AS_OF, "landlord") == [
-        {"cohort": "2022Q1", "landlord": "BO AB", "landlord_org_no": ORG,
+        {"cohort": "2022Q1", "landlord": "Bo AB", "landlord_org_no": ORG,
          **outcome(3, [365, 366], {"deceased": 1}, [], {}, (3, 1, 0.3333),
                    (2, 1, 0.5))},
         {"cohort": "2022Q1", "landlord": "Hem HB", "landlord_org_no": None,
          **outcome(3, [], {"eviction": 2}, [671], {"12-23": 1},
                    (3, 0, 0.0), (0, 0, None))},
     ]  # fmt: skip
-    # The first spelling over every cohort asked names the group in each.
+    # The same name whichever cohorts are asked.
     everything = first_hand(sql, date(2020, 1, 1), date(2024, 12, 31), AS_OF,
                             "landlord")  # fmt: skip
     assert [(g["cohort"], g["landlord"], g["landlord_org_no"]) for g in everything] == [
@@ -234,10 +236,11 @@ def test_per_landlord_by_number_named_by_the_first_spelling(sql: Sql) -> None:
 
 
 def test_per_district_trimmed_and_case_folded(sql: Sql) -> None:
+    """Named by H1's "Norrby" and F6's "Söderberga", acquired first."""
     q1 = (date(2022, 1, 1), date(2022, 3, 31))
     got = first_hand(sql, *q1, AS_OF, "district")
     assert [(g["cohort"], g["district"], g["executed"]) for g in got] == [
-        ("2022Q1", "NORRBY", 3),
+        ("2022Q1", "Norrby", 3),
         ("2022Q1", "Söderberga", 3),
     ]
     assert list(got[0])[:3] == ["cohort", "district", "executed"]
