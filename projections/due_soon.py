@@ -16,7 +16,12 @@ from datetime import date, timedelta
 from typing import Any
 
 from infra.views import Sql
-from projections.unexecuted import ONE_DAY, Reference, _delay_reasons, _grants
+from projections.base import END_OF_TIME
+from projections.unexecuted import ONE_DAY, Reference, _grants
+
+#: The most days a deadline lies after its decision: three calendar months
+#: are at most 92 days (``three_month_deadline``; checked by a test).
+DEADLINE_AFTER_AT_MOST = 92
 
 
 def due_soon(
@@ -28,8 +33,10 @@ def due_soon(
 ) -> list[dict[str, Any]]:
     """The decisions due within ``within_days`` of ``as_of``, the nearest
     deadline first."""
-    grants = _grants(sql, as_of, as_of + ONE_DAY, known_at)
-    reasons = _delay_reasons(sql, as_of, known_at)
+    # A deadline is at most 92 days after its decision (three calendar
+    # months): decisions before this one cannot still be within theirs.
+    since = as_of - timedelta(days=DEADLINE_AFTER_AT_MOST)
+    grants = _grants(sql, as_of, as_of + ONE_DAY, known_at, since)
     last = as_of + timedelta(days=within_days)
     due = [
         g
@@ -37,6 +44,7 @@ def due_soon(
         if g.resolved_on is None or g.resolved_on > as_of
         if as_of <= g.deadline <= last
     ]
+    reasons = _delay_reasons(sql, as_of, known_at, [g.case_id for g in due])
     return [
         {
             "reference": reference(g.case_id),
@@ -50,3 +58,23 @@ def due_soon(
         }
         for g in sorted(due, key=lambda g: (g.deadline, g.decided_on, g.case_id))
     ]
+
+
+def _delay_reasons(
+    sql: Sql, on: date, known_at: str | None, cases: list[str]
+) -> dict[str, str]:
+    """Each of ``cases``' latest delay reason dated on or before ``on``, read
+    by case (500 at a time), not over every case's reasons."""
+    found: dict[str, str] = {}
+    for start in range(0, len(cases), 500):
+        chunk = cases[start : start + 500]
+        rows = sql.all(
+            "SELECT d.case_id, d.reason FROM unexecuted_delay_reasons d JOIN ("
+            "SELECT case_id, MAX(position) AS last FROM unexecuted_delay_reasons "
+            "WHERE occurred_on <= ? AND recorded_at <= ? "
+            f"AND case_id IN ({', '.join('?' * len(chunk))}) GROUP BY case_id"
+            ") latest ON d.position = latest.last",
+            [on.isoformat(), known_at or END_OF_TIME, *chunk],
+        )
+        found |= {row["case_id"]: row["reason"] for row in rows}
+    return found

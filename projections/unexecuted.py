@@ -327,17 +327,29 @@ def _report_row(
 
 
 def _grants(
-    sql: Sql, decided_by: date, resolved_from: date, known_at: str | None
+    sql: Sql,
+    decided_by: date,
+    resolved_from: date,
+    known_at: str | None,
+    decided_from: date | None = None,
 ) -> list[Grant]:
-    """Grants decided by ``decided_by`` and not known to be executed or ended
-    before ``resolved_from``, with facts recorded after ``known_at`` left out."""
+    """Grants decided by ``decided_by`` (and from ``decided_from``, if given)
+    and not known to be executed or ended before ``resolved_from``, with
+    facts recorded after ``known_at`` left out."""
     known = known_at or END_OF_TIME
+    since = [] if decided_from is None else [decided_from.isoformat()]
+    from_clause = "AND decided_on >= ? " if since else ""
     rows = sql.all(
         "SELECT * FROM unexecuted_cases WHERE decided_on <= ? "
-        "AND decided_recorded_at <= ? "
+        f"{from_clause}AND decided_recorded_at <= ? "
         "AND (executed_on IS NULL OR executed_on >= ? OR executed_recorded_at > ?) "
         "AND (ended_on IS NULL OR ended_on >= ? OR ended_recorded_at > ?)",
-        [decided_by.isoformat(), known, *[resolved_from.isoformat(), known] * 2],
+        [
+            decided_by.isoformat(),
+            *since,
+            known,
+            *[resolved_from.isoformat(), known] * 2,
+        ],
     )
     grants = [_grant(row, known) for row in rows]
     # Sorted here, not in SQL: both engines must give the same order, and
