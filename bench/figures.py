@@ -29,15 +29,19 @@ from typing import Any
 from bench.measure import Clock, Sample
 from bench.report import LEGEND, Row, format_row, header
 from infra.settings import Settings
+from projections import apartments as apartments_view
 from projections import counts as counts_view
 from projections import first_hand, households, rents
 from projections import flows as flows_view
+from projections import landlords as landlords_view
+from projections import lead_times as lead_times_view
 from projections.base import END_OF_TIME
 from projections.due_soon import due_soon
+from projections.unexecuted import unexecuted
 from services.bootstrap import bootstrap
 from services.projecting.answers import answer
 
-VIEWS = ("counts", "tenancies", "unexecuted")
+VIEWS = ("counts", "tenancies", "unexecuted", "apartments", "lead_times", "landlords")
 COPIED = ("caselog.sqlite", "person_keys.sqlite")
 Query = Callable[[Any], dict[str, Any]]
 
@@ -107,6 +111,18 @@ def series(
             "due within 30 days",
             lambda r: _q(due_soon, day(r), 30, reference),
         ),
+        (
+            "unexecuted",
+            "unexecuted as_of",
+            lambda r: _q(unexecuted, day(r), reference, None),
+        ),
+        ("apartments", "apartments as_of", lambda r: _q(apartments_view.stock, day(r))),
+        (
+            "lead_times",
+            "lead times 12 months",
+            lambda r: _q(lead_times_view.lead_times, *year(r), "month"),
+        ),
+        ("landlords", "landlord register", lambda r: _q(landlords_view.register)),
     ]
 
 

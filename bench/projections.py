@@ -26,8 +26,9 @@ On a case log of ``--events`` recorded events (default 1,000,000, about
    oversight answer carries;
 5. each oversight figure's query (``bench.figures``: counts by a dimension,
    flows with details, households, the path to a first-hand lease, rents,
-   vacancy, due within 30 days), on a copy of the log with those read models
-   caught up, ``--calls`` random calls each.
+   vacancy, due within 30 days, the three-month list, apartments, lead
+   times, the landlord register), on a copy of the log with those read
+   models caught up, ``--calls`` random calls each.
 
 The log is made of many independent simulated municipalities ("worlds", five
 years each, different seeds), their ids prefixed per world, recorded through
