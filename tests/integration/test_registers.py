@@ -136,7 +136,8 @@ def version_1(boende: Boende, event: Any) -> StoredEvent:
 
 
 def record_old_acquisition(boende: Boende, key: str, landlord: str, day: str) -> None:
-    stamp = Stamp(f"old-{key}", "ALN", "aln-1", date.fromisoformat(day), date.today())
+    today = boende.service.today()  # the service's clock, not the calendar's
+    stamp = Stamp(f"old-{key}", "ALN", "aln-1", date.fromisoformat(day), today)
     flat = Apartment.acquire(stamp, key, landlord, "Norrby", 2, 6000)
     (event,) = flat.collect_events()
     boende.app.recorder.insert_events([version_1(boende, event)])
