@@ -19,7 +19,7 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials
-from starlette.routing import Mount
+from starlette.routing import BaseRoute, Match, Mount
 
 from infra.auth import Verifier, load_or_create_dev_key, load_verifier, mint
 from infra.settings import Settings
@@ -36,6 +36,13 @@ from services.http.authz import (
 )
 
 
+class NoPath(BaseRoute):
+    """A route of the router's own kind that has no ``path_regex``."""
+
+    def matches(self, scope: Any) -> tuple[Match, dict[str, Any]]:
+        return Match.NONE, {}
+
+
 def noop() -> None:
     """A route's endpoint: never called here (the app behind the guard is
     the recorder, not the router)."""
@@ -47,6 +54,7 @@ def routed(verifier: Verifier | None) -> FastAPI:
     app = FastAPI()
     app.state.boende = SimpleNamespace(settings=None)
     app.state.verifier = verifier
+    app.router.routes.append(NoPath())  # a route with no path to match
     app.router.routes.append(Mount("/v1/cases/static", app=PlainTextResponse("x")))
     app.get("/healthz")(noop)
     app.post("/v1/cases/{case_id}")(noop)  # not in the table: the GET is
@@ -59,19 +67,23 @@ def routed(verifier: Verifier | None) -> FastAPI:
 
     @app.exception_handler(ServiceError)
     async def refused(request: Request, error: ServiceError) -> JSONResponse:
-        return JSONResponse({error.code: error.message}, status_code=403)
+        headers = {"X-Path": request.url.path}  # the handler gets the request
+        return JSONResponse({error.code: error.message}, 403, headers)
 
     return app
 
 
 class Behind:
-    """The app behind the guard: keeps each scope it gets, answers 204."""
+    """The app behind the guard: keeps each scope it gets and the body it
+    reads (the guard passes the request's ``receive`` on), answers 204."""
 
     def __init__(self) -> None:
         self.scopes: list[dict[str, Any]] = []
+        self.bodies: list[bytes] = []
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         self.scopes.append(scope)
+        self.bodies.append((await receive())["body"])
         await send({"type": "http.response.start", "status": 204, "headers": []})
         await send({"type": "http.response.body", "body": b""})
 
@@ -93,7 +105,7 @@ def run(guard: Authorization, scope: dict[str, Any]) -> list[dict[str, Any]]:
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
+        return {"type": "http.request", "body": b"the body", "more_body": False}
 
     async def send(message: Any) -> None:
         sent.append(message)
@@ -126,6 +138,7 @@ def test_a_caller_with_the_role_reaches_the_route_with_its_principal(
     header = bearer_header(settings, "ifn_officer")
     scope = scope_of(app, "GET", "/v1/cases/c-1", header)
     assert answer(run(Authorization(behind), scope)) == (204, b"")
+    assert behind.bodies == [b"the body"]
     (seen,) = behind.scopes
     assert seen is scope  # the scope itself goes on, not the guard's copy
     assert "route" not in seen  # the router sets it, not the guard
@@ -160,7 +173,9 @@ def test_a_refusal_is_answered_by_the_handler_for_its_class(
         b'{"401":"an Authorization: Bearer token is required"}',
     )
     wrong_role = scope_of(app, "GET", "/v1/cases/c-1", bearer_header(settings, "x"))
-    assert answer(run(guard, wrong_role)) == (
+    refused = run(guard, wrong_role)
+    assert (b"x-path", b"/v1/cases/c-1") in refused[0]["headers"]
+    assert answer(refused) == (
         403,
         b'{"forbidden":"GET /v1/cases/{case_id} needs one of the roles ifn_officer"}',
     )
@@ -194,6 +209,7 @@ def test_other_scopes_pass_untouched() -> None:
     scope = {"type": "lifespan"}  # no app, method or path to read
     run(Authorization(behind), scope)
     assert behind.scopes == [{"type": "lifespan"}]
+    assert behind.bodies == [b"the body"]  # its receive, untouched
 
 
 def test_the_first_matching_route_in_the_router_s_order() -> None:
