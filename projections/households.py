@@ -19,8 +19,8 @@ from datetime import date
 from typing import Any
 
 from infra.views import Sql
-from projections import household_months
 from projections.base import END_OF_TIME
+from projections.tenancies import HOUSEHOLDS_LIVING
 
 GENDERS = ("woman", "man", "other", "unknown")
 HOUSEHOLD_TYPES = (
@@ -39,6 +39,10 @@ AGE_BANDS = (
     (55, 64, "55-64"),
     (65, None, "65+"),
 )
+
+
+#: A household's kind: the columns the answer groups by.
+_KINDS = ("gender", "birth_year", "adults", "children")
 
 
 def household_type(adults: int, children: int) -> str:
@@ -60,10 +64,11 @@ def households(sql: Sql, first: date, last: date, known_at: str) -> dict[str, An
     """The households living in a social contract on at least one day from
     ``first`` to ``last``, as known at ``known_at``: totals and breakdowns.
     As everything recorded says (``known_at`` the end of time), from the
-    month-end snapshots (``projections.household_months``); as known at a
+    month-end snapshots (``projections.month_ends``); as known at a
     past moment, from the tenancies themselves."""
     if known_at == END_OF_TIME:
-        return summarise(household_months.living(sql, first, last), last.year)
+        living = HOUSEHOLDS_LIVING.counted(sql, first, last, _KINDS)
+        return summarise(living, last.year)
     rows = sql.all(
         "SELECT gender, birth_year, adults, children, COUNT(*) AS n "
         "FROM tenancies WHERE executed_on <= ? AND executed_recorded_at <= ? "

@@ -40,6 +40,7 @@ from projections.base import END_OF_TIME
 from projections.counts import period_of, periods
 from projections.landlords import org_no_of
 from projections.spellings import SPELLED, first_spellings, spelled_key
+from projections.tenancies import APARTMENTS_IN_STOCK, CONTRACTS_LIVED
 
 GROUPINGS = ("none", "landlord", "district", "rooms")
 
@@ -75,9 +76,34 @@ def rents(
     """The rents on ``day`` as known at ``known_at``, per group (one group
     without ``by``). Summed in SQL as histograms of rents (a million-event
     log holds tens of thousands of apartments), the medians read off them."""
+    columns = _GROUP_COLUMNS[by]
+    if known_at == END_OF_TIME:  # the month-end snapshots: a month's rows
+        stock = APARTMENTS_IN_STOCK.counted(sql, day, day, (*columns, "rent"))
+        lived = CONTRACTS_LIVED.counted(sql, day, day, (*columns, "rent", "charged"))
+    else:
+        stock, lived = _scanned(sql, day, columns, known_at)
+    groups: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(
+        lambda: {"stock": [], "lived": []}
+    )
+    for part, rows in (("stock", stock), ("lived", lived)):
+        for row in rows:
+            groups[group_key(row, by)][part].append(row)
+    if by == "none":
+        groups[""]  # the one group, also when the stock is empty
+    names = _names(sql, by, known_at)
+    return [
+        {**_named(by, key, names), **_rents(**rows)}
+        for key, rows in sorted(groups.items())
+    ]
+
+
+def _scanned(
+    sql: Sql, day: date, columns: tuple[str, ...], known_at: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The stock's and the lived-in contracts' histograms on ``day`` as
+    known at ``known_at``, from every apartment and contract."""
     text = day.isoformat()
     in_stock = [text, known_at, text, known_at]
-    columns = _GROUP_COLUMNS[by]
     chosen = "".join(f"a.{column}, " for column in columns)
     grouping = "".join(f", a.{column}" for column in columns)
     stock = sql.all(
@@ -96,19 +122,7 @@ def rents(
         f"GROUP BY a.landlord_rent_sek, t.household_rent_sek{grouping}",
         [text, known_at, text, known_at, *in_stock],
     )
-    groups: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(
-        lambda: {"stock": [], "lived": []}
-    )
-    for part, rows in (("stock", stock), ("lived", lived)):
-        for row in rows:
-            groups[group_key(row, by)][part].append(row)
-    if by == "none":
-        groups[""]  # the one group, also when the stock is empty
-    names = _names(sql, by, known_at)
-    return [
-        {**_named(by, key, names), **_rents(**rows)}
-        for key, rows in sorted(groups.items())
-    ]
+    return stock, lived
 
 
 def _names(sql: Sql, by: str, known_at: str) -> dict[str, str]:
@@ -198,7 +212,9 @@ def vacancy(
         [known_at, end.isoformat(), known_at, start.isoformat(), known_at],
     )
     last = min(end, today)
-    days: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0.0])
+    # [days, cost in 1/_DAY_PARTS of a krona]: exact whatever order the rows
+    # come in (a float sum of day shares could round either way at .5).
+    days: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     seen: set[str] = set()
     for row in rows:
         key = group_key(row, by)
@@ -209,11 +225,8 @@ def vacancy(
         for month_start, month_days in _months(first, stop):
             tally = days[(period_of(month_start, period), key)]
             tally[0] += month_days
-            per_day = (
-                row["landlord_rent_sek"]
-                / calendar.monthrange(month_start.year, month_start.month)[1]
-            )
-            tally[1] += per_day * month_days
+            length = calendar.monthrange(month_start.year, month_start.month)[1]
+            tally[1] += row["landlord_rent_sek"] * month_days * (_DAY_PARTS // length)
     keys = sorted(seen) if by != "none" else [""]
     names = _names(sql, by, known_at)
     return [
@@ -221,11 +234,24 @@ def vacancy(
             "period": key,
             **_named(by, group, names),
             "vacant_days": int(days[(key, group)][0]) if (key, group) in days else 0,
-            "cost_sek": round(days[(key, group)][1]) if (key, group) in days else 0,
+            "cost_sek": _kronor(days[(key, group)][1]) if (key, group) in days else 0,
         }
         for key in periods(start, end, period)
         for group in keys
     ]
+
+
+#: A day's share of a month's rent in whole parts for every month's length
+#: (the least common multiple of 28, 29, 30 and 31).
+_DAY_PARTS = 377_580
+
+
+def _kronor(parts: int) -> int:
+    """``parts`` (1/_DAY_PARTS of a krona) in whole kronor, half to even."""
+    whole, rest = divmod(parts, _DAY_PARTS)
+    if 2 * rest > _DAY_PARTS or (2 * rest == _DAY_PARTS and whole % 2):
+        return whole + 1
+    return whole
 
 
 def _months(first: date, last: date) -> Iterable[tuple[date, int]]:

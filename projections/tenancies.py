@@ -42,10 +42,48 @@ from typing import Any
 from domain.apartment import Apartment
 from domain.case import HousingCase
 from infra.views import Sql
-from projections import household_months, spellings
+from projections import spellings
 from projections.base import END_OF_TIME, Projection, Recorded, handles
-from projections.household_months import Group
 from projections.landlords import org_no_on
+from projections.month_ends import MonthEnd, Shifts
+
+_TEXT, _INT, _BIG = "TEXT", "INTEGER", "BIGINT"
+#: The apartment's columns a rent is grouped by (no number: "").
+_PLACE = (("landlord", _TEXT), ("landlord_org_no", _TEXT), ("district", _TEXT))
+_PLACE_OF = ("a.landlord", "COALESCE(a.landlord_org_no, '')", "a.district")
+_LIVED = "tenancies t JOIN tenancy_apartments a ON a.apartment_id = t.apartment_id"
+
+#: Month-end snapshots (``projections.month_ends``) of the households living
+#: in a contract (``projections.households``), the apartments in stock and
+#: the contracts lived in with both rents (``projections.rents``). A
+#: contract is lived in only while its apartment is in stock (an apartment
+#: is returned only when available, and transferred by the conversion that
+#: ends its contract), so its own days are the contract's.
+HOUSEHOLDS_LIVING = MonthEnd(
+    "tenancy_household_months",
+    (("gender", _TEXT), ("birth_year", _INT), ("adults", _INT), ("children", _INT)),
+    "tenancies",
+    ("gender", "birth_year", "adults", "children"),
+    "executed_on",
+    "ended_on",
+)
+APARTMENTS_IN_STOCK = MonthEnd(
+    "tenancy_stock_months",
+    (*_PLACE, ("rooms", _INT), ("rent", _BIG)),
+    "tenancy_apartments a",
+    (*_PLACE_OF, "a.rooms", "a.landlord_rent_sek"),
+    "a.acquired_on",
+    "a.left_on",
+)
+CONTRACTS_LIVED = MonthEnd(
+    "tenancy_lived_months",
+    (*_PLACE, ("rooms", _INT), ("rent", _BIG), ("charged", _BIG)),
+    _LIVED,
+    (*_PLACE_OF, "a.rooms", "a.landlord_rent_sek", "t.household_rent_sek"),
+    "t.executed_on",
+    "t.ended_on",
+)
+SNAPSHOTS = (HOUSEHOLDS_LIVING, APARTMENTS_IN_STOCK, CONTRACTS_LIVED)
 
 
 class Tenancies(Projection):
@@ -57,9 +95,11 @@ class Tenancies(Projection):
     # recorded times of the apartment's entry and exit and of each vacancy's
     # start and end (rents and vacancy as known at a past moment), a
     # vacancy per start (never joined); 6: month-end snapshots of the
-    # households living (projections.household_months); 7: each landlord's
-    # and district's first spelling, which names it (projections.spellings)
-    version = 7
+    # households living (projections.month_ends); 7: each landlord's
+    # and district's first spelling, which names it (projections.spellings);
+    # 8: month-end snapshots of the apartments in stock and the contracts
+    # lived in, with their rents (projections.rents)
+    version = 8
     tables = {
         "tenancy_households": (
             "CREATE TABLE IF NOT EXISTS tenancy_households ("
@@ -91,7 +131,7 @@ class Tenancies(Projection):
             "gender TEXT NOT NULL, birth_year INTEGER NOT NULL, "
             "adults INTEGER NOT NULL, children INTEGER NOT NULL)"
         ),
-        **household_months.TABLES,
+        **{n: t for snapshot in SNAPSHOTS for n, t in snapshot.tables.items()},
         **spellings.TABLES,
     }
     indexes = [
@@ -102,7 +142,14 @@ class Tenancies(Projection):
         "adults, children)",
         "CREATE INDEX IF NOT EXISTS tenancy_vacancies_by_started_on "
         "ON tenancy_vacancies (started_on)",
-        *household_months.INDEXES,
+        # A month's changes to the snapshots (``MonthEnd.counted``).
+        "CREATE INDEX IF NOT EXISTS tenancies_ending ON tenancies (ended_on, "
+        "executed_on, gender, birth_year, adults, children)",
+        "CREATE INDEX IF NOT EXISTS tenancy_apartments_by_acquired_on "
+        "ON tenancy_apartments (acquired_on)",
+        "CREATE INDEX IF NOT EXISTS tenancy_apartments_by_left_on "
+        "ON tenancy_apartments (left_on)",
+        *(index for snapshot in SNAPSHOTS for index in snapshot.indexes),
     ]
 
     def process(self, sql: Sql, recorded: Recorded) -> None:
@@ -110,13 +157,14 @@ class Tenancies(Projection):
 
     def process_batch(self, sql: Sql, batch: Sequence[Recorded]) -> None:
         """The batch's rows, then its changes to the month-end snapshots
-        (``projections.household_months``) together."""
-        self._shifts: Counter[tuple[Group, str]] = Counter()
+        together."""
+        self._shifts: dict[MonthEnd, Shifts] = {s: Counter() for s in SNAPSHOTS}
         for recorded in batch:
             handler = self._handlers.get(type(recorded.event))
             if handler is not None:
                 handler(self, sql, recorded)
-        household_months.apply(sql, self._shifts)
+        for snapshot, shifts in self._shifts.items():
+            snapshot.apply(sql, shifts)
 
     @handles(HousingCase.Filed)
     def filed(self, sql: Sql, r: Recorded) -> None:
@@ -151,6 +199,11 @@ class Tenancies(Projection):
         )
         names = {"landlord": e.landlord, "district": e.district}
         spellings.record(sql, r, {**names, "landlord_org_no": org_no_on(e)})
+        place = (e.landlord, org_no_on(e) or "", e.district, e.rooms)
+        stock = self._shifts[APARTMENTS_IN_STOCK]
+        APARTMENTS_IN_STOCK.change(
+            stock, (*place, e.monthly_rent_sek), r.occurred_on, None, 1
+        )
         self.vacated(sql, r)
 
     @handles(Apartment.Vacated)
@@ -171,6 +224,21 @@ class Tenancies(Projection):
         left_as = (
             "returned" if isinstance(r.event, Apartment.Returned) else "transferred"
         )
+        flat = sql.one(
+            "SELECT landlord, COALESCE(landlord_org_no, '') AS landlord_org_no, "
+            "district, rooms, landlord_rent_sek, acquired_on, left_on "
+            "FROM tenancy_apartments WHERE apartment_id = ?",
+            [r.event.apartment_id],
+        )
+        if flat is not None:  # the snapshot: the old departure undone, the new one
+            key = _key(flat, APARTMENTS_IN_STOCK)
+            shifts = self._shifts[APARTMENTS_IN_STOCK]
+            APARTMENTS_IN_STOCK.change(
+                shifts, key, flat["acquired_on"], flat["left_on"], -1
+            )
+            APARTMENTS_IN_STOCK.change(
+                shifts, key, flat["acquired_on"], r.occurred_on, 1
+            )
         sql.execute(
             "UPDATE tenancy_apartments SET left_on = ?, left_as = ?, "
             "left_recorded_at = CASE WHEN acquired_recorded_at > ? "
@@ -213,15 +281,7 @@ class Tenancies(Projection):
                 e.case_id,
             ],
         )
-        row = sql.one(
-            "SELECT gender, birth_year, adults, children FROM tenancy_households "
-            "WHERE case_id = ?",
-            [e.case_id],
-        )
-        if row is not None:
-            household_months.change(
-                self._shifts, household_months.group_of(row), r.occurred_on, None, 1
-            )
+        self._count(sql, e.case_id, None, 1)
 
     @handles(HousingCase.ConvertedToFirstHand)
     def converted(self, sql: Sql, r: Recorded) -> None:
@@ -232,20 +292,10 @@ class Tenancies(Projection):
         self._end(sql, r, "terminated", r.event.reason)
 
     def _end(self, sql: Sql, r: Recorded, ended_as: str, reason: str) -> None:
-        before = sql.one(
-            "SELECT executed_on, ended_on, gender, birth_year, adults, children "
-            "FROM tenancies WHERE case_id = ?",
-            [r.event.case_id],
-        )
-        if before is not None:  # the snapshots: the old end undone, the new one
-            group, executed_on = (
-                household_months.group_of(before),
-                before["executed_on"],
-            )
-            household_months.change(
-                self._shifts, group, executed_on, before["ended_on"], -1
-            )
-            household_months.change(self._shifts, group, executed_on, r.occurred_on, 1)
+        # The snapshots: the old end (if any) undone, the new one counted.
+        case_id = r.event.case_id
+        self._count(sql, case_id, "t.ended_on", -1)
+        self._count(sql, case_id, "?", 1, r.occurred_on)
         # Known no earlier than the execution it ends (a skewed clock).
         sql.execute(
             "UPDATE tenancies SET ended_on = ?, ended_as = ?, end_reason = ?, "
@@ -260,6 +310,39 @@ class Tenancies(Projection):
                 r.event.case_id,
             ],
         )
+
+    def _count(
+        self, sql: Sql, case_id: str, end: str | None, sign: int, *day: str
+    ) -> None:
+        """Count (1) or take back (-1) the case's contract in the household
+        and lived-in snapshots, ending at ``end`` (a column, or ``?`` for
+        ``day``; None: still running)."""
+        row = sql.one(
+            f"SELECT t.executed_on, {end or 'NULL'} AS ended_on, t.gender, "
+            "t.birth_year, t.adults, t.children, a.landlord, "
+            "COALESCE(a.landlord_org_no, '') AS landlord_org_no, a.district, "
+            "a.rooms, a.landlord_rent_sek, t.household_rent_sek "
+            "FROM tenancies t LEFT JOIN tenancy_apartments a "
+            "ON a.apartment_id = t.apartment_id WHERE t.case_id = ?",
+            [*day, case_id],
+        )
+        if row is None:
+            return
+        lived = (CONTRACTS_LIVED,) if row["landlord"] is not None else ()
+        for snapshot in (HOUSEHOLDS_LIVING, *lived):
+            snapshot.change(
+                self._shifts[snapshot],
+                _key(row, snapshot),
+                row["executed_on"],
+                row["ended_on"],
+                sign,
+            )
+
+
+def _key(row: dict[str, Any], snapshot: MonthEnd) -> tuple[Any, ...]:
+    """``row``'s key in ``snapshot`` (its columns, rents by their own names)."""
+    renamed = {"rent": "landlord_rent_sek", "charged": "household_rent_sek"}
+    return tuple(row[renamed.get(name, name)] for name, _ in snapshot.columns)
 
 
 # -- queries ---------------------------------------------------------------

@@ -1,8 +1,9 @@
-"""The month-end snapshots of who lives in a social contract
-(``projections.household_months``): a households answer read from them
-equals the same answer read from every tenancy (the path an answer as known
-at a past moment takes), for any history, fed in any batches, with facts
-recorded late and out of date order, and any day or week asked."""
+"""The month-end snapshots (``projections.month_ends``) of the households
+living in a contract, the apartments in stock and the contracts lived in: a
+households or rents answer read from them equals the same answer read from
+every tenancy and apartment (the path an answer as known at a past moment
+takes), for any history, fed in any batches, with facts recorded late and
+out of date order, and any day or week asked."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from domain.apartment import Apartment
 from domain.case import HousingCase
 from projections.base import END_OF_TIME, Recorded
 from projections.households import households
+from projections.rents import rents
 from projections.tenancies import Tenancies
 from tests.unit.test_mut_projections_base import Log, stamp, tables
 
@@ -38,9 +40,15 @@ def case_facts(index: int, case: dict[str, Any]) -> list[list[Recorded]]:
     would reach the log (filing and grant, moving in, the end)."""
     log = Log()
     flat = Apartment.acquire(
-        stamp(day(0), "ALN"), f"a-{index}", "AB Bo", "Norr", 2, 6000
+        stamp(day(case["acquired"]), "ALN"),
+        f"a-{index}",
+        case["landlord"],
+        case["district"],
+        case["rooms"],
+        case["rent"],
+        case["org_no"],
     )
-    log.take(flat, "2021-01-01T08:00:00")
+    log.take(flat, f"{day(case['acquired'])}T08:00:00")
     c = HousingCase.file(
         stamp(day(0)),
         f"c-{index}",
@@ -52,24 +60,48 @@ def case_facts(index: int, case: dict[str, Any]) -> list[list[Recorded]]:
     c.grant(stamp(day(0)), f"d-{index}", "socialt_kontrakt", "assessment")
     log.take(c, "2021-01-01T09:00:00")
     steps = [log.records]
-    moved_in = day(case["moved_in"])
-    log = Log()
-    c.execute(stamp(moved_in), flat, 5000, date.fromisoformat(moved_in))
-    log.take(c, f"{moved_in}T10:00:00")
-    log.take(flat, f"{moved_in}T10:00:00")
-    steps.append(log.records)
-    if case["stayed"] is not None:
-        ended = day(case["moved_in"] + case["stayed"])
+    free_from = case["acquired"]  # the first day the apartment may be returned
+    if case["moved_in"] is not None:
+        moved_in = day(case["moved_in"])
         log = Log()
-        if case["converted"]:
-            c.convert_to_first_hand(stamp(ended), flat, date.fromisoformat(ended))
-        else:
-            c.terminate(stamp(ended), flat, "moved_out")
-        log.take(c, f"{ended}T11:00:00")
-        log.take(flat, f"{ended}T11:00:00")
+        c.execute(stamp(moved_in), flat, case["charged"], date.fromisoformat(moved_in))
+        log.take(c, f"{moved_in}T10:00:00")
+        log.take(flat, f"{moved_in}T10:00:00")
+        steps.append(log.records)
+        free_from = None
+        if case["stayed"] is not None:
+            free_from = case["moved_in"] + case["stayed"]
+            ended = day(free_from)
+            log = Log()
+            if case["converted"]:
+                c.convert_to_first_hand(stamp(ended), flat, date.fromisoformat(ended))
+                free_from = None  # the tenant's own lease now
+            else:
+                c.terminate(stamp(ended), flat, "moved_out")
+            log.take(c, f"{ended}T11:00:00")
+            log.take(flat, f"{ended}T11:00:00")
+            steps.append(log.records)
+    if free_from is not None and case["returned"] is not None:
+        returned = day(max(free_from, 0) + case["returned"])
+        log = Log()
+        flat.return_to_landlord(stamp(returned, "ALN"), "worn")
+        log.take(flat, f"{returned}T12:00:00")
         steps.append(log.records)
     return steps
 
+
+#: A case's apartment and contract when the test does not say.
+PLAIN = {
+    "converted": False,
+    "acquired": 0,
+    "landlord": "AB Bo",
+    "org_no": None,
+    "district": "Norr",
+    "rooms": 2,
+    "rent": 6000,
+    "charged": 5000,
+    "returned": None,
+}
 
 cases = st.lists(
     st.fixed_dictionaries(
@@ -78,9 +110,17 @@ cases = st.lists(
             "born": st.sampled_from([1960, 1990, 2004]),
             "adults": st.integers(1, 2),
             "children": st.integers(0, 1),
-            "moved_in": st.integers(0, 500),
+            "moved_in": st.none() | st.integers(0, 500),
+            "charged": st.sampled_from([4800, 6200]),
             "stayed": st.none() | st.integers(0, 40) | st.integers(0, 400),
             "converted": st.booleans(),
+            "acquired": st.integers(-60, 0),
+            "landlord": st.sampled_from(["AB Bo", "Hem AB"]),
+            "org_no": st.sampled_from([None, "5560360793"]),
+            "district": st.sampled_from(["Norr", "Syd"]),
+            "rooms": st.integers(1, 3),
+            "rent": st.sampled_from([5000, 6200, 7100]),
+            "returned": st.none() | st.integers(0, 90),
         }
     ),
     max_size=12,
@@ -113,15 +153,11 @@ def test_snapshots_answer_as_the_tenancies_do(
         cut = sorted(rng.sample(range(len(records) + 1), k=min(3, len(records) + 1)))
         for start, stop in zip([0, *cut], [*cut, len(records)], strict=True):
             projection.process_batch(sql, records[start:stop])
-        # Besides the random ones, every edge a case has: the day before, of
-        # and after its moving in and its end, and the first of their months.
+        # Besides the random ones, every edge of the history: the day
+        # before, of and after each fact, and the first of their months.
         edges = {
-            edge + shift
-            for case in history
-            for edge in (
-                case["moved_in"],
-                case["moved_in"] + (case["stayed"] or 0),
-            )
+            (date.fromisoformat(r.occurred_on) - START).days + shift
+            for r in records
             for shift in (-1, 0, 1)
         }
         edges |= {(day_of(e).replace(day=1) - START).days for e in edges}
@@ -133,6 +169,9 @@ def test_snapshots_answer_as_the_tenancies_do(
             last = first + timedelta(days=length)
             snapshot = households(sql, first, last, END_OF_TIME)
             assert snapshot == households(sql, first, last, EVERYTHING), (first, last)
+            for by in ("none", "landlord", "district", "rooms"):
+                now = rents(sql, first, by, END_OF_TIME)
+                assert now == rents(sql, first, by, EVERYTHING), (first, by)
 
 
 def test_a_month_end_row_counts_who_lived_there_on_its_last_day() -> None:
@@ -148,7 +187,7 @@ def test_a_month_end_row_counts_who_lived_there_on_its_last_day() -> None:
     times = [(14, None), (30, 28), (68, 0)]
     records: list[Recorded] = []
     for i, (case, (moved_in, stayed)) in enumerate(zip(history, times, strict=True)):
-        case |= {"moved_in": moved_in, "stayed": stayed, "converted": False}
+        case |= PLAIN | {"moved_in": moved_in, "stayed": stayed}
         records += [r for step in case_facts(i, case) for r in step]
     records = [Recorded(n + 1, r.event) for n, r in enumerate(records)]
     projection = Tenancies()
