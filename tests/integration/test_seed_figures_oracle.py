@@ -10,6 +10,7 @@ import math
 import statistics
 from collections import Counter, defaultdict
 from datetime import date, timedelta
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -191,7 +192,7 @@ def naive_vacancy(
     events: list[Any], start: date, end: date, today: date
 ) -> dict[str, Any]:
     days: Counter[str] = Counter()
-    cost: Counter[str] = Counter()
+    cost: dict[str, Fraction] = defaultdict(Fraction)  # exact: no float sums
     for flat in apartment_lives(events).values():
         for began, stopped in flat["vacant"]:
             day = max(began, start)
@@ -199,7 +200,8 @@ def naive_vacancy(
             while day <= last:
                 key = period_of(day, "month")
                 days[key] += 1
-                cost[key] += flat["rent"] / calendar.monthrange(day.year, day.month)[1]
+                length = calendar.monthrange(day.year, day.month)[1]
+                cost[key] += Fraction(flat["rent"], length)
                 day += timedelta(days=1)
     return {key: (days[key], round(cost[key])) for key in periods(start, end, "month")}
 

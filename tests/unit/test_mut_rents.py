@@ -27,7 +27,9 @@ from domain.apartment import Apartment
 from domain.case import HousingCase
 from infra.views import Sql
 from projections.rents import (
+    _DAY_PARTS,
     GROUPINGS,
+    _kronor,
     _months,
     _nth,
     _spread,
@@ -398,3 +400,19 @@ def test_rows_of_one_rent_add_up_in_a_group() -> None:
     # A whole median is a whole number, not 6000.0.
     assert type(group["aln_pays"]["median"]) is int
     assert type(group["households_pay"]["median"]) is int
+
+
+def test_a_vacancy_costs_exact_parts_of_a_krona_rounded_half_to_even() -> None:
+    """Every month's day is a whole number of parts, so a sum over any rows
+    in any order is exact; half a krona goes to the even krona."""
+    assert all(_DAY_PARTS % length == 0 for length in (28, 29, 30, 31))
+    half = _DAY_PARTS // 2
+    assert [_kronor(k * _DAY_PARTS + half) for k in (0, 1, 2, 3)] == [
+        0,
+        2,
+        2,
+        4,
+    ]
+    assert _kronor(7 * _DAY_PARTS + half - 1) == 7
+    assert _kronor(7 * _DAY_PARTS + half + 1) == 8
+    assert _kronor(0) == 0
