@@ -92,7 +92,10 @@ class MonthEnd:
 
     def apply(self, sql: Sql, shifts: Shifts) -> None:
         """Add each (key, month) change to that month and every later one."""
-        changed = [(key, n) for key, n in sorted(shifts.items()) if n]
+        # Every (key, month) touched, even where the batch's changes cancel:
+        # the rows a key has must not depend on how the log was batched
+        # (a rebuild, a live run and a Kafka-fed run build the same tables).
+        changed = sorted(shifts.items())
         if not changed:
             return
         months = [month for (_, month), _ in changed]
@@ -106,10 +109,11 @@ class MonthEnd:
                 "WHERE month >= ? ON CONFLICT DO NOTHING",
                 [*key, month],
             )
-            sql.execute(
-                f"UPDATE {self.table} SET n = n + ? WHERE {same} AND month >= ?",
-                [n, *key, month],
-            )
+            if n:
+                sql.execute(
+                    f"UPDATE {self.table} SET n = n + ? WHERE {same} AND month >= ?",
+                    [n, *key, month],
+                )
 
     def _span(self, sql: Sql) -> tuple[str, str] | None:
         row = sql.one(
