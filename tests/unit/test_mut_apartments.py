@@ -166,7 +166,7 @@ def test_mean_and_median_of_four_current_vacancies(sql: Any) -> None:
     again = dataclasses.replace(
         vacated.event, apartment_id="a-2", occurred_on=date(2021, 6, 29)
     )
-    ApartmentStock().moved(sql, Recorded(999, again))
+    ApartmentStock().process(sql, Recorded(999, again))
     current = stock(sql, date(2021, 6, 30))["vacancy_days"]["current"]
     # 112, 90, 10 and 1 day: the mean; the median of an even count is the
     # mean of the middle two.
@@ -200,7 +200,7 @@ def test_a_move_from_another_state_ends_no_vacancy(sql: Any) -> None:
     second move of an occupied apartment adds none."""
     occupied = fact(Apartment.Occupied, "a-1")
     again = dataclasses.replace(occupied.event, occurred_on=date(2021, 5, 1))
-    ApartmentStock().moved(sql, Recorded(999, again))
+    ApartmentStock().process(sql, Recorded(999, again))
     assert stock(sql, date(2021, 6, 30))["by_state"]["occupied"] == 1
     vacancy = stock(sql, date(2021, 6, 30))["vacancy_days"]
     assert vacancy["total_to_date"] == 41 + 20 + 4 + 112 + 90 + 10

@@ -38,8 +38,9 @@ def test_before_any_vacancy_ended_only_the_open_days_count() -> None:
 
 
 class Recording:
-    """A PostgreSQL read model that answers one ended vacancy of 12 days
-    and no open one, and keeps the statements it was asked."""
+    """A PostgreSQL read model that answers 12 vacant days ended in the
+    months before and 12 in the month asked, no snapshot and no open
+    vacancy, and keeps the statements it was asked."""
 
     postgres = True
 
@@ -48,7 +49,7 @@ class Recording:
 
     def one(self, statement: str, params: Any = ()) -> dict[str, Any]:
         self.statements.append(statement)
-        return {"days": 12}
+        return {"days": 12, "low": None, "high": None}
 
     def all(self, statement: str, params: Any = ()) -> list[dict[str, Any]]:
         self.statements.append(statement)
@@ -59,8 +60,8 @@ def test_on_postgresql_a_vacancy_s_length_is_a_date_subtraction() -> None:
     sql = Recording()
     assert _vacancy_days(sql, date(2021, 3, 1)) == {  # type: ignore[arg-type]
         "current": {"count": 0, "mean": None, "median": None, "max": None},
-        "total_to_date": 12,
+        "total_to_date": 24,
     }
-    ended = sql.statements[0].lower()  # SQL ignores the case of keywords
-    assert "sum(cast(m.until_on as date) - cast(m.occurred_on as date))" in ended
+    ended = sql.statements[1].lower()  # SQL ignores the case of keywords
+    assert "sum(cast(until_on as date) - cast(occurred_on as date))" in ended
     assert "julianday" not in " ".join(sql.statements).lower()
