@@ -19,9 +19,11 @@ from infra.views import Sql
 from projections.base import END_OF_TIME
 from projections.unexecuted import ONE_DAY, Reference, _grants
 
-#: The most days a deadline lies after its decision: three calendar months
-#: are at most 92 days (``three_month_deadline``; checked by a test).
+#: The most and the fewest days a deadline lies after its decision: three
+#: calendar months are 89 to 92 days (``three_month_deadline``; checked by
+#: a test).
 DEADLINE_AFTER_AT_MOST = 92
+DEADLINE_AFTER_AT_LEAST = 89
 
 
 def due_soon(
@@ -33,11 +35,13 @@ def due_soon(
 ) -> list[dict[str, Any]]:
     """The decisions due within ``within_days`` of ``as_of``, the nearest
     deadline first."""
-    # A deadline is at most 92 days after its decision (three calendar
-    # months): decisions before this one cannot still be within theirs.
-    since = as_of - timedelta(days=DEADLINE_AFTER_AT_MOST)
-    grants = _grants(sql, as_of, as_of + ONE_DAY, known_at, since)
+    # A deadline is 89 to 92 days after its decision (three calendar
+    # months): decisions before ``since`` cannot still be within theirs, and
+    # those after ``until`` have theirs after ``last``.
     last = as_of + timedelta(days=within_days)
+    since = as_of - timedelta(days=DEADLINE_AFTER_AT_MOST)
+    until = min(as_of, last - timedelta(days=DEADLINE_AFTER_AT_LEAST))
+    grants = _grants(sql, until, as_of + ONE_DAY, known_at, since)
     due = [
         g
         for g in grants

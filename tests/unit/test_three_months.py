@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from projections.due_soon import DEADLINE_AFTER_AT_MOST
+from projections.due_soon import DEADLINE_AFTER_AT_LEAST, DEADLINE_AFTER_AT_MOST
 from projections.unexecuted import (
     Grant,
     is_resolved_in_time,
@@ -144,14 +144,15 @@ def test_quarter_bounds() -> None:
             quarter_bounds(bad)
 
 
-def test_a_deadline_lies_at_most_92_days_after_its_decision() -> None:
+def test_a_deadline_lies_89_to_92_days_after_its_decision() -> None:
     """``due_soon`` reads only the decisions of the last
-    ``DEADLINE_AFTER_AT_MOST`` days: no older one can still be in time.
-    Over 40 years of days the longest gap is exactly that (31 May to 31
-    August, 92 days)."""
+    ``DEADLINE_AFTER_AT_MOST`` days (no older one can still be in time) and
+    none of the last ``DEADLINE_AFTER_AT_LEAST`` days before the window's
+    end (their deadlines lie after it). Over 40 years of days the longest
+    gap is exactly 92 (31 May to 31 August), the shortest 89."""
     day, gaps = date(2000, 1, 1), set()
     while day < date(2040, 1, 1):
         gaps.add((three_month_deadline(day) - day).days)
         day += timedelta(days=1)
     assert max(gaps) == DEADLINE_AFTER_AT_MOST == 92
-    assert min(gaps) == 89  # 30 November 2001 to 28 February 2002
+    assert min(gaps) == DEADLINE_AFTER_AT_LEAST == 89  # 31 January to 30 April
