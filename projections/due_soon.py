@@ -16,14 +16,14 @@ from datetime import date, timedelta
 from typing import Any
 
 from infra.views import Sql
-from projections.base import END_OF_TIME
-from projections.unexecuted import ONE_DAY, Reference, _grants
-
-#: The most and the fewest days a deadline lies after its decision: three
-#: calendar months are 89 to 92 days (``three_month_deadline``; checked by
-#: a test).
-DEADLINE_AFTER_AT_MOST = 92
-DEADLINE_AFTER_AT_LEAST = 89
+from projections.unexecuted import (
+    DEADLINE_AFTER_AT_LEAST,
+    DEADLINE_AFTER_AT_MOST,
+    ONE_DAY,
+    Reference,
+    _grants,
+    delay_reasons_of,
+)
 
 
 def due_soon(
@@ -48,7 +48,7 @@ def due_soon(
         if g.resolved_on is None or g.resolved_on > as_of
         if as_of <= g.deadline <= last
     ]
-    reasons = _delay_reasons(sql, as_of, known_at, [g.case_id for g in due])
+    reasons = delay_reasons_of(sql, as_of, known_at, [g.case_id for g in due])
     return [
         {
             "reference": reference(g.case_id),
@@ -62,23 +62,3 @@ def due_soon(
         }
         for g in sorted(due, key=lambda g: (g.deadline, g.decided_on, g.case_id))
     ]
-
-
-def _delay_reasons(
-    sql: Sql, on: date, known_at: str | None, cases: list[str]
-) -> dict[str, str]:
-    """Each of ``cases``' latest delay reason dated on or before ``on``, read
-    by case (500 at a time), not over every case's reasons."""
-    found: dict[str, str] = {}
-    for start in range(0, len(cases), 500):
-        chunk = cases[start : start + 500]
-        rows = sql.all(
-            "SELECT d.case_id, d.reason FROM unexecuted_delay_reasons d JOIN ("
-            "SELECT case_id, MAX(position) AS last FROM unexecuted_delay_reasons "
-            "WHERE occurred_on <= ? AND recorded_at <= ? "
-            f"AND case_id IN ({', '.join('?' * len(chunk))}) GROUP BY case_id"
-            ") latest ON d.position = latest.last",
-            [on.isoformat(), known_at or END_OF_TIME, *chunk],
-        )
-        found |= {row["case_id"]: row["reason"] for row in rows}
-    return found

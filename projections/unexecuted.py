@@ -28,7 +28,10 @@ The read model keeps one row per case (gender from the filing; decision id,
 day and intervention from the grant; the execution or the end with its
 reason; the recorded time of each) and every delay reason with its dates
 (and, for a declined offer, the offer's day; the IVO report's reading of
-them is ``projections.ivo``).
+them is ``projections.ivo``). Each case also holds the month it was
+executed or ended in (``9999-12`` while neither), so the list for a day
+reads, month by month from the day's on, only the decisions still open on
+it, not every decision ever made.
 It holds the case id, for internal use only: the queries hand out a
 pseudonymous reference instead (``infra.keys.pseudonym``), through the
 ``reference`` function their caller passes.
@@ -48,6 +51,13 @@ from infra.views import Sql
 from projections.base import END_OF_TIME, Projection, Recorded, handles
 
 ONE_DAY = timedelta(days=1)
+#: The most and the fewest days a deadline lies after its decision: three
+#: calendar months are 89 to 92 days (``three_month_deadline``; checked by
+#: a test).
+DEADLINE_AFTER_AT_MOST = 92
+DEADLINE_AFTER_AT_LEAST = 89
+#: The month of a decision neither executed nor ended yet.
+OPEN_MONTH = "9999-12"
 #: The quarterly report's sections, in the order rows are listed.
 SECTIONS = ("new", "earlier_resolved", "earlier_standing")
 #: The quarterly report's columns, in order (the CSV header).
@@ -97,14 +107,17 @@ class Unexecuted(Projection):
     """Per case the grant, its execution or end, and every delay reason."""
 
     name = "unexecuted"
-    version = 2  # 2: a delay reason's offered_on and event version (IVO report)
+    # 2: a delay reason's offered_on and event version (IVO report); 3: the
+    # month a decision was executed or ended in (``resolved_month``)
+    version = 3
     tables = {
         "unexecuted_cases": (
             "CREATE TABLE IF NOT EXISTS unexecuted_cases ("
             "case_id TEXT PRIMARY KEY, gender TEXT NOT NULL, decision_id TEXT, "
             "decided_on TEXT, intervention TEXT, decided_recorded_at TEXT, "
             "executed_on TEXT, executed_recorded_at TEXT, ended_on TEXT, "
-            "end_kind TEXT, end_reason TEXT, ended_recorded_at TEXT)"
+            "end_kind TEXT, end_reason TEXT, ended_recorded_at TEXT, "
+            f"resolved_month TEXT NOT NULL DEFAULT '{OPEN_MONTH}')"
         ),
         "unexecuted_delay_reasons": (
             "CREATE TABLE IF NOT EXISTS unexecuted_delay_reasons ("
@@ -118,6 +131,12 @@ class Unexecuted(Projection):
         "ON unexecuted_cases (decided_on)",
         "CREATE INDEX IF NOT EXISTS unexecuted_delay_reasons_by_case "
         "ON unexecuted_delay_reasons (case_id, position)",
+    ]
+    query_indexes = [
+        # The decisions open on a day: a range of decision days per month of
+        # execution or end, from the day's month on (``unexecuted``).
+        "CREATE INDEX IF NOT EXISTS unexecuted_cases_by_resolution "
+        "ON unexecuted_cases (resolved_month, decided_on)",
     ]
 
     @handles(HousingCase.Filed)
@@ -155,17 +174,22 @@ class Unexecuted(Projection):
     @handles(HousingCase.ContractExecuted)
     def executed(self, sql: Sql, r: Recorded) -> None:
         sql.execute(
-            "UPDATE unexecuted_cases SET executed_on = ?, executed_recorded_at = ? "
-            "WHERE case_id = ?",
-            [r.occurred_on, r.recorded_at, r.event.case_id],
+            "UPDATE unexecuted_cases SET executed_on = ?, executed_recorded_at = ?, "
+            "resolved_month = ? WHERE case_id = ?",
+            [r.occurred_on, r.recorded_at, r.occurred_on[:7], r.event.case_id],
         )
 
     @handles(HousingCase.GrantCancelled)
     def cancelled(self, sql: Sql, r: Recorded) -> None:
         sql.execute(
             "UPDATE unexecuted_cases SET ended_on = ?, end_kind = 'cancelled', "
-            "end_reason = ?, ended_recorded_at = ? WHERE case_id = ?",
-            [r.occurred_on, r.event.reason, r.recorded_at, r.event.case_id],
+            "end_reason = ?, ended_recorded_at = ?, resolved_month = CASE "
+            "WHEN executed_on IS NULL THEN ? ELSE resolved_month END "
+            "WHERE case_id = ?",
+            [
+                *(r.occurred_on, r.event.reason, r.recorded_at),
+                *(r.occurred_on[:7], r.event.case_id),
+            ],
         )
 
 
@@ -217,8 +241,15 @@ def unexecuted(
     reason is the latest recorded with an effective date on or before
     ``as_of``. With ``known_at``, facts recorded after it are left out.
     """
-    grants = _grants(sql, as_of, as_of + ONE_DAY, known_at)
-    reasons = _delay_reasons(sql, as_of, known_at)
+    # Past its deadline on the day: decided at least 90 days before it.
+    decided_by = as_of - timedelta(days=DEADLINE_AFTER_AT_LEAST + 1)
+    grants = (
+        _grants(sql, decided_by, as_of + ONE_DAY, known_at)
+        if known_at is not None
+        else _open_grants(sql, decided_by, as_of)
+    )
+    grants = [g for g in grants if g.unexecuted_on(as_of)]
+    reasons = delay_reasons_of(sql, as_of, known_at, [g.case_id for g in grants])
     return [
         {
             "reference": reference(g.case_id),
@@ -230,7 +261,6 @@ def unexecuted(
             "delay_reason": reasons.get(g.case_id),
         }
         for g in grants
-        if g.unexecuted_on(as_of)
     ]
 
 
@@ -357,6 +387,43 @@ def _grants(
     return sorted(grants, key=lambda g: (g.decided_on, g.case_id))
 
 
+def _open_grants(sql: Sql, decided_by: date, day: date) -> list[Grant]:
+    """As :func:`_grants` with everything recorded: the grants decided by
+    ``decided_by`` and neither executed nor ended on or before ``day``,
+    read month of execution or end by month from ``day``'s (those still
+    open included), each month's a range of decision days."""
+    last = sql.one(
+        "SELECT MAX(resolved_month) AS month FROM unexecuted_cases "
+        "WHERE resolved_month < ?",
+        [OPEN_MONTH],
+    )
+    first = day.isoformat()[:7]
+    months = [*_months(first, last["month"] if last and last["month"] else first)]
+    after = (day + ONE_DAY).isoformat()
+    grants: list[Grant] = []
+    for start in range(0, len(months) + 1, 100):
+        chunk = [*months, OPEN_MONTH][start : start + 100]
+        rows = sql.all(
+            "SELECT * FROM unexecuted_cases WHERE resolved_month IN "
+            f"({', '.join('?' * len(chunk))}) AND decided_on <= ? "
+            "AND (executed_on IS NULL OR executed_on >= ?) "
+            "AND (ended_on IS NULL OR ended_on >= ?)",
+            [*chunk, decided_by.isoformat(), after, after],
+        )
+        grants += [_grant(row, END_OF_TIME) for row in rows]
+    return sorted(grants, key=lambda g: (g.decided_on, g.case_id))
+
+
+def _months(first: str, last: str) -> list[str]:
+    """Every month from ``first`` to ``last`` (``YYYY-MM``), both included."""
+    year, month = int(first[:4]), int(first[5:7])
+    out = []
+    while f"{year:04d}-{month:02d}" <= last:
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
 def _grant(row: dict[str, Any], known: str) -> Grant:
     executed_on = _known_day(row["executed_on"], row["executed_recorded_at"], known)
     ended_on = _known_day(row["ended_on"], row["ended_recorded_at"], known)
@@ -383,6 +450,26 @@ def _known_day(day: str | None, recorded_at: str | None, known: str) -> date | N
     if day is None or recorded_at is None or recorded_at > known:
         return None
     return date.fromisoformat(day)
+
+
+def delay_reasons_of(
+    sql: Sql, on: date, known_at: str | None, cases: list[str]
+) -> dict[str, str]:
+    """Each of ``cases``' latest delay reason dated on or before ``on``, read
+    by case (500 at a time), not over every case's reasons."""
+    found: dict[str, str] = {}
+    for start in range(0, len(cases), 500):
+        chunk = cases[start : start + 500]
+        rows = sql.all(
+            "SELECT d.case_id, d.reason FROM unexecuted_delay_reasons d JOIN ("
+            "SELECT case_id, MAX(position) AS last FROM unexecuted_delay_reasons "
+            "WHERE occurred_on <= ? AND recorded_at <= ? "
+            f"AND case_id IN ({', '.join('?' * len(chunk))}) GROUP BY case_id"
+            ") latest ON d.position = latest.last",
+            [on.isoformat(), known_at or END_OF_TIME, *chunk],
+        )
+        found |= {row["case_id"]: row["reason"] for row in rows}
+    return found
 
 
 def _delay_reasons(sql: Sql, on: date, known_at: str | None) -> dict[str, str]:

@@ -172,8 +172,10 @@ def test_the_rows_of_the_read_model(sql: Sql) -> None:
         "end_kind": None,
         "end_reason": None,
         "ended_recorded_at": None,
+        "resolved_month": "2021-08",
     }
     assert cases["c-8"]["ended_on"] == "2021-06-01"
+    assert cases["c-8"]["resolved_month"] == "2021-06"
     assert (cases["c-8"]["end_kind"], cases["c-8"]["end_reason"]) == (
         "cancelled",
         "moved_away",
