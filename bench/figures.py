@@ -144,11 +144,21 @@ def _flows(start: date, end: date) -> Query:
 
 
 def run_figures(
-    source: Path, target: Path, calls: int, seconds: float, emit: Callable[[Row], None]
+    source: Path,
+    target: Path,
+    calls: int,
+    seconds: float,
+    emit: Callable[[Row], None],
+    only: str = "",
+    reuse: bool = False,
 ) -> None:
     """Copy the log at ``source`` to ``target``, catch the figures' read
-    models up there and emit one row per series."""
-    copy_log(source, target)
+    models up there and emit one row per series (those whose label
+    contains ``only``). With ``reuse``, a copy already at ``target`` is
+    kept with its read models (a read model of another version is rebuilt
+    at start, as on any upgrade)."""
+    if not (reuse and (target / "caselog.sqlite").exists()):
+        copy_log(source, target)
     boende = bootstrap(Settings(data_dir=target, auth="off", log_level="WARNING"))
     try:
         started = time.perf_counter()
@@ -168,7 +178,8 @@ def run_figures(
         assert row and row["d0"], "the counts read model is empty"
         first, last = date.fromisoformat(row["d0"]), date.fromisoformat(row["d1"])
         for seed, (view, label, make) in enumerate(series(first, last), start=1):
-            emit(measure(boende.views[view], label, make, seed, calls, seconds))
+            if only in label:
+                emit(measure(boende.views[view], label, make, seed, calls, seconds))
     finally:
         boende.close()
 
@@ -179,6 +190,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", type=Path, default=Path("var/bench/figures"))
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--seconds", type=float, default=60.0, help="budget per series")
+    parser.add_argument(
+        "--series", default="", help="only the series whose label contains this"
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the copy at --target and its read models (after a change of "
+        "one read model: only that one is rebuilt)",
+    )
     args = parser.parse_args(argv)
     if not (args.source / "caselog.sqlite").exists():
         print(
@@ -193,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
         args.calls,
         args.seconds,
         lambda row: print(format_row(row), flush=True),
+        args.series,
+        args.reuse,
     )
     print(LEGEND)
     return 0
