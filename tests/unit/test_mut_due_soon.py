@@ -6,7 +6,7 @@ latest delay reason dated by the day, as known at a moment."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -150,3 +150,39 @@ def test_as_known_at_a_moment(sql: Sql) -> None:
     ]
     known_at = at("2024-02-25T08:00:00")
     assert due_soon(sql, DAY, 9, reference, known_at) == [C5, C2, C3, C4, C9, C1]
+
+
+class CountingSql(Sql):
+    """The read model's ``Sql``, noting how many cases each read of the
+    delay reasons asked for."""
+
+    def __init__(self, sql: Sql) -> None:
+        super().__init__(sql.cursor, sql.postgres)
+        self.cases_asked: list[int] = []
+
+    def all(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        if "FROM unexecuted_delay_reasons" in statement:
+            self.cases_asked.append(len(params) - 2)  # the day and known_at
+        return super().all(statement, params)
+
+
+def test_delay_reasons_are_read_500_cases_at_a_time() -> None:
+    """1,001 decisions due on one day, each with its own delay reason (by
+    its number, so a reason found under the wrong case shows): three reads
+    of 500, 500 and 1 cases, and every decision its own reason."""
+    why = ("no_apartment_available", "offer_declined", "client_unreachable")
+    log = Log()
+    for n in range(1001):
+        case = HousingCase.file(stamp("2023-11-01"), f"k-{n:04}", {}, {}, "man", 1980)
+        case.grant(stamp("2023-11-25"), f"d-{n}", "socialt_kontrakt", "assessment")
+        case.record_delay_reason(stamp("2024-01-10"), why[n % 3], None)
+        log.take(case, "2024-01-10T08:00:00")
+    projection = Unexecuted()
+    with tables(projection) as plain:
+        projection.process_batch(plain, log.records)
+        sql = CountingSql(plain)
+        answer = due_soon(sql, DAY, 9, reference)
+    assert sql.cases_asked == [500, 500, 1]
+    assert [(d["reference"], d["delay_reason"]) for d in answer] == [
+        (f"ref:k-{n:04}", why[n % 3]) for n in range(1001)
+    ]

@@ -323,3 +323,37 @@ def test_the_codes_and_names() -> None:
     )
     assert GROUPINGS == ("none", "landlord", "district")
     assert normalised("  Kommunbostäder   AB ") == "kommunbostäder ab"
+
+
+def test_a_group_is_named_by_the_first_spelling_known_at_the_moment() -> None:
+    """P1 "Norrby" comes first in the log but was recorded on 5 January;
+    P2 "NORRBY " after it, by a clock behind, on 3 January, and M1 moved
+    into P2 on the 4th. Known at the 4th, the group's first acquisition
+    recorded by then is P2's, which names it; once P1 is known, P1's."""
+    log = Log()
+    p1 = Apartment.acquire(stamp("2022-01-02", "ALN"), "P1", "Bo AB", "Norrby", 2,
+                           5000)  # fmt: skip
+    log.take(p1, "2022-01-05T08:00:00")
+    p2 = Apartment.acquire(stamp("2022-01-02", "ALN"), "P2", "BO AB", "NORRBY ", 2,
+                           5000)  # fmt: skip
+    log.take(p2, "2022-01-03T08:00:00")
+    case = HousingCase.file(stamp("2021-12-01"), "M1", {}, {}, "man", 1980)
+    case.grant(stamp("2021-12-02"), "d-M1", "socialt_kontrakt", "assessment")
+    case.execute(stamp("2022-01-04"), p2, 5000, date(2022, 1, 4))
+    log.take(case, "2022-01-04T08:00:00")
+    log.take(p2, "2022-01-04T08:00:00")
+    projection = Tenancies()
+    q1 = (date(2022, 1, 1), date(2022, 3, 31), date(2022, 3, 31))
+    with tables(projection) as db:
+        projection.process_batch(db, log.records)
+        names = {
+            (by, moment): [g[by] for g in first_hand(db, *q1, by, at(moment))]
+            for by in ("landlord", "district")
+            for moment in ("2022-01-04T08:00:00", "2022-01-05T08:00:00")
+        }
+    assert names == {
+        ("landlord", "2022-01-04T08:00:00"): ["BO AB"],
+        ("landlord", "2022-01-05T08:00:00"): ["Bo AB"],
+        ("district", "2022-01-04T08:00:00"): ["NORRBY"],
+        ("district", "2022-01-05T08:00:00"): ["Norrby"],
+    }

@@ -21,6 +21,7 @@ import pytest
 from domain.apartment import Apartment
 from domain.case import HousingCase
 from domain.facts import Stamp
+from infra.signing import utc_timestamp
 from infra.views import Sql
 from projections.base import (
     END_OF_TIME,
@@ -108,6 +109,17 @@ def test_utc_text_is_fixed_width_utc_whatever_the_zone() -> None:
     )
 
 
+@pytest.mark.parametrize("year", [1, 999, 1000, 2021, 9999])
+def test_utc_text_is_the_strftime_form_in_every_year(year: int) -> None:
+    """The isoformat shortcut (5998f32) gives the text the strftime form
+    gave before it, and that ``infra.signing.utc_timestamp`` still gives; below
+    the year 1000 isoformat would pad the year, so strftime writes it."""
+    moment = datetime(year, 3, 4, 5, 6, 7, 89, tzinfo=UTC)
+    form = "%Y-%m-%dT%H:%M:%S.%fZ"
+    assert utc_text(moment) == moment.strftime(form) == utc_timestamp(moment)
+    assert utc_text(moment).endswith("-03-04T05:06:07.000089Z")
+
+
 def seen_projection() -> Projection:
     """A projection that writes down what its two handlers were given; its
     class is made here, inside the test, so that ``handles`` and
@@ -181,6 +193,33 @@ def test_tables_and_indexes_are_created_and_dropped_with_the_retired_ones() -> N
         projection.drop_tables(sql)
         assert table_names(sql) == set()
         projection.drop_tables(sql)  # nothing left to drop: no error
+
+
+def test_query_indexes_are_made_unless_a_rebuild_leaves_them_for_later() -> None:
+    """``create_tables`` makes the query indexes too, unless told not to (a
+    rebuild makes them after its replay, ``create_query_indexes``)."""
+
+    class Queried(type(seen_projection())):  # type: ignore[misc]
+        query_indexes = [
+            "CREATE INDEX IF NOT EXISTS seen_by_position ON seen (position)"
+        ]
+
+    def index_names(sql: Sql) -> list[str]:
+        rows = sql.all("SELECT name FROM sqlite_master WHERE type = 'index'")
+        return sorted(row["name"] for row in rows)
+
+    with tables(Queried()) as sql:  # ``create_tables(sql)``: the default
+        assert index_names(sql) == ["seen_by_position", "seen_by_what"]
+    connection = sqlite3.connect(":memory:", isolation_level=None)
+    connection.row_factory = sqlite3.Row
+    try:
+        sql = Sql(connection.cursor(), postgres=False)
+        Queried().create_tables(sql, query_indexes=False)
+        assert index_names(sql) == ["seen_by_what"]
+        Queried().create_query_indexes(sql)
+        assert index_names(sql) == ["seen_by_position", "seen_by_what"]
+    finally:
+        connection.close()
 
 
 def test_a_projection_starts_at_version_one_with_nothing_retired() -> None:

@@ -416,3 +416,27 @@ def test_a_vacancy_costs_exact_parts_of_a_krona_rounded_half_to_even() -> None:
     assert _kronor(7 * _DAY_PARTS + half - 1) == 7
     assert _kronor(7 * _DAY_PARTS + half + 1) == 8
     assert _kronor(0) == 0
+
+
+def test_a_vacancy_s_cost_of_half_a_krona_goes_to_the_even_krona() -> None:
+    """B1 (6,003 kr a month) stands vacant 1-5 April (30 days): 6,003 x 5 /
+    30 = 1,000.50 kr, which is 1,000 kr, a whole number (never 1,000.0)."""
+    log = Log()
+    flat = Apartment.acquire(stamp("2024-04-01", "ALN"), "B1", "Bo AB", "Norrby",
+                             2, 6003, ORG)  # fmt: skip
+    log.take(flat, "2024-04-01T08:00:00")
+    case = HousingCase.file(stamp("2024-03-01"), "C1", {}, {}, "man", 1980)
+    case.grant(stamp("2024-03-02"), "d-C1", "socialt_kontrakt", "assessment")
+    case.execute(stamp("2024-04-06"), flat, 5000, date(2024, 4, 6))
+    log.take(case, "2024-04-06T08:00:00")
+    log.take(flat, "2024-04-06T08:00:00")
+    projection = Tenancies()
+    with tables(projection) as db:
+        projection.process_batch(db, log.records)
+        april = (date(2024, 4, 1), date(2024, 4, 30), "month")
+        (whole,) = vacancy(db, *april, "none", date(2024, 4, 30))
+        (by_landlord,) = vacancy(db, *april, "landlord", date(2024, 4, 30))
+    assert whole == {"period": "2024-04", "vacant_days": 5, "cost_sek": 1000}
+    assert by_landlord == whole | {"landlord": "Bo AB", "landlord_org_no": ORG}
+    assert type(whole["cost_sek"]) is int
+    assert type(by_landlord["cost_sek"]) is int

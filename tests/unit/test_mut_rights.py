@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -325,6 +326,35 @@ def test_purge_without_now_records_the_moment_it_started(boende: Boende) -> None
     rights.purge(boende, date(2010, 1, 1), OFFICER)
     (record,) = person_keys_of(boende.app).table.purges()
     assert started <= record.purged_at <= utc_timestamp(datetime.now(UTC))
+
+
+class SummerTimeBegins(datetime):
+    """The clock at 12:00 UTC on 29 March 2026, the day Sweden's summer time
+    began (at 01:00 UTC): 14:00 in Stockholm, a day earlier 13:00."""
+
+    @classmethod
+    def now(cls, tz: Any = None) -> Any:
+        moment = datetime(2026, 3, 29, 12, tzinfo=UTC)
+        return moment.astimezone(tz) if tz else moment.astimezone().replace(tzinfo=None)
+
+
+def test_purge_times_are_utc_on_a_server_on_swedish_time(
+    boende: Boende, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without ``now`` the purge starts at the clock's moment in UTC: its
+    record and the orphans' limit a day (24 hours, not 23) before it, also
+    on the day summer time begins on a server on local time."""
+    monkeypatch.setattr(rights, "datetime", SummerTimeBegins)
+    monkeypatch.setenv("TZ", "Europe/Stockholm")
+    time.tzset()
+    try:
+        rights.purge(boende, date(2010, 1, 1), OFFICER)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    (record,) = person_keys_of(boende.app).table.purges()
+    assert record.purged_at == "2026-03-29T12:00:00.000000Z"
+    assert record.unused_before == "2026-03-28T12:00:00.000000Z"
 
 
 def test_a_key_used_since_the_purge_started_stays(

@@ -15,6 +15,7 @@ from domain.apartment import Apartment
 from domain.case import HousingCase
 from infra.views import Sql
 from projections.base import END_OF_TIME
+from projections.households import households
 from projections.tenancies import Tenancies, executed_between, living_between
 from tests.unit.test_mut_projections_base import Log, stamp, tables
 
@@ -194,6 +195,35 @@ def test_a_vacancy_that_starts_the_day_the_last_one_ended_is_its_own_row() -> No
     assert tenancy == [
         {"ended_on": "2024-01-05", "ended_as": "terminated", "end_reason": "other"}
     ]
+
+
+def test_a_contract_in_an_apartment_the_model_never_saw() -> None:
+    """A log whose apartment's acquisition the model was never given (C8
+    moves into A8 on 5 January, out on 10 February): the household lives
+    in a contract (the households' snapshot counts it both ways), but no
+    contract is lived in an apartment of the stock (the rents' snapshot,
+    whose every column is the apartment's, has no row for it)."""
+    log = Log()
+    flat = Apartment.acquire(stamp("2024-01-01", "ALN"), "A8", "Bo AB", "N", 1, 1)
+    flat.collect_events()  # never recorded in this log
+    case = HousingCase.file(stamp("2024-01-01"), "C8", {}, {}, "man", 1980)
+    case.grant(stamp("2024-01-01"), "d-8", "socialt_kontrakt", "assessment")
+    case.execute(stamp("2024-01-05"), flat, 1, date(2024, 1, 5))
+    log.take(case, "2024-01-05T00:00:00")
+    case.terminate(stamp("2024-02-10"), flat, "other")
+    log.take(case, "2024-02-10T00:00:00")
+    projection = Tenancies()
+    with tables(projection) as sql:
+        for record in log.records:
+            projection.process(sql, record)
+        lived = sql.all("SELECT * FROM tenancy_lived_months")
+        living = [
+            households(sql, day, day, END_OF_TIME)["households"]
+            for day in (date(2024, 1, 4), date(2024, 1, 5), date(2024, 2, 9),
+                        date(2024, 2, 10))
+        ]  # fmt: skip
+    assert lived == []
+    assert living == [0, 1, 1, 0]
 
 
 def tenancy(case_id: str) -> dict[str, Any]:
