@@ -45,7 +45,9 @@ class Sql:
         if self.postgres:
             statement = statement.replace("?", "%s")
             rows = [_storable(r) for r in rows]
-        self.cursor.executemany(statement, [list(r) for r in rows])
+        # Each row as given: both drivers take any sequence (a rebuild's
+        # batches hold hundreds of thousands of rows, not worth a copy).
+        self.cursor.executemany(statement, rows)
 
     def all(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         self.execute(statement, params)

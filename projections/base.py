@@ -10,13 +10,32 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cached_property
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from infra.views import Sql
 
+T = TypeVar("T")
+
 #: A ``known_at`` later than any recorded time: "everything recorded".
 END_OF_TIME = "9999-12-31T23:59:59.999999Z"
+
+
+class once(Generic[T]):  # lower case: a decorator, like property
+    """``functools.cached_property`` without the lock Python 3.11 takes for
+    every first access (a rebuild makes two per event). Computing a value
+    twice, should two threads ever race, gives the same value."""
+
+    def __init__(self, compute: Callable[[Any], T]) -> None:
+        self.compute = compute
+        self.name = compute.__name__
+
+    def __get__(self, instance: Any, owner: type | None = None) -> T:
+        # Only reached before the first computation: the value then sits in
+        # the instance's dict, which a non-data descriptor gives way to.
+        if instance is None:
+            return self  # type: ignore[return-value]  # the class's attribute
+        value = instance.__dict__[self.name] = self.compute(instance)
+        return value
 
 
 @dataclass(frozen=True)
@@ -28,11 +47,11 @@ class Recorded:
 
     # Computed once per event, however many read models ask (a rebuild
     # applies each event to all of them).
-    @cached_property
+    @once
     def recorded_at(self) -> str:
         return utc_text(self.event.timestamp)
 
-    @cached_property
+    @once
     def occurred_on(self) -> str:
         return str(self.event.occurred_on.isoformat())
 
@@ -45,7 +64,9 @@ def utc_text(moment: datetime) -> str:
     return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
-Handler = Callable[[Any, Sql, Recorded], None]
+#: (self, where it writes: an ``Sql``, or a batch it folds, ``projections.rows``,
+#: the event)
+Handler = Callable[[Any, Any, Recorded], None]
 
 
 def handles(*event_classes: type) -> Callable[[Handler], Handler]:
@@ -74,6 +95,10 @@ class Projection:
     version: ClassVar[int] = 1
     #: Tables earlier versions had: dropped with the current ones.
     retired_tables: ClassVar[tuple[str, ...]] = ()
+    #: Tables keyed by a log position: on SQLite their ``BIGINT PRIMARY
+    #: KEY`` becomes ``INTEGER PRIMARY KEY``, the rowid itself (one B-tree
+    #: less to keep up; it holds 64 bits there all the same).
+    position_keyed: ClassVar[tuple[str, ...]] = ()
     _handlers: ClassVar[dict[type, Handler]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -85,7 +110,13 @@ class Projection:
         }
 
     def create_tables(self, sql: Sql, *, query_indexes: bool = True) -> None:
-        for statement in [*self.tables.values(), *self.indexes]:
+        for table, statement in self.tables.items():
+            if table in self.position_keyed and not sql.postgres:
+                statement = statement.replace(
+                    "position BIGINT PRIMARY KEY", "position INTEGER PRIMARY KEY"
+                )
+            sql.execute(statement)
+        for statement in self.indexes:
             sql.execute(statement)
         if query_indexes:
             self.create_query_indexes(sql)

@@ -97,6 +97,10 @@ class Counts(Projection):
     # follow-ups counted (they change no state).
     version = 4
     retired_tables = ("counts_case_facts", "counts_apartment_facts")
+    # On SQLite a fact's position is the rowid (one B-tree less), and a
+    # rebuild builds the day index at its end. A store built before (also
+    # version 4) holds the same rows and answers the same: it is kept.
+    position_keyed = ("counts_facts",)
     tables = {
         "counts_facts": (
             "CREATE TABLE IF NOT EXISTS counts_facts ("
@@ -122,6 +126,8 @@ class Counts(Projection):
     indexes = [
         "CREATE INDEX IF NOT EXISTS counts_facts_by_aggregate "
         "ON counts_facts (kind, aggregate_id, position)",
+    ]
+    query_indexes = [  # a past known_at's answer
         "CREATE INDEX IF NOT EXISTS counts_facts_by_day ON counts_facts (occurred_on)",
     ]
 
@@ -129,7 +135,8 @@ class Counts(Projection):
         self.process_batch(sql, [recorded])
 
     def process_batch(self, sql: Sql, batch: Sequence[Recorded]) -> None:
-        latest: dict[tuple[str, str], Before] = {}  # this batch's facts
+        # The facts before this batch's, of every aggregate it continues.
+        latest: dict[tuple[str, str], Before] = _latest_facts(sql, batch)
         facts: list[list[Any]] = []
         daily = Counter[tuple[str, ...]]()
         for r in batch:
@@ -139,10 +146,7 @@ class Counts(Projection):
             if counted is None and type(event) not in UNCHANGED:
                 continue
             key = (kind, event.case_id if kind == "case" else event.apartment_id)
-            before = latest.get(key)
-            if before is None and not isinstance(event, FIRST_FACTS):
-                before = _latest_fact(sql, *key)
-            before = before or Before("", "", "", "", "")
+            before = latest.get(key) or Before("", "", "", "", "")
             state = counted[1] if counted else before.state
             # Known no earlier than the fact before it, so that "recorded by T"
             # selects a prefix of the aggregate's history even if clocks of
@@ -224,13 +228,48 @@ def _dimensions(event: Any, before: Before) -> tuple[str, str, str]:
     return before.gender, before.intervention, before.basis
 
 
-def _latest_fact(sql: Sql, kind: str, aggregate_id: str) -> Before | None:
-    row = sql.one(
-        "SELECT state, recorded_at, gender, intervention, basis FROM counts_facts "
-        "WHERE kind = ? AND aggregate_id = ? ORDER BY position DESC LIMIT 1",
-        [kind, aggregate_id],
-    )
-    return Before(**row) if row else None
+def _counted_key(event: Any) -> tuple[str, str] | None:
+    """The aggregate a fact counts for, ``None`` for an uncounted event."""
+    counted = STATE_AFTER.get(type(event))
+    if counted is None and type(event) not in UNCHANGED:
+        return None
+    if counted is None or counted[0] == "case":
+        return "case", event.case_id
+    return "apartment", event.apartment_id
+
+
+def _latest_facts(sql: Sql, batch: Sequence[Recorded]) -> dict[tuple[str, str], Before]:
+    """The latest stored fact of each aggregate whose first fact in ``batch``
+    does not start its history, read in a few statements (the batch's own
+    facts are not stored until it has been folded)."""
+    seen: set[tuple[str, str]] = set()
+    wanted: dict[str, list[str]] = {"case": [], "apartment": []}
+    for r in batch:
+        key = _counted_key(r.event)
+        if key is None or key in seen:
+            continue
+        seen.add(key)
+        if not isinstance(r.event, FIRST_FACTS):
+            wanted[key[0]].append(key[1])
+    found: dict[tuple[str, str], Before] = {}
+    for kind, ids in wanted.items():
+        for start in range(0, len(ids), LOOKUP_CHUNK):
+            chunk = ids[start : start + LOOKUP_CHUNK]
+            for row in sql.all(
+                "SELECT aggregate_id, state, recorded_at, gender, intervention, "
+                "basis FROM counts_facts WHERE position IN (SELECT MAX(position) "
+                f"FROM counts_facts WHERE kind = ? AND aggregate_id IN "
+                f"({', '.join('?' for _ in chunk)}) GROUP BY aggregate_id)",
+                [kind, *chunk],
+            ):
+                aggregate_id = row.pop("aggregate_id")
+                found[(kind, aggregate_id)] = Before(**row)
+    return found
+
+
+#: Aggregates looked up per statement (well under either engine's limit on
+#: parameters).
+LOOKUP_CHUNK = 500
 
 
 # -- queries ---------------------------------------------------------------

@@ -60,24 +60,12 @@ TABLES = {
 
 def add(sql: Sql, added: Counter[tuple[Key, str]]) -> None:
     """Add ``added`` (key, month -> facts) to the monthly running totals,
-    keeping them dense from each key's first month to the horizon."""
-    row = sql.one("SELECT month FROM counts_horizon WHERE id = 1")
-    horizon = row["month"] if row else None
-    latest = max(month for _, month in added)
-    if horizon is None or latest > horizon:
-        if horizon is not None:
-            for month in _months_after(horizon, latest):
-                sql.execute(
-                    "INSERT INTO counts_monthly (month, key_id, n) "
-                    "SELECT ?, key_id, n FROM counts_monthly WHERE month = ?",
-                    [month, horizon],
-                )
-        sql.execute(
-            "INSERT INTO counts_horizon VALUES (1, ?) ON CONFLICT (id) "
-            "DO UPDATE SET month = excluded.month",
-            [latest],
-        )
-        horizon = latest
+    keeping them dense from each key's first month to the horizon.
+
+    A batch's facts are folded per key first, so each (key, month) row is
+    written once per batch, found by its primary key: a fact in month m
+    adds to every month from m on, and a batch has many keys and months."""
+    horizon = _advance_horizon(sql, max(month for _, month in added))
     keys = {
         tuple(r[column] for column in KEY_COLUMNS): (
             int(r["key_id"]),
@@ -85,6 +73,7 @@ def add(sql: Sql, added: Counter[tuple[Key, str]]) -> None:
         )
         for r in sql.all(f"SELECT key_id, first_month, {KEY} FROM counts_keys")
     }
+    by_key: dict[int, Counter[str]] = {}
     for (key, month), n in sorted(added.items()):
         key_id, first = keys.get(key, (_key_id(key), None))
         if first is None:
@@ -101,10 +90,51 @@ def add(sql: Sql, added: Counter[tuple[Key, str]]) -> None:
             )
             _zero_rows(sql, key_id, month, _months_after(month, first)[:-1])
         keys[key] = (key_id, min(month, first or month))
-        sql.execute(
-            "UPDATE counts_monthly SET n = n + ? WHERE key_id = ? AND month >= ?",
-            [n, key_id, month],
-        )
+        by_key.setdefault(key_id, Counter())[month] += n
+    earliest = min(month for _, month in added)
+    span = [earliest, *_months_after(earliest, horizon)]
+    sql.executemany(
+        "UPDATE counts_monthly SET n = n + ? WHERE month = ? AND key_id = ?",
+        [
+            (total, month, key_id)
+            for key_id, months in sorted(by_key.items())
+            for month, total in _running(months, span)
+        ],
+    )
+
+
+def _advance_horizon(sql: Sql, latest: str) -> str:
+    """The horizon moved on to ``latest`` if that is later, every key's
+    totals copied forward into the months between; the horizon after."""
+    row = sql.one("SELECT month FROM counts_horizon WHERE id = 1")
+    horizon = row["month"] if row else None
+    if horizon is not None and latest <= horizon:
+        return str(horizon)
+    if horizon is not None:
+        for month in _months_after(horizon, latest):
+            sql.execute(
+                "INSERT INTO counts_monthly (month, key_id, n) "
+                "SELECT ?, key_id, n FROM counts_monthly WHERE month = ?",
+                [month, horizon],
+            )
+    sql.execute(
+        "INSERT INTO counts_horizon VALUES (1, ?) ON CONFLICT (id) "
+        "DO UPDATE SET month = excluded.month",
+        [latest],
+    )
+    return latest
+
+
+def _running(added: Counter[str], span: list[str]) -> list[tuple[str, int]]:
+    """What each month's running total gains from ``added`` (month -> facts):
+    the facts of that month and all before it, for each month of ``span``
+    (consecutive months up to the horizon) from the earliest of ``added``."""
+    total = 0
+    gains: list[tuple[str, int]] = []
+    for month in span[span.index(min(added)) :]:
+        total += added.get(month, 0)
+        gains.append((month, total))
+    return gains
 
 
 def _key_id(key: Key) -> int:
