@@ -26,8 +26,9 @@ from typing import Any
 
 from domain.case import HousingCase
 from infra.views import Sql
-from projections.base import Projection, Recorded, handles
+from projections.base import Recorded, handles
 from projections.counts import period_of, periods
+from projections.rows import Folded, FoldingProjection
 
 #: interval name -> (column of the earlier date, column of the later date)
 INTERVALS = {
@@ -37,12 +38,16 @@ INTERVALS = {
 }
 
 
-class LeadTimes(Projection):
+CASES = "lead_times_cases"
+
+
+class LeadTimes(FoldingProjection):
     """Per case the effective dates of its milestones."""
 
     name = "lead_times"
+    keys = {CASES: "case_id"}  # a batch's changes folded (projections.rows)
     tables = {
-        "lead_times_cases": (
+        CASES: (
             "CREATE TABLE IF NOT EXISTS lead_times_cases ("
             "case_id TEXT PRIMARY KEY, filed_on TEXT NOT NULL, decided_on TEXT, "
             "granted_on TEXT, executed_on TEXT, converted_on TEXT)"
@@ -55,35 +60,28 @@ class LeadTimes(Projection):
     ]
 
     @handles(HousingCase.Filed)
-    def filed(self, sql: Sql, r: Recorded) -> None:
-        sql.execute(
-            "INSERT INTO lead_times_cases (case_id, filed_on) VALUES (?, ?)",
-            [r.event.case_id, r.occurred_on],
-        )
+    def filed(self, folded: Folded, r: Recorded) -> None:
+        folded[CASES].insert(r.event.case_id, filed_on=r.occurred_on)
 
     @handles(HousingCase.Rejected)
-    def rejected(self, sql: Sql, r: Recorded) -> None:
-        self._set(sql, r, "decided_on")
+    def rejected(self, folded: Folded, r: Recorded) -> None:
+        self._set(folded, r, "decided_on")
 
     @handles(HousingCase.Granted)
-    def granted(self, sql: Sql, r: Recorded) -> None:
-        self._set(sql, r, "decided_on", "granted_on")
+    def granted(self, folded: Folded, r: Recorded) -> None:
+        self._set(folded, r, "decided_on", "granted_on")
 
     @handles(HousingCase.ContractExecuted)
-    def executed(self, sql: Sql, r: Recorded) -> None:
-        self._set(sql, r, "executed_on")
+    def executed(self, folded: Folded, r: Recorded) -> None:
+        self._set(folded, r, "executed_on")
 
     @handles(HousingCase.ConvertedToFirstHand)
-    def converted(self, sql: Sql, r: Recorded) -> None:
-        self._set(sql, r, "converted_on")
+    def converted(self, folded: Folded, r: Recorded) -> None:
+        self._set(folded, r, "converted_on")
 
     @staticmethod
-    def _set(sql: Sql, r: Recorded, *columns: str) -> None:
-        assignments = ", ".join(f"{column} = ?" for column in columns)
-        sql.execute(
-            f"UPDATE lead_times_cases SET {assignments} WHERE case_id = ?",
-            [*([r.occurred_on] * len(columns)), r.event.case_id],
-        )
+    def _set(folded: Folded, r: Recorded, *columns: str) -> None:
+        folded[CASES].update(r.event.case_id, **dict.fromkeys(columns, r.occurred_on))
 
 
 # -- queries ---------------------------------------------------------------
