@@ -40,6 +40,7 @@ pseudonymous reference instead (``infra.keys.pseudonym``), through the
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -78,6 +79,7 @@ REPORT_COLUMNS = (
 Reference = Callable[[str], str]  # case id -> pseudonymous reference
 
 
+@functools.lru_cache(maxsize=8192)  # a list asks it thousands of times a call
 def three_month_deadline(decided_on: date) -> date:
     """The last day on which executing the decision is still in time: the
     decision day three calendar months later, or that month's last day when
