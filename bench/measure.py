@@ -54,10 +54,9 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
-def tree_cpu(pid: int) -> float:
-    """CPU seconds used so far by ``pid`` and every living process below it
-    (``boende serve --workers N``: the workers and the ``boende project``
-    beside them)."""
+def family(pid: int) -> set[int]:
+    """``pid`` and every living process below it (``boende serve --workers
+    N``: the workers and the ``boende project`` beside them)."""
     parents: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -66,14 +65,19 @@ def tree_cpu(pid: int) -> float:
                     parents[int(entry)] = int(stat.read().rsplit(")", 1)[1].split()[1])
             except (OSError, ValueError, IndexError):
                 continue  # gone meanwhile
-    family, frontier = {pid}, [pid]
+    members, frontier = {pid}, [pid]
     while frontier:
         parent = frontier.pop()
         children = [child for child, p in parents.items() if p == parent]
-        family.update(children)
+        members.update(children)
         frontier += children
+    return members
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds used so far by ``pid`` and every living process below it."""
     total = 0.0
-    for member in family:
+    for member in family(pid):
         # One may exit between the listing and the read.
         with contextlib.suppress(OSError, ValueError, IndexError):
             total += process_cpu(member)
@@ -127,3 +131,19 @@ class Clock:
             client_cpu=self.cpu_used(),
             host_busy=self.host_busy(),
         )
+
+
+def tree_rss(pid: int) -> int:
+    """Resident memory (bytes) of ``pid`` and every living process below it
+    (``VmRSS``, pages shared between them counted in each)."""
+    total = 0
+    for member in family(pid):
+        with (
+            contextlib.suppress(OSError, ValueError),
+            open(f"/proc/{member}/status") as status,
+        ):
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+                    break
+    return total

@@ -29,7 +29,7 @@ server, this process and the host were during each row.
 
 Usage: ``python -m bench.run [--quick] [--backend sqlite|postgres|all]
 [--seconds N] [--clients 1,8,32] [--postgres-url URL]
-[--part http|batch|kafka|projections|pages|all] [--events N] [--rebuild-data]
+[--part http|batch|kafka|projections|pages|memory|all] [--events N] [--rebuild-data]
 [--calls N] [--query-seconds S] [--kafka-messages N] [--broker noida|tansu]``.
 """
 
@@ -49,9 +49,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import kafka, pages, postgres, projections, results
+from bench import kafka, memory, pages, postgres, projections, results
 from bench.batch import run_batch
-from bench.dataset import prepare
+from bench.dataset import Dataset, prepare
 from bench.http_runs import AUTHS, run_http
 from bench.library import library_env, measure_saves
 from bench.measure import HostTimes
@@ -59,7 +59,7 @@ from bench.report import LEGEND, Findings, Row, format_row, header
 from infra.settings import Settings
 
 BACKENDS = ("sqlite", "postgres")
-PARTS = ("http", "batch", "kafka", "projections", "pages")
+PARTS = ("http", "batch", "kafka", "projections", "pages", "memory")
 LIBRARY_RUNS = ((1, "library 1 event/save"), (10, "library 10 events/save"))
 
 
@@ -235,7 +235,7 @@ def run_library(
 def main(argv: Sequence[str] | None = None) -> int:
     plan = parse_args(argv)
     dataset = None
-    if "projections" in plan.parts and "sqlite" in plan.backends:
+    if {"projections", "memory"} & set(plan.parts) and "sqlite" in plan.backends:
         read_models = plan.read_models
         dataset = prepare(  # minutes, the first time
             read_models.data_dir, read_models.events, read_models.rebuild_data
@@ -260,22 +260,45 @@ def main(argv: Sequence[str] | None = None) -> int:
             found += run_backend(backend, plan, emit)
     if "http" in plan.parts and http_rows:
         found += save_http(plan, busy, http_rows)
-    if dataset is not None:
+    if dataset is not None and "projections" in plan.parts:
         projections.run_projections(plan.read_models, dataset, print_row, found)
     if "pages" in plan.parts and "sqlite" in plan.backends:
         for failure in pages.run_pages(plan.pages, print_row):
             found.fail(failure)
+    if "memory" in plan.parts:
+        found += run_memory(plan, dataset)
     print()
     print(textwrap.fill(LEGEND, width=100))
     if "kafka" in plan.parts:
         print(textwrap.fill(kafka.LEGEND, width=100))
-    if dataset is not None:
+    if dataset is not None and "projections" in plan.parts:
         print(textwrap.fill(projections.LEGEND, width=100))
     if "pages" in plan.parts:
         print(textwrap.fill(pages.LEGEND, width=100))
     for line in found.lines:
         print(line)
     return 1 if found.failed else 0
+
+
+def run_memory(plan: Plan, dataset: Dataset | None) -> Findings:
+    """``boende serve``'s memory as its log grows, and the peak of a
+    rebuild of every read model over the read models' log (``bench.memory``)."""
+    found = Findings()
+    quick = plan.max_requests < 1_000_000
+    readings = memory.serve_growth(
+        2_000 if quick else 100_000, 500 if quick else 10_000
+    )
+    print()
+    print("\n".join(memory.serve_table(readings)), flush=True)
+    if any(r.failed for r in readings):
+        found.fail("memory: the server refused submissions (see the table)")
+    if dataset is not None:
+        target = dataset.data_dir.with_name("memory-rebuild")
+        code, seconds, peak, events = memory.rebuild_peak(dataset.data_dir, target)
+        print(memory.rebuild_line(code, seconds, peak, events), flush=True)
+        if code != 0:
+            found.fail(f"memory: rebuild all exited with {code}")
+    return found
 
 
 #: The rows of the HTTP part (bench.http_runs) and the library's beside them.
