@@ -78,7 +78,8 @@ LEGEND = (
     "Read-model rows (SQLite, one thread; `n` counts events for reads and "
     "rebuilds, calls for queries): ops/s and events/s are events read or "
     "replayed per second (queries: calls/s); p50/p99 are per batch of the "
-    "runners' size (reads, rebuilds) or per call (queries); x lib1 is events/s "
+    "runners' size (reads), per replay batch of ten of those (rebuilds) or per "
+    "call (queries); x lib1 is events/s "
     "over the library's raw `select_notifications` events/s in the same run. "
     "`rebuild N in turn` is every read model rebuilt on its own, one after "
     "another: log events over the summed time; `rebuild all N at once` reads "
@@ -219,11 +220,11 @@ def deadline(
     step = runner.step
     stop_at = time.perf_counter() + seconds
 
-    def timed_step() -> int:
+    def timed_step(batch_size: int | None = None) -> int:
         if time.perf_counter() >= stop_at:
             return 0
         started = time.perf_counter()
-        done = step()
+        done = step(batch_size)
         latencies.append(time.perf_counter() - started)
         return done
 
