@@ -9,8 +9,10 @@ million events.
 follower in its process) on a fresh data dir takes unique filings from 8
 raw-HTTP clients (``bench.submissions``), ``--step`` at a time; after each
 step the resident memory (``VmRSS``) of the server and every process below
-it is read from ``/proc``. Goal: flat, no growth with the log; shown as the
-growth from the first step's reading to the last, beside the steps'.
+it is read from ``/proc``. Goal: flat, no growth with the log. The first
+tens of thousands fill bounded caches (SQLite's pages, statements, the
+allocator's arenas), so the verdict compares the reading half-way with the
+last: a leak grows with the log in the second half as in the first.
 
 ``rebuild``: ``boende projections rebuild all`` as a subprocess on a copy
 of the benchmark's million-event log (the event store and keys, never the
@@ -35,8 +37,8 @@ from bench.server import ROOT, Child, Server
 from bench.submissions import FILING, measure_load
 
 MIB = 1024 * 1024
-#: Flat: the last reading at most this share above the first step's.
-FLAT = 0.05
+#: Flat: the last reading at most this share above the one half-way.
+FLAT = 0.02
 REBUILD_GOAL = 1024 * MIB
 
 
@@ -100,9 +102,9 @@ def _log_length(data_dir: Path) -> int:
 
 
 def serve_table(readings: list[Reading]) -> list[str]:
-    first = readings[1] if len(readings) > 1 else readings[0]
-    last = readings[-1]
-    growth = (last.rss - first.rss) / first.rss if first.rss else 0.0
+    first, half, last = readings[0], readings[len(readings) // 2], readings[-1]
+    growth = (last.rss - half.rss) / half.rss if half.rss else 0.0
+    per_submission = (last.rss - half.rss) / max(last.submissions - half.submissions, 1)
     lines = [
         "| submissions accepted | server RSS (MiB) | refused in the step |",
         "|---:|---:|---:|",
@@ -113,9 +115,11 @@ def serve_table(readings: list[Reading]) -> list[str]:
     ]
     verdict = "met" if growth <= FLAT else "not met"
     lines.append(
-        f"\nserve: {growth:+.1%} from {first.submissions:,} to "
-        f"{last.submissions:,} submissions (goal: flat, at most +{FLAT:.0%}): "
-        f"{verdict}"
+        f"\nserve: {(last.rss - first.rss) / MIB:+,.1f} MiB from start to "
+        f"{last.submissions:,} submissions; {growth:+.1%} "
+        f"({per_submission:+,.0f} bytes a submission) from {half.submissions:,} "
+        f"to {last.submissions:,} (goal: flat, at most +{FLAT:.0%} in the "
+        f"second half): {verdict}"
     )
     return lines
 
