@@ -363,3 +363,26 @@ def test_no_groups_without_by(sql: Sql) -> None:
         )
         assert answer == [JANUARY]
         assert "groups" not in answer[0]
+
+
+def test_a_code_outside_the_list_is_a_group_of_its_own() -> None:
+    """The domain takes any gender (the envelope checks it): a filing by
+    gender ``x`` is counted under ``x``, after the listed codes."""
+    log = Log()
+    case = HousingCase.file(stamp("2021-01-10"), "C-9", {}, {}, "x", 1980)
+    log.take(case, "2021-01-10T09:00:00")
+    context, sql = fed(log.records, "one batch")
+    try:
+        (january,) = flow_details(
+            sql, date(2021, 1, 1), date(2021, 1, 31), "month", None, "gender"
+        )
+    finally:
+        context.__exit__(None, None, None)
+    assert january["groups"] == {
+        "woman": flows_of(),
+        "man": flows_of(),
+        "other": flows_of(),
+        "unknown": flows_of(),
+        "x": flows_of(filed=1),
+    }
+    assert list(january["groups"])[-1] == "x"

@@ -505,3 +505,35 @@ def test_what_is_not_a_quarter(quarter: str) -> None:
     with pytest.raises(ValueError) as refused:
         quarter_bounds(quarter)
     assert str(refused.value) == f"{quarter!r} is not a quarter like 2021Q3"
+
+
+def test_a_decision_executed_in_the_next_year_waits_until_then() -> None:
+    """Y-1, decided on 1 September 2023 (deadline 1 December), executed on
+    10 January 2024: on 20 December it is late, whatever the year of the
+    month it was executed in; on 10 January it is not."""
+    log = Log()
+    case = HousingCase.file(stamp("2023-08-01"), "Y-1", {}, {}, "woman", 1980)
+    case.grant(stamp("2023-09-01"), "d-y1", SK, "assessment")
+    log.take(case, "2023-09-01T08:00:00")
+    apartment = flat(9)
+    log.take(apartment, "2023-09-01T08:00:00")
+    case.execute(stamp("2024-01-10"), apartment, 1, D("2024-01-10"))
+    log.take(case, "2024-01-10T08:00:00")
+    log.take(apartment, "2024-01-10T08:00:00")
+    projection = Unexecuted()
+    with tables(projection) as sql:
+        projection.process_batch(sql, log.records)
+        late = unexecuted(sql, D("2023-12-20"), reference)
+        executed = unexecuted(sql, D("2024-01-10"), reference)
+    assert late == [
+        {
+            "reference": "ref-Y-1",
+            "decided_on": "2023-09-01",
+            "deadline": "2023-12-01",
+            "days_waiting": 110,
+            "intervention": SK,
+            "gender": "woman",
+            "delay_reason": None,
+        }
+    ]
+    assert executed == []
