@@ -77,6 +77,7 @@ def rebuild_peak(source: Path, target: Path) -> tuple[int, float, int, int]:
     """``boende projections rebuild all`` on a copy of ``source``: its exit
     code, seconds, and peak resident memory (bytes) and the log's length."""
     copy_log(source, target)
+    events = _log_length(target)
     env = os.environ | {
         "BOENDE_DATA_DIR": str(target),
         "BOENDE_AUTH": "off",
@@ -89,7 +90,6 @@ def rebuild_peak(source: Path, target: Path) -> tuple[int, float, int, int]:
     seconds = time.perf_counter() - started
     child.process.returncode = os.waitstatus_to_exitcode(status)
     child.stop()
-    events = _log_length(target)
     return child.process.returncode, seconds, usage.ru_maxrss * 1024, events
 
 
@@ -97,7 +97,7 @@ def _log_length(data_dir: Path) -> int:
     import sqlite3
 
     with sqlite3.connect(data_dir / "caselog.sqlite") as db:
-        (end,) = db.execute("SELECT MAX(id) FROM stored_events").fetchone()
+        (end,) = db.execute("SELECT MAX(rowid) FROM stored_events").fetchone()
     return int(end or 0)
 
 
