@@ -6,7 +6,7 @@ days waited are written next to each case)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 from types import SimpleNamespace
 from typing import Any
@@ -537,3 +537,59 @@ def test_a_decision_executed_in_the_next_year_waits_until_then() -> None:
         }
     ]
     assert executed == []
+
+
+class MonthsAsked(Sql):
+    """The read model's ``Sql``, noting how many months each read of the
+    open decisions asked for."""
+
+    def __init__(self, sql: Sql) -> None:
+        super().__init__(sql.cursor, sql.postgres)
+        self.months: list[int] = []
+
+    def all(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        if "WHERE resolved_month IN" in statement:
+            self.months.append(len(params) - 3)  # decided by, and the day after twice
+        return super().all(statement, params)
+
+
+@pytest.mark.parametrize(
+    ("executed", "asked"),
+    [("2018-03-10", [100]), ("2018-04-10", [100, 1])],
+)
+def test_the_open_decisions_are_read_100_months_at_a_time(
+    executed: str, asked: list[int]
+) -> None:
+    """On 20 January 2010, three decisions of September 2009 are late: Z-1
+    executed in March or April 2018 (the 99th or 100th month from January
+    2010), Z-2 never, Z-3 on 25 January 2010. The months from the day's to
+    the last month of an execution, and the month of those still open, are
+    read 100 at a time, never an empty list (PostgreSQL refuses ``IN ()``),
+    and each decision once."""
+    log = Log()
+    for n, (decided, done) in enumerate(
+        [("2009-09-01", executed), ("2009-09-02", None), ("2009-09-03", "2010-01-25")],
+        start=1,
+    ):
+        case = HousingCase.file(stamp("2009-08-01"), f"Z-{n}", {}, {}, "man", 1980)
+        case.grant(stamp(decided), f"d-z{n}", SK, "assessment")
+        log.take(case, f"{decided}T08:00:00")
+        if done:
+            apartment = Apartment.acquire(
+                stamp(decided, "ALN"), f"a-z{n}", "AB Bo", "N", 2, 1
+            )
+            log.take(apartment, f"{decided}T08:00:00")
+            case.execute(stamp(done), apartment, 1, D(done))
+            log.take(case, f"{done}T08:00:00")
+            log.take(apartment, f"{done}T08:00:00")
+    projection = Unexecuted()
+    with tables(projection) as plain:
+        projection.process_batch(plain, log.records)
+        sql = MonthsAsked(plain)
+        late = unexecuted(sql, D("2010-01-20"), reference)
+    assert sql.months == asked
+    assert [(row["reference"], row["deadline"]) for row in late] == [
+        ("ref-Z-1", "2009-12-01"),
+        ("ref-Z-2", "2009-12-02"),
+        ("ref-Z-3", "2009-12-03"),
+    ]
