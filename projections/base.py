@@ -58,6 +58,9 @@ class Recorded:
 
 def utc_text(moment: datetime) -> str:
     """A fixed-width UTC text form, so stored times compare as strings."""
+    text = moment.isoformat(timespec="microseconds")
+    if text.endswith("+00:00") and moment.year >= 1000:  # the store's: UTC
+        return text[:-6] + "Z"  # the same text, without a conversion
     utc = moment.astimezone(UTC)
     if utc.year < 1000:  # isoformat pads the year, strftime does not
         return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
