@@ -126,10 +126,10 @@ class MonthEnd:
         the horizon starts as a copy of the horizon's rows."""
         span = self._span(sql)
         low, high = span or (first, first)
-        for month in _months(first, last if span is None else low):
+        for month in months_between(first, last if span is None else low):
             if span is None or month < low:
                 sql.execute(f"INSERT INTO {self.table}_span VALUES (?)", [month])
-        for month in _months(high, last) if span else []:
+        for month in months_between(high, last) if span else []:
             if month > high:
                 sql.execute(f"INSERT INTO {self.table}_span VALUES (?)", [month])
                 sql.execute(
@@ -173,7 +173,7 @@ class MonthEnd:
         )
 
 
-def _months(first: str, last: str) -> list[str]:
+def months_between(first: str, last: str) -> list[str]:
     """Every month from ``first`` to ``last`` (``YYYY-MM``), both included."""
     year, month = int(first[:4]), int(first[5:7])
     out = []

@@ -50,6 +50,7 @@ from typing import Any
 from domain.case import HousingCase
 from infra.views import Sql
 from projections.base import END_OF_TIME, Projection, Recorded, handles
+from projections.month_ends import months_between
 
 ONE_DAY = timedelta(days=1)
 #: The most and the fewest days a deadline lies after its decision: three
@@ -400,30 +401,20 @@ def _open_grants(sql: Sql, decided_by: date, day: date) -> list[Grant]:
         [OPEN_MONTH],
     )
     first = day.isoformat()[:7]
-    months = [*_months(first, last["month"] if last and last["month"] else first)]
+    months = [
+        *months_between(first, last["month"] if last and last["month"] else first),
+        OPEN_MONTH,
+    ]  # a century of months is 1,200 parameters: within both engines' limits
     after = (day + ONE_DAY).isoformat()
-    grants: list[Grant] = []
-    for start in range(0, len(months) + 1, 100):
-        chunk = [*months, OPEN_MONTH][start : start + 100]
-        rows = sql.all(
-            "SELECT * FROM unexecuted_cases WHERE resolved_month IN "
-            f"({', '.join('?' * len(chunk))}) AND decided_on <= ? "
-            "AND (executed_on IS NULL OR executed_on >= ?) "
-            "AND (ended_on IS NULL OR ended_on >= ?)",
-            [*chunk, decided_by.isoformat(), after, after],
-        )
-        grants += [_grant(row, END_OF_TIME) for row in rows]
+    rows = sql.all(
+        "SELECT * FROM unexecuted_cases WHERE resolved_month IN "
+        f"({', '.join('?' * len(months))}) AND decided_on <= ? "
+        "AND (executed_on IS NULL OR executed_on >= ?) "
+        "AND (ended_on IS NULL OR ended_on >= ?)",
+        [*months, decided_by.isoformat(), after, after],
+    )
+    grants = [_grant(row, END_OF_TIME) for row in rows]
     return sorted(grants, key=lambda g: (g.decided_on, g.case_id))
-
-
-def _months(first: str, last: str) -> list[str]:
-    """Every month from ``first`` to ``last`` (``YYYY-MM``), both included."""
-    year, month = int(first[:4]), int(first[5:7])
-    out = []
-    while f"{year:04d}-{month:02d}" <= last:
-        out.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return out
 
 
 def _grant(row: dict[str, Any], known: str) -> Grant:
