@@ -8,7 +8,11 @@ refuses (``EINVAL``) the absolute ``CLOCK_MONOTONIC`` ``clock_nanosleep``
 that Python 3.11's ``time.sleep`` makes; here ``time.sleep`` waits in
 ``select()`` on the real monotonic clock instead. (Faking the monotonic
 clock too is worse: ``Event.wait``, ``Lock.acquire`` and ``Queue.get`` with a
-timeout then wait the whole offset, five years.)
+timeout then wait the whole offset, five years.) The run also sets
+``FAKETIME_FORCE_MONOTONIC_FIX=0``: the fix, on by default with glibc 2.36,
+makes every ``pthread_cond_timedwait`` on a monotonic condition variable
+return at once when the monotonic clock is real, the GIL's 5 ms wait among
+them, and threaded Python runs many times slower.
 """
 
 import os
