@@ -28,6 +28,7 @@ from projections.base import (
     Projection,
     Recorded,
     handles,
+    once,
     utc_text,
 )
 
@@ -118,6 +119,26 @@ def test_utc_text_is_the_strftime_form_in_every_year(year: int) -> None:
     form = "%Y-%m-%dT%H:%M:%S.%fZ"
     assert utc_text(moment) == moment.strftime(form) == utc_timestamp(moment)
     assert utc_text(moment).endswith("-03-04T05:06:07.000089Z")
+
+
+def test_once_computes_on_first_access_and_keeps_the_value() -> None:
+    """``once`` (made here, so its ``__init__`` runs under the code being
+    tested): the first access computes, the value then sits in the
+    instance's dict under the method's name and is read from there."""
+    calls: list[int] = []
+
+    class Thing:
+        @once
+        def value(self) -> int:
+            calls.append(1)
+            return 42
+
+    thing = Thing()
+    assert (thing.value, thing.value) == (42, 42)
+    assert calls == [1]
+    assert thing.__dict__ == {"value": 42}
+    assert isinstance(vars(Thing)["value"], once)
+    assert Thing.value is vars(Thing)["value"]  # type: ignore[comparison-overlap]
 
 
 def seen_projection() -> Projection:
