@@ -95,6 +95,11 @@ def test_utc_text_is_utc_whatever_the_servers_zone(
     try:
         moment = datetime(2021, 7, 1, 1, 2, 3, tzinfo=UTC)
         assert utc_text(moment) == "2021-07-01T01:02:03.000000Z"
+        # A moment in another zone (not the store's UTC) is converted to
+        # UTC, not to the server's zone.
+        new_york = timezone(timedelta(hours=-4))
+        later = datetime(2021, 7, 1, 1, 2, 3, tzinfo=new_york)
+        assert utc_text(later) == "2021-07-01T05:02:03.000000Z"
     finally:
         monkeypatch.undo()
         time.tzset()
@@ -186,6 +191,28 @@ def test_each_event_goes_to_its_handler_and_others_are_skipped() -> None:
         (2, "application_granted"),
         (3, "flat"),
     ]
+
+
+def test_a_handler_is_called_as_the_projection_s_method() -> None:
+    """``process`` gives the handler its own projection as ``self``."""
+
+    class Named(Projection):
+        name = "named"
+        tables = {"named": "CREATE TABLE IF NOT EXISTS named (who TEXT)"}
+
+        @handles(HousingCase.Filed)
+        def filed(self, sql: Sql, r: Recorded) -> None:
+            sql.execute("INSERT INTO named VALUES (?)", [self.name])
+
+    log = Log()
+    log.take(
+        HousingCase.file(stamp("2021-03-01"), "c-1", {}, {}, "man", 1980),
+        "2021-03-01T00:00:00",
+    )
+    projection = Named()
+    with tables(projection) as sql:
+        projection.process(sql, log.records[0])
+        assert sql.all("SELECT who FROM named") == [{"who": "named"}]
 
 
 def test_handlers_are_found_per_subclass() -> None:
