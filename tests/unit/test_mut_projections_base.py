@@ -270,6 +270,38 @@ def test_query_indexes_are_made_unless_a_rebuild_leaves_them_for_later() -> None
         connection.close()
 
 
+def test_position_keyed_tables_take_the_rowid_on_sqlite_only() -> None:
+    """A table listed in ``position_keyed`` is keyed by SQLite's rowid
+    (``INTEGER PRIMARY KEY``); a table not listed, and every table on
+    PostgreSQL, keeps ``BIGINT PRIMARY KEY``."""
+
+    class Keyed(Projection):
+        name = "keyed"
+        tables = {
+            "listed": "CREATE TABLE IF NOT EXISTS listed (position BIGINT PRIMARY KEY)",
+            "other": "CREATE TABLE IF NOT EXISTS other (position BIGINT PRIMARY KEY)",
+        }
+        position_keyed = ("listed",)
+
+    with tables(Keyed()) as sql:
+        rows = sql.all("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
+    assert {row["name"]: row["sql"] for row in rows} == {
+        "listed": "CREATE TABLE listed (position INTEGER PRIMARY KEY)",
+        "other": "CREATE TABLE other (position BIGINT PRIMARY KEY)",
+    }
+
+    class Cursor:
+        def __init__(self) -> None:
+            self.statements: list[str] = []
+
+        def execute(self, statement: str, params: list[Any]) -> None:
+            self.statements.append(statement)
+
+    cursor = Cursor()
+    Keyed().create_tables(Sql(cursor, postgres=True))
+    assert cursor.statements == list(Keyed.tables.values())
+
+
 def test_a_projection_starts_at_version_one_with_nothing_retired() -> None:
     assert Projection.version == 1
     assert Projection.indexes == []
