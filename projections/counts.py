@@ -24,15 +24,19 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date
-from typing import Any, NamedTuple
+from typing import Any
 
 from domain.apartment import Apartment
 from domain.case import CaseState, HousingCase
 from infra.views import Sql
 from projections import monthly_totals
 from projections.base import END_OF_TIME, Projection, Recorded
+from projections.case_dimensions import NONE_YET as NONE_YET
+from projections.case_dimensions import Before, _dimensions
 from projections.monthly_totals import KEY as _KEY
 from projections.monthly_totals import Key
+from projections.periods import period_of as period_of
+from projections.periods import periods as periods
 
 __all__ = ["END_OF_TIME", "counts", "flows"]
 
@@ -77,7 +81,6 @@ ENUMERATED_REASONS = (HousingCase.ContractTerminated, HousingCase.GrantCancelled
 #: What a case fact may be broken down by (``by=``), and the code of a case
 #: that has none yet (not granted: no intervention or basis).
 DIMENSIONS = ("gender", "intervention", "basis")
-NONE_YET = "none"
 #: The dimensions a grant sets (a case has none of them before its grant).
 CHANGING = ("intervention", "basis")
 #: Every code of each dimension, listed in an answer even when zero.
@@ -206,26 +209,6 @@ class Counts(Projection):
             "WHERE excluded.recorded_at > counts_last_recorded.recorded_at",
             [max(f[8] for f in facts)],
         )
-
-
-class Before(NamedTuple):
-    """What the facts before this one left: the state, the recorded time, and
-    the case's gender, intervention and basis."""
-
-    state: str
-    recorded_at: str
-    gender: str
-    intervention: str
-    basis: str
-
-
-def _dimensions(event: Any, before: Before) -> tuple[str, str, str]:
-    """The case's gender, intervention and basis after ``event``."""
-    if isinstance(event, HousingCase.Filed):
-        return event.gender, NONE_YET, NONE_YET
-    if isinstance(event, HousingCase.Granted):
-        return before.gender, event.intervention, event.basis
-    return before.gender, before.intervention, before.basis
 
 
 def _counted_key(event: Any) -> tuple[str, str] | None:
@@ -400,23 +383,3 @@ def flows(
         {"period": key, **{name: counter[name] for name in FLOW_TYPES.values()}}
         for key, counter in buckets.items()
     ]
-
-
-def period_of(day: date, period: str) -> str:
-    if period == "month":
-        return f"{day:%Y-%m}"
-    if period == "quarter":
-        return f"{day.year}Q{(day.month - 1) // 3 + 1}"
-    return str(day.year)
-
-
-def periods(start: date, end: date, period: str) -> list[str]:
-    """Every period key from ``start`` to ``end``, in order."""
-    keys: list[str] = []
-    year, month = start.year, start.month
-    while (year, month) <= (end.year, end.month):
-        key = period_of(date(year, month, 1), period)
-        if not keys or keys[-1] != key:
-            keys.append(key)
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return keys
