@@ -136,9 +136,7 @@ class ApartmentStock(Projection):
         self._shifts: dict[MonthEnd, Shifts] = {s: Counter() for s in SNAPSHOTS}
         self._ended: Counter[str] = Counter()
         for recorded in batch:
-            handler = self._handlers.get(type(recorded.event))
-            if handler is not None:
-                handler(self, sql, recorded)
+            super().process(sql, recorded)  # the handler, without a batch
         for snapshot, shifts in self._shifts.items():
             snapshot.apply(sql, shifts)
         for month, days in sorted(self._ended.items()):

@@ -160,9 +160,7 @@ class Tenancies(Projection):
         together."""
         self._shifts: dict[MonthEnd, Shifts] = {s: Counter() for s in SNAPSHOTS}
         for recorded in batch:
-            handler = self._handlers.get(type(recorded.event))
-            if handler is not None:
-                handler(self, sql, recorded)
+            super().process(sql, recorded)  # the handler, without a batch
         for snapshot, shifts in self._shifts.items():
             snapshot.apply(sql, shifts)
 
