@@ -160,13 +160,15 @@ def _share(cpu: float | None, seconds: float) -> str:
     return "—" if cpu is None or not seconds else f"{cpu / seconds:.0%}"
 
 
-def write_doc(table: str, doc: Path = DOC) -> bool:
-    """Put ``table`` between the markers of ``doc``; False (nothing written)
-    when the markers are not there."""
+def write_doc(table: str, doc: Path = DOC, name: str = "http") -> bool:
+    """Put ``table`` between the markers ``<!-- bench:NAME -->`` and
+    ``<!-- /bench:NAME -->`` of ``doc``; False (nothing written) when the
+    markers are not there."""
+    begin, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
     text = doc.read_text()
-    if BEGIN not in text or END not in text:
+    if begin not in text or end not in text:
         return False
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    doc.write_text(f"{head}{BEGIN}\n{table}\n{END}{tail}")
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    doc.write_text(f"{head}{begin}\n{table}\n{end}{tail}")
     return True

@@ -52,6 +52,7 @@ from pathlib import Path
 from bench import kafka, memory, pages, postgres, projections, results
 from bench.batch import run_batch
 from bench.dataset import Dataset, prepare
+from bench.goals import Goals
 from bench.http_runs import AUTHS, run_http
 from bench.library import library_env, measure_saves
 from bench.measure import HostTimes
@@ -249,9 +250,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(header(), flush=True)
     found = Findings()
     http_rows: list[Row] = []
+    goals = Goals()
+
+    def show(row: Row) -> None:
+        print_row(row)
+        goals.observe(row)
 
     def emit(row: Row) -> None:
-        print_row(row)
+        show(row)
         if row.measurement.startswith(HTTP_ROWS):
             http_rows.append(row)
 
@@ -261,12 +267,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "http" in plan.parts and http_rows:
         found += save_http(plan, busy, http_rows)
     if dataset is not None and "projections" in plan.parts:
-        projections.run_projections(plan.read_models, dataset, print_row, found)
+        projections.run_projections(plan.read_models, dataset, show, found)
     if "pages" in plan.parts and "sqlite" in plan.backends:
-        for failure in pages.run_pages(plan.pages, print_row):
+        for failure in pages.run_pages(plan.pages, show):
             found.fail(failure)
     if "memory" in plan.parts:
-        found += run_memory(plan, dataset)
+        found += run_memory(plan, dataset, goals)
+    found += save_goals(plan, busy, goals)
     print()
     print(textwrap.fill(LEGEND, width=100))
     if "kafka" in plan.parts:
@@ -280,7 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1 if found.failed else 0
 
 
-def run_memory(plan: Plan, dataset: Dataset | None) -> Findings:
+def run_memory(plan: Plan, dataset: Dataset | None, goals: Goals) -> Findings:
     """``boende serve``'s memory as its log grows, and the peak of a
     rebuild of every read model over the read models' log (``bench.memory``)."""
     found = Findings()
@@ -290,12 +297,14 @@ def run_memory(plan: Plan, dataset: Dataset | None) -> Findings:
     )
     print()
     print("\n".join(memory.serve_table(readings)), flush=True)
+    goals.memory(readings)
     if any(r.failed for r in readings):
         found.fail("memory: the server refused submissions (see the table)")
     if dataset is not None:
         target = dataset.data_dir.with_name("memory-rebuild")
         code, seconds, peak, events = memory.rebuild_peak(dataset.data_dir, target)
         print(memory.rebuild_line(code, seconds, peak, events), flush=True)
+        goals.rebuild(code, peak)
         if code != 0:
             found.fail(f"memory: rebuild all exited with {code}")
     return found
@@ -315,6 +324,30 @@ def save_http(plan: Plan, busy: float, rows: list[Row]) -> Findings:
         found.note("the table is in docs/performance.md (HTTP submissions)")
     else:
         found.note(f"docs/performance.md has no {results.BEGIN} markers: not written")
+    return found
+
+
+def save_goals(plan: Plan, busy: float, goals: Goals) -> Findings:
+    """Issue 15's goals beside this run's figures: printed, saved as JSON,
+    and in docs/performance.md when every part ran on both backends (a
+    partial run would show most goals as not measured)."""
+    found = Findings()
+    table = goals.markdown()
+    print()
+    print("Goals (issue 15), this run:")
+    print(table, flush=True)
+    facts = results.machine(busy, _pg_version(plan))
+    path = goals.save(facts)
+    found.note(f"goals saved to {path.relative_to(results.ROOT)}")
+    if set(plan.parts) == set(PARTS) and set(plan.backends) == set(BACKENDS):
+        load = " ".join(f"{x:.2f}" for x in facts["load_average_before"])
+        head = (
+            f"Run of {facts['date']} (commit {facts['commit']}; `{path.name}`): "
+            f"{facts['cpu']}, {facts['cores']} cores, load average {load} before "
+            "the run."
+        )
+        if results.write_doc(f"{head}\n\n{table}", name="goals"):
+            found.note("the goals table is in docs/performance.md")
     return found
 
 
