@@ -11,6 +11,7 @@ import pytest
 
 from domain.apartment import Apartment
 from domain.case import HousingCase
+from infra.views import Sql
 from projections.audit import (
     APARTMENT_FACTS,
     CASE_FACTS,
@@ -143,3 +144,48 @@ def test_recorded_days_are_inclusive_whole_utc_days(sql: Any) -> None:
         "events": [R3],
         "next_after": 3,
     }
+
+
+def test_on_sqlite_a_fact_s_position_is_the_rowid_and_indexes_come_by_default() -> None:
+    """``AuditTrail.create_tables`` (its own, not ``Projection``'s): on
+    SQLite ``position`` is the rowid itself (one B-tree less), on PostgreSQL
+    a ``BIGINT`` (a 32-bit ``INTEGER`` would end the log at 2**31); the
+    query indexes are made unless a rebuild leaves them for later."""
+    with tables(AuditTrail()) as sql:
+        for position in (5, 9):
+            sql.execute(
+                "INSERT INTO audit_events VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [
+                    position,
+                    "case",
+                    "c-1",
+                    1,
+                    "Filed",
+                    "2021-01-01",
+                    "t",
+                    "IFN",
+                    "u",
+                    "s",
+                ],
+            )
+        rows = sql.all("SELECT rowid AS r, position FROM audit_events ORDER BY r")
+        assert [(row["r"], row["position"]) for row in rows] == [(5, 5), (9, 9)]
+        indexes = sql.all("SELECT name FROM sqlite_master WHERE type = 'index'")
+        assert sorted(row["name"] for row in indexes) == [
+            "audit_events_by_aggregate",
+            "audit_events_by_committee_user",
+            "audit_events_by_submission",
+            "audit_events_by_user",
+        ]
+
+    class Cursor:
+        def __init__(self) -> None:
+            self.statements: list[str] = []
+
+        def execute(self, statement: str, params: list[Any]) -> None:
+            self.statements.append(statement)
+
+    cursor = Cursor()
+    AuditTrail().create_tables(Sql(cursor, postgres=True), query_indexes=False)
+    assert cursor.statements == [AuditTrail.tables["audit_events"]]
+    assert "position BIGINT PRIMARY KEY" in cursor.statements[0]

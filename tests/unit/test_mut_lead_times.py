@@ -48,11 +48,16 @@ def history() -> Log:
     return log
 
 
-@pytest.fixture
-def sql() -> Any:
+@pytest.fixture(params=["one batch", "fact by fact"])
+def sql(request: pytest.FixtureRequest) -> Any:
     projection = LeadTimes()
     with tables(projection) as sql:
-        projection.process_batch(sql, history().records)
+        records = history().records
+        if request.param == "one batch":
+            projection.process_batch(sql, records)
+        else:  # a batch of one each (``FoldingProjection.process``)
+            for record in records:
+                projection.process(sql, record)
         yield sql
 
 
