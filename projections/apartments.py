@@ -39,7 +39,7 @@ from domain.districts import normalised
 from infra.views import Sql
 from projections.base import Projection, Recorded, handles
 from projections.landlords import landlord_key, org_no_of, org_no_on, shown_name
-from projections.month_ends import MonthEnd, Shifts, month_of
+from projections.month_ends import MonthEnd, Shifts, Snapshotting, month_of
 
 APARTMENT_STATES = [s.value for s in ApartmentState]
 _AVAILABLE = ApartmentState.AVAILABLE.value
@@ -78,7 +78,8 @@ SNAPSHOTS = (STATES_HELD, VACANCIES_OPEN)
 _SPELLED = ("landlord", "district")
 
 
-class ApartmentStock(Projection):
+class ApartmentStock(Snapshotting, Projection):
+    snapshots = SNAPSHOTS
     """Per apartment: its facts, and its changes of state with their days."""
 
     name = "apartments"
@@ -137,8 +138,7 @@ class ApartmentStock(Projection):
         self._ended: Counter[str] = Counter()
         for recorded in batch:
             super().process(sql, recorded)  # the handler, without a batch
-        for snapshot, shifts in self._shifts.items():
-            snapshot.apply(sql, shifts)
+        self.apply_shifts(sql, self._shifts)
         for month, days in sorted(self._ended.items()):
             sql.execute(
                 "INSERT INTO apartment_vacancy_ended VALUES (?, ?) ON CONFLICT "

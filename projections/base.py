@@ -132,6 +132,15 @@ class Projection:
         for table in [*self.tables, *self.retired_tables]:
             sql.execute(f"DROP TABLE IF EXISTS {table}")
 
+    def start_replay(self) -> None:
+        """A rebuild's replay begins: work a projection can do once for the
+        whole replay may wait for :meth:`finish_replay` (staged in its own
+        tables, so that a batch rolled back takes its share with it)."""
+
+    def finish_replay(self, sql: Sql) -> None:
+        """The replay ended, whole or stopped at a batch boundary: what
+        :meth:`start_replay` held back, written now."""
+
     def process(self, sql: Sql, recorded: Recorded) -> None:
         handler = self._handlers.get(type(recorded.event))
         if handler is not None:

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from infra.views import Sql
 
@@ -71,6 +71,11 @@ class MonthEnd:
             f"{self.table}_span": (
                 f"CREATE TABLE IF NOT EXISTS {self.table}_span (month TEXT PRIMARY KEY)"
             ),
+            # A replay's changes, staged until it ends (``Snapshotting``).
+            f"{self.table}_pending": (
+                f"CREATE TABLE IF NOT EXISTS {self.table}_pending ({declared}"
+                "month TEXT NOT NULL, n BIGINT NOT NULL)"
+            ),
         }
 
     @property
@@ -91,29 +96,65 @@ class MonthEnd:
             shifts[key, month_of(max(start, end))] -= sign
 
     def apply(self, sql: Sql, shifts: Shifts) -> None:
-        """Add each (key, month) change to that month and every later one."""
+        """Add each (key, month) change to that month and every later one.
+
+        The batch's changes are folded per key first, so each of a key's
+        months is written once, found by its primary key, however many of
+        its months the batch changed (a replay's batch of ten thousand facts
+        changes a key in several)."""
         # Every (key, month) touched, even where the batch's changes cancel:
         # the rows a key has must not depend on how the log was batched
         # (a rebuild, a live run and a Kafka-fed run build the same tables).
-        changed = sorted(shifts.items())
-        if not changed:
+        if not shifts:
             return
-        months = [month for (_, month), _ in changed]
-        self._cover(sql, min(months), max(months))
+        by_key: dict[Key, Counter[str]] = {}
+        for (key, month), n in shifts.items():
+            by_key.setdefault(key, Counter())[month] += n
+        first = min(month for _, month in shifts)
+        last = max(month for _, month in shifts)
+        self._cover(sql, first, last)
+        span = self._span(sql)
+        assert span is not None, "covered just now"
+        months = months_between(first, span[1])
+        rows: list[list[Any]] = []
+        for key, added in sorted(by_key.items()):
+            total = 0
+            for month in months[months.index(min(added)) :]:
+                total += added.get(month, 0)
+                rows.append([*key, month, total])
         marks = ", ".join("?" * len(self.columns))
-        same = " AND ".join(f"{name} = ?" for name, _ in self.columns)
-        for (key, month), n in changed:
-            sql.execute(
-                f"INSERT INTO {self.table} ({self.names}, month, n) "
-                f"SELECT {marks}, month, 0 FROM {self.table}_span "
-                "WHERE month >= ? ON CONFLICT DO NOTHING",
-                [*key, month],
-            )
-            if n:
-                sql.execute(
-                    f"UPDATE {self.table} SET n = n + ? WHERE {same} AND month >= ?",
-                    [n, *key, month],
-                )
+        sql.executemany(
+            f"INSERT INTO {self.table} ({self.names}, month, n) "
+            f"VALUES ({marks}, ?, ?) ON CONFLICT ({self.names}, month) "
+            f"DO UPDATE SET n = {self.table}.n + excluded.n",
+            rows,
+        )
+
+    def stage(self, sql: Sql, shifts: Shifts) -> None:
+        """Keep ``shifts`` for :meth:`flush` (a replay's batch): one row per
+        (key, month), in the batch's own transaction, so a batch rolled back
+        takes its changes with it."""
+        marks = ", ".join("?" * len(self.columns))
+        sql.executemany(
+            f"INSERT INTO {self.table}_pending ({self.names}, month, n) "
+            f"VALUES ({marks}, ?, ?)",
+            [[*key, month, n] for (key, month), n in sorted(shifts.items())],
+        )
+
+    def flush(self, sql: Sql) -> None:
+        """Apply every staged change at once (each (key, month) summed over
+        the whole replay, each of a key's months written once), then forget
+        them. The rows are those applying them batch by batch would build:
+        the changes add up, and every (key, month) staged is touched."""
+        staged = Counter[tuple[Key, str]]()
+        for row in sql.all(
+            f"SELECT {self.names}, month, SUM(n) AS n FROM {self.table}_pending "
+            f"GROUP BY {self.names}, month"
+        ):
+            key = tuple(row[name] for name, _ in self.columns)
+            staged[key, row["month"]] += int(row["n"])
+        self.apply(sql, staged)
+        sql.execute(f"DELETE FROM {self.table}_pending")
 
     def _span(self, sql: Sql) -> tuple[str, str] | None:
         row = sql.one(
@@ -181,3 +222,30 @@ def months_between(first: str, last: str) -> list[str]:
         out.append(f"{year:04d}-{month:02d}")
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return out
+
+
+class Snapshotting:
+    """For a projection that keeps month-end snapshots (its ``snapshots``):
+    a batch's changes applied at its end, or, during a rebuild's replay,
+    staged and applied once when the replay ends (``finish_replay``). A
+    replay's batches change the same keys and months again and again: a
+    key's months up to the horizon were rewritten for every batch, most of
+    a rebuild of ``tenancies``."""
+
+    snapshots: ClassVar[tuple[MonthEnd, ...]]
+    replaying = False
+
+    def start_replay(self) -> None:
+        self.replaying = True
+
+    def finish_replay(self, sql: Sql) -> None:
+        self.replaying = False
+        for snapshot in self.snapshots:
+            snapshot.flush(sql)
+
+    def apply_shifts(self, sql: Sql, shifts: dict[MonthEnd, Shifts]) -> None:
+        for snapshot, changes in shifts.items():
+            if self.replaying:
+                snapshot.stage(sql, changes)
+            else:
+                snapshot.apply(sql, changes)

@@ -45,7 +45,7 @@ from infra.views import Sql
 from projections import spellings
 from projections.base import END_OF_TIME, Projection, Recorded, handles
 from projections.landlords import org_no_on
-from projections.month_ends import MonthEnd, Shifts
+from projections.month_ends import MonthEnd, Shifts, Snapshotting
 
 _TEXT, _INT, _BIG = "TEXT", "INTEGER", "BIGINT"
 #: The apartment's columns a rent is grouped by (no number: "").
@@ -86,7 +86,8 @@ CONTRACTS_LIVED = MonthEnd(
 SNAPSHOTS = (HOUSEHOLDS_LIVING, APARTMENTS_IN_STOCK, CONTRACTS_LIVED)
 
 
-class Tenancies(Projection):
+class Tenancies(Snapshotting, Projection):
+    snapshots = SNAPSHOTS
     name = "tenancies"
     # 2: the apartments' days in stock, and their vacancies; 3: the
     # landlord's organisation number (projections.landlords); 4: the
@@ -134,7 +135,9 @@ class Tenancies(Projection):
         **{n: t for snapshot in SNAPSHOTS for n, t in snapshot.tables.items()},
         **spellings.TABLES,
     }
-    indexes = [
+    # Every index is a query's: the handlers find rows by primary key, so a
+    # rebuild builds these once after its replay (``Projection.query_indexes``).
+    query_indexes = [
         "CREATE INDEX IF NOT EXISTS tenancies_by_executed_on "
         "ON tenancies (executed_on)",
         "CREATE INDEX IF NOT EXISTS tenancies_living ON tenancies (executed_on, "
@@ -161,8 +164,7 @@ class Tenancies(Projection):
         self._shifts: dict[MonthEnd, Shifts] = {s: Counter() for s in SNAPSHOTS}
         for recorded in batch:
             super().process(sql, recorded)  # the handler, without a batch
-        for snapshot, shifts in self._shifts.items():
-            snapshot.apply(sql, shifts)
+        self.apply_shifts(sql, self._shifts)
 
     @handles(HousingCase.Filed)
     def filed(self, sql: Sql, r: Recorded) -> None:

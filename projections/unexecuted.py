@@ -110,13 +110,12 @@ class Unexecuted(Projection):
             "recorded_at TEXT NOT NULL, offered_on TEXT, version INTEGER)"
         ),
     }
-    indexes = [
+    # Every index is a query's: the handlers write by case (primary key).
+    query_indexes = [
         "CREATE INDEX IF NOT EXISTS unexecuted_cases_by_decision "
         "ON unexecuted_cases (decided_on)",
         "CREATE INDEX IF NOT EXISTS unexecuted_delay_reasons_by_case "
         "ON unexecuted_delay_reasons (case_id, position)",
-    ]
-    query_indexes = [
         # The decisions open on a day: a range of decision days per month of
         # execution or end, from the day's month on (``unexecuted``).
         "CREATE INDEX IF NOT EXISTS unexecuted_cases_by_resolution "

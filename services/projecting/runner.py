@@ -155,6 +155,7 @@ class ProjectionRunner:
             self.store.forget_position(sql)
             self.store.set_schema_version(sql, REBUILDING)
             self.projection.create_tables(sql, query_indexes=False)
+        self.projection.start_replay()
         self.store.relax()
         metrics.READ_MODEL_REBUILDS.labels(self.projection.name).inc()
 
@@ -166,6 +167,7 @@ class ProjectionRunner:
         self.store.make_durable()
         with self.store.transaction(commit=True) as sql:
             self.store.hold(sql)
+            self.projection.finish_replay(sql)
             self.projection.create_query_indexes(sql)
             self.store.set_schema_version(sql, self.projection.version)
 
@@ -243,8 +245,9 @@ def _replay(
 ) -> int:
     replayed = reached = 0
     batch_size = max((r.batch_size for r in runners), default=1) * REPLAY_BATCHES
-    while runners and not should_stop():
-        applied = step_together(runners, batch_size)
+
+    def count_to_slowest() -> None:
+        nonlocal replayed, reached
         slowest = min(runner.store.position() for runner in runners)
         if slowest > reached:
             app = runners[0].app
@@ -253,7 +256,14 @@ def _replay(
             replayed, reached = replayed + passed, slowest
             if on_progress is not None:
                 on_progress(passed)
+
+    while runners and not should_stop():
+        applied = step_together(runners, batch_size)
+        count_to_slowest()
         if applied == 0 and not any(_behind(runner) for runner in runners):
+            # A follower beside the replay may have taken the last batches
+            # after the count above: count up to where every runner is now.
+            count_to_slowest()
             break
     return replayed
 

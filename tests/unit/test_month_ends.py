@@ -153,15 +153,22 @@ def test_snapshots_answer_as_the_tenancies_do(
         cut = sorted(rng.sample(range(len(records) + 1), k=min(3, len(records) + 1)))
         for start, stop in zip([0, *cut], [*cut, len(records)], strict=True):
             projection.process_batch(sql, records[start:stop])
-        # The same rows however the log was batched (rebuild, live, Kafka).
-        with tables(Tenancies()) as whole:
+        # The same rows however the log was batched (rebuild, live, Kafka),
+        # and when a replay stages its batches' changes for its end.
+        replayed = Tenancies()
+        with tables(Tenancies()) as whole, tables(replayed) as staged:
             Tenancies().process_batch(whole, records)
+            replayed.start_replay()
+            for start, stop in zip([0, *cut], [*cut, len(records)], strict=True):
+                replayed.process_batch(staged, records[start:stop])
+            replayed.finish_replay(staged)
+            assert not replayed.replaying
             for snapshot in SNAPSHOTS:
                 for table in snapshot.tables:
                     query = f"SELECT * FROM {table}"
-                    assert sorted(map(str, sql.all(query))) == sorted(
-                        map(str, whole.all(query))
-                    ), table
+                    rows = sorted(map(str, sql.all(query)))
+                    assert rows == sorted(map(str, whole.all(query))), table
+                    assert rows == sorted(map(str, staged.all(query))), table
         # Besides the random ones, every edge of the history: the day
         # before, of and after each fact, and the first of their months.
         edges = {
