@@ -20,7 +20,7 @@ from projections.audit import (
     case_trail,
     events,
 )
-from tests.unit.test_mut_projections_base import Log, stamp, tables
+from tests.unit.test_mut_projections_base import Log, RecordingCursor, stamp, tables
 
 
 def history() -> Log:
@@ -178,14 +178,7 @@ def test_on_sqlite_a_fact_s_position_is_the_rowid_and_indexes_come_by_default() 
             "audit_events_by_user",
         ]
 
-    class Cursor:
-        def __init__(self) -> None:
-            self.statements: list[str] = []
-
-        def execute(self, statement: str, params: list[Any]) -> None:
-            self.statements.append(statement)
-
-    cursor = Cursor()
+    cursor = RecordingCursor()
     AuditTrail().create_tables(Sql(cursor, postgres=True), query_indexes=False)
     assert cursor.statements == [AuditTrail.tables["audit_events"]]
     assert "position BIGINT PRIMARY KEY" in cursor.statements[0]

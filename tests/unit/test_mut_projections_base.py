@@ -55,6 +55,17 @@ class Log:
             self.records.append(Recorded(len(self.records) + 1, event))
 
 
+class RecordingCursor:
+    """A cursor that keeps the statements sent to it (what a projection
+    would send to PostgreSQL), and runs none."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def execute(self, statement: str, params: list[Any]) -> None:
+        self.statements.append(statement)
+
+
 @contextmanager
 def tables(projection: Projection) -> Iterator[Sql]:
     """``projection``'s tables, fresh, in an in-memory SQLite database."""
@@ -290,14 +301,7 @@ def test_position_keyed_tables_take_the_rowid_on_sqlite_only() -> None:
         "other": "CREATE TABLE other (position BIGINT PRIMARY KEY)",
     }
 
-    class Cursor:
-        def __init__(self) -> None:
-            self.statements: list[str] = []
-
-        def execute(self, statement: str, params: list[Any]) -> None:
-            self.statements.append(statement)
-
-    cursor = Cursor()
+    cursor = RecordingCursor()
     Keyed().create_tables(Sql(cursor, postgres=True))
     assert cursor.statements == list(Keyed.tables.values())
 
