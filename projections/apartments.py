@@ -35,6 +35,7 @@ from statistics import mean, median
 from typing import Any
 
 from domain.apartment import Apartment, ApartmentState
+from domain.collation import swedish_key
 from domain.districts import normalised
 from infra.views import Sql
 from projections.base import Projection, Recorded, handles
@@ -339,7 +340,9 @@ def _breakdown(
 ) -> dict[str, dict[str, Any]]:
     return {
         names[key]: {"total": sum(counter.values()), "by_state": _states(counter)}
-        for key, counter in sorted(groups.items(), key=lambda kv: names[kv[0]])
+        for key, counter in sorted(
+            groups.items(), key=lambda kv: swedish_key(names[kv[0]])
+        )
     }
 
 
@@ -349,7 +352,9 @@ def _by_landlord(
     """Per landlord, named by its first spelling (with its number after it
     should two landlords share a name), its number beside its counts."""
     shown: dict[str, dict[str, Any]] = {}
-    for key, counter in sorted(groups.items(), key=lambda kv: (names[kv[0]], kv[0])):
+    for key, counter in sorted(
+        groups.items(), key=lambda kv: (swedish_key(names[kv[0]]), kv[0])
+    ):
         name = names[key]
         if name in shown:
             name = f"{name} ({org_no_of(key) or 'utan organisationsnummer'})"

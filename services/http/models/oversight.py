@@ -167,8 +167,13 @@ class ApartmentStock(Answer):
     root_hash: RootHash
     apartments_total: int
     by_state: dict[Code, int]
-    by_landlord: dict[str, LandlordStock] = Field(description="by landlord name")
-    by_district: dict[str, StockOf]
+    by_landlord: dict[str, LandlordStock] = Field(
+        description="by landlord name, in Swedish alphabetical order"
+    )
+    by_district: dict[str, StockOf] = Field(
+        description="by district name, in Swedish alphabetical order (case "
+        "ignored; å, ä, ö after z)"
+    )
     vacancy_days: VacancyDays
 
 

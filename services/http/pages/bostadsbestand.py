@@ -17,6 +17,7 @@ from typing import Any, Final
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from domain.collation import swedish_key
 from services.bootstrap import Boende
 from services.http import oversight
 from services.http.authz import PAGES
@@ -67,7 +68,7 @@ def stock_page(request: Request) -> HTMLResponse:
 def _group(stock: dict[str, Any], key: str, noun: str) -> dict[str, Any]:
     """One grouping's rows (largest first, then by name) and its chart."""
     groups: dict[str, dict[str, Any]] = stock[key]
-    names = sorted(groups, key=lambda name: (-groups[name]["total"], name))
+    names = sorted(groups, key=lambda name: (-groups[name]["total"], swedish_key(name)))
     chart = bar_chart(
         f"Lägenheter per {noun} och status",
         f"Antal lägenheter per {noun} den {stock['today']}, staplade efter "
