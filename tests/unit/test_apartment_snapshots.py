@@ -153,7 +153,13 @@ def test_the_stock_on_any_day_is_the_fold_of_the_log(
             replayed.start_replay()
             for start, stop in zip([0, *cut], [*cut, len(records)], strict=True):
                 replayed.process_batch(staged, records[start:stop])
+            # Staged, not yet applied: the snapshots' rows wait for the end,
+            # and the end leaves nothing staged.
+            for snapshot in SNAPSHOTS:
+                assert not staged.all(f"SELECT * FROM {snapshot.table}")
             replayed.finish_replay(staged)
+            for snapshot in SNAPSHOTS:
+                assert not staged.all(f"SELECT * FROM {snapshot.table}_pending")
             for table in [
                 *(t for snapshot in SNAPSHOTS for t in snapshot.tables),
                 "apartment_vacancy_ended",

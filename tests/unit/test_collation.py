@@ -28,6 +28,14 @@ def test_case_and_spacing_do_not_move_a_name() -> None:
     ]
 
 
+def test_word_by_word() -> None:
+    """A space sorts before every letter: "Ek dalen" before "Ekbacken"."""
+    assert sorted(["Ekbacken", "Ek  dalen"], key=swedish_key) == [
+        "Ek  dalen",
+        "Ekbacken",
+    ]
+
+
 def test_letters_filed_with_another_sit_with_it() -> None:
     """é with e, ü with y, æ with ä, ø with ö (as Swedish dictionaries do)."""
     assert sorted(["Eva", "Ébo", "Edda"], key=swedish_key) == ["Ébo", "Edda", "Eva"]

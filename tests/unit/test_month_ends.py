@@ -161,7 +161,13 @@ def test_snapshots_answer_as_the_tenancies_do(
             replayed.start_replay()
             for start, stop in zip([0, *cut], [*cut, len(records)], strict=True):
                 replayed.process_batch(staged, records[start:stop])
+            # Staged, not yet applied: the snapshots' rows wait for the end,
+            # and the end leaves nothing staged.
+            for snapshot in SNAPSHOTS:
+                assert not staged.all(f"SELECT * FROM {snapshot.table}")
             replayed.finish_replay(staged)
+            for snapshot in SNAPSHOTS:
+                assert not staged.all(f"SELECT * FROM {snapshot.table}_pending")
             assert not replayed.replaying
             for snapshot in SNAPSHOTS:
                 for table in snapshot.tables:

@@ -316,13 +316,16 @@ def test_landlords_come_in_the_order_of_their_shown_names() -> None:
 def test_districts_come_in_swedish_alphabetical_order() -> None:
     """Districts are listed as a Swedish reader looks them up: case does
     not matter ("norr" before "Väst", though "V" comes before "n" in code
-    points) and Ö after every other letter."""
+    points) and Å, Ä, Ö after z in that order (Ä comes before Å in code
+    points)."""
     log = Log()
     for apartment_id, district in [
         ("a-1", "Östra"),
         ("a-2", "Väst"),
         ("a-3", "norr"),
-        ("a-4", "Zeta"),
+        ("a-4", "Ängen"),
+        ("a-5", "Åsen"),
+        ("a-6", "Zeta"),
     ]:
         flat = Apartment.acquire(
             stamp("2021-01-01", "ALN"), apartment_id, "AB Bo", district, 2, 1
@@ -332,4 +335,11 @@ def test_districts_come_in_swedish_alphabetical_order() -> None:
     with tables(projection) as sql:
         projection.process_batch(sql, log.records)
         figures = stock(sql, date(2021, 3, 1))
-    assert list(figures["by_district"]) == ["norr", "Väst", "Zeta", "Östra"]
+    assert list(figures["by_district"]) == [
+        "norr",
+        "Väst",
+        "Zeta",
+        "Åsen",
+        "Ängen",
+        "Östra",
+    ]
