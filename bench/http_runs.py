@@ -91,8 +91,12 @@ def run_setup(
         found.fail(f"{where}: the server did not start: {error}")
         return found, None
     try:
+        # Case ids of their own per setup: the setups on PostgreSQL share one
+        # database, where a second "warm" tag filed the same cases again
+        # (409 transition_not_allowed).
+        warm_tag = f"warm-{backend}-{os.getpid()}-w{workers}{auth}"
         warm = measure_load(
-            server, FILING, 1, 60.0, plan.warmup_requests, "warm", token
+            server, FILING, 1, 60.0, plan.warmup_requests, warm_tag, token
         )  # fmt: skip
         if warm.failed:
             found.fail(f"{where} warm-up failures: {', '.join(warm.problems)}")
