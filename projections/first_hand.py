@@ -39,7 +39,7 @@ from projections.base import END_OF_TIME
 from projections.counts import period_of
 from projections.landlords import landlord_key, org_no_of
 from projections.lead_times import summary
-from projections.spellings import first_spellings
+from projections.spellings import first_spellings, shown_order
 from projections.tenancies import executed_between
 
 TERMINATION_REASONS = (
@@ -113,7 +113,9 @@ def first_hand(
             **({"landlord_org_no": org_no_of(key)} if by == "landlord" else {}),
             **outcomes(rows, as_of),
         }
-        for (cohort, key), rows in sorted(groups.items())
+        for (cohort, key), rows in sorted(
+            groups.items(), key=lambda kv: (kv[0][0], shown_order(kv[0][1], names))
+        )
     ]
 
 

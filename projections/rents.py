@@ -39,7 +39,12 @@ from infra.views import Sql
 from projections.base import END_OF_TIME
 from projections.counts import period_of, periods
 from projections.landlords import org_no_of
-from projections.spellings import SPELLED, first_spellings, spelled_key
+from projections.spellings import (
+    SPELLED,
+    first_spellings,
+    in_shown_order,
+    spelled_key,
+)
 from projections.tenancies import APARTMENTS_IN_STOCK, CONTRACTS_LIVED
 
 GROUPINGS = ("none", "landlord", "district", "rooms")
@@ -92,9 +97,15 @@ def rents(
         groups[""]  # the one group, also when the stock is empty
     names = _names(sql, by, known_at)
     return [
-        {**_named(by, key, names), **_rents(**rows)}
-        for key, rows in sorted(groups.items())
+        {**_named(by, key, names), **_rents(**groups[key])}
+        for key in _ordered(groups, by, names)
     ]
+
+
+def _ordered(keys: Iterable[str], by: str, names: dict[str, str]) -> list[str]:
+    """Landlords and districts by name (Swedish alphabetical order), rooms
+    by number."""
+    return in_shown_order(keys, names) if by in SPELLED else sorted(keys)
 
 
 def _scanned(
@@ -227,8 +238,8 @@ def vacancy(
             tally[0] += month_days
             length = calendar.monthrange(month_start.year, month_start.month)[1]
             tally[1] += row["landlord_rent_sek"] * month_days * (_DAY_PARTS // length)
-    keys = sorted(seen) if by != "none" else [""]
     names = _names(sql, by, known_at)
+    keys = _ordered(seen, by, names) if by != "none" else [""]
     return [
         {
             "period": key,

@@ -19,9 +19,10 @@ those recorded by a moment is the earliest of all recorded by it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from domain.collation import swedish_key
 from domain.districts import normalised
 from infra.views import Sql
 from projections.base import END_OF_TIME, Recorded
@@ -80,3 +81,16 @@ def first_spellings(sql: Sql, by: str, known_at: str = END_OF_TIME) -> dict[str,
         if row["recorded_at"] <= known_at:
             known.setdefault(row["group_key"], row["spelling"])
     return {**first, **known}
+
+
+def shown_order(key: str, names: Mapping[str, str]) -> tuple[tuple[str, str], str]:
+    """A sort key putting a group in the Swedish alphabetical order of the
+    name it is shown by (``names``: key -> first spelling; a key without
+    one, as the one group of no grouping, by itself), the key breaking a
+    tie (two landlords of one name)."""
+    return swedish_key(names.get(key, key)), key
+
+
+def in_shown_order(keys: Iterable[str], names: Mapping[str, str]) -> list[str]:
+    """Group keys in the order of :func:`shown_order`."""
+    return sorted(keys, key=lambda key: shown_order(key, names))

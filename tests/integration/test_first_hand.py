@@ -141,9 +141,9 @@ def test_landlords_are_grouped_by_their_organisation_number(
     assert [
         (c["landlord"], c["landlord_org_no"], c["executed"], c["converted"])
         for c in rows
-    ] == [
-        ("Kommunbostäder AB", "556012-3456", 2, 1),  # and "kommunbostäder  AB "
+    ] == [  # by name, in Swedish alphabetical order
         ("Hyresvärden HB", "916512-3457", 2, 1),
+        ("Kommunbostäder AB", "556012-3456", 2, 1),  # and "kommunbostäder  AB "
     ]
     # The list's codes, however the sender spelt the district.
     districts = [c["district"] for c in cohorts(api, by="district")]
@@ -160,8 +160,8 @@ def test_one_number_under_two_names_is_one_landlord_and_names_apart_are_two(
     c.catch_up()
     rows = cohorts(api, by="landlord")
     assert [(r["landlord"], r["landlord_org_no"], r["executed"]) for r in rows] == [
-        ("Kommunbostäder AB", "556012-3456", 2),  # renamed: still one landlord
         ("KB Fastigheter AB", "556400-1112", 1),  # the same name, another company
+        ("Kommunbostäder AB", "556012-3456", 2),  # renamed: still one landlord
     ]
 
 
