@@ -248,7 +248,9 @@ class FirstHandAnswer(FigureProvenance):
     as_of: date
     by: Literal["none", "landlord", "district"]
     known_at: str | None = None
-    cohorts: list[FirstHandCohort]
+    cohorts: list[FirstHandCohort] = Field(
+        description="by quarter, then by name in Swedish alphabetical order"
+    )
 
 
 # -- /v1/oversight/rents, /vacancy -----------------------------------------------
@@ -317,7 +319,10 @@ class RentsAnswer(FigureProvenance):
     as_of: date
     by: Literal["none", "landlord", "district", "rooms"]
     known_at: str | None = None
-    groups: list[RentGroup]
+    groups: list[RentGroup] = Field(
+        description="landlords and districts by name in Swedish alphabetical "
+        "order, rooms by number"
+    )
 
 
 VACANCY_ROW = {"period": "2025-01", "district": "Norr", "vacant_days": 45}
