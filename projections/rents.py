@@ -98,14 +98,8 @@ def rents(
     names = _names(sql, by, known_at)
     return [
         {**_named(by, key, names), **_rents(**groups[key])}
-        for key in _ordered(groups, by, names)
+        for key in in_shown_order(groups, names)  # rooms: no names, by number
     ]
-
-
-def _ordered(keys: Iterable[str], by: str, names: dict[str, str]) -> list[str]:
-    """Landlords and districts by name (Swedish alphabetical order), rooms
-    by number."""
-    return in_shown_order(keys, names) if by in SPELLED else sorted(keys)
 
 
 def _scanned(
@@ -239,7 +233,7 @@ def vacancy(
             length = calendar.monthrange(month_start.year, month_start.month)[1]
             tally[1] += row["landlord_rent_sek"] * month_days * (_DAY_PARTS // length)
     names = _names(sql, by, known_at)
-    keys = _ordered(seen, by, names) if by != "none" else [""]
+    keys = in_shown_order(seen, names) if by != "none" else [""]
     return [
         {
             "period": key,
