@@ -35,12 +35,12 @@ from statistics import mean, median
 from typing import Any
 
 from domain.apartment import Apartment, ApartmentState
-from domain.collation import swedish_key
 from domain.districts import normalised
 from infra.views import Sql
 from projections.base import Projection, Recorded, handles
 from projections.landlords import landlord_key, org_no_of, org_no_on, shown_name
 from projections.month_ends import MonthEnd, Shifts, Snapshotting, month_of
+from projections.spellings import shown_order
 
 APARTMENT_STATES = [s.value for s in ApartmentState]
 _AVAILABLE = ApartmentState.AVAILABLE.value
@@ -341,7 +341,7 @@ def _breakdown(
     return {
         names[key]: {"total": sum(counter.values()), "by_state": _states(counter)}
         for key, counter in sorted(
-            groups.items(), key=lambda kv: swedish_key(names[kv[0]])
+            groups.items(), key=lambda kv: shown_order(kv[0], names)
         )
     }
 
@@ -353,7 +353,7 @@ def _by_landlord(
     should two landlords share a name), its number beside its counts."""
     shown: dict[str, dict[str, Any]] = {}
     for key, counter in sorted(
-        groups.items(), key=lambda kv: (swedish_key(names[kv[0]]), kv[0])
+        groups.items(), key=lambda kv: shown_order(kv[0], names)
     ):
         name = names[key]
         if name in shown:
