@@ -136,7 +136,7 @@ def _q(function: Callable[..., Any], *args: Any) -> Query:
 
 def _flows(start: date, end: date) -> Query:
     def query(sql: Any) -> dict[str, Any]:
-        rows = counts_view.flows(sql, start, end, "month", None)
+        rows = flows_view.flows(sql, start, end, "month", None)
         more = flows_view.flow_details(sql, start, end, "month", None, None)
         return {"periods": [{**a, **b} for a, b in zip(rows, more, strict=True)]}
 

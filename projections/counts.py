@@ -11,12 +11,14 @@ it) nor in recorded time (the handler clamps it), so the facts that match
 "``occurred_on <= D`` and ``recorded_at <= T``" are a prefix of every
 aggregate's history. The number in state S is then the matching facts into S
 minus those out of S: a sum over the small daily rollup when ``T`` is now,
-one filtered pass over the facts for a past ``known_at``. A report presented
-on a past day is reproducible after late registrations. Flows count facts
-per period by effective date.
+copies of those totals taken every so many facts for a past ``known_at``. A
+report presented on a past day is reproducible after late registrations.
+Flows count facts per period by effective date.
 
 So that an ``as_of`` answer reads a few dozen rows however long the log is,
-the rollup also keeps running totals per month (``projections.monthly_totals``).
+the rollup also keeps running totals per month (``projections.monthly_totals``);
+so that a ``known_at`` answer reads a bounded number of rows, copies of them
+are kept (``projections.checkpoints``).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import Any
 from domain.apartment import Apartment
 from domain.case import CaseState, HousingCase
 from infra.views import Sql
-from projections import monthly_totals
+from projections import checkpoints, monthly_totals
 from projections.base import END_OF_TIME, Projection, Recorded
 from projections.case_dimensions import NONE_YET as NONE_YET
 from projections.case_dimensions import Before, _dimensions
@@ -38,7 +40,7 @@ from projections.monthly_totals import Key
 from projections.periods import period_of as period_of
 from projections.periods import periods as periods
 
-__all__ = ["END_OF_TIME", "counts", "flows"]
+__all__ = ["END_OF_TIME", "counts"]
 
 CASE_STATES = [s.value for s in CaseState]
 APARTMENT_STATES = ["available", "occupied", "returned", "transferred"]
@@ -98,12 +100,13 @@ class Counts(Projection):
     # per aggregate kind, with free-text reasons). 3: monthly running totals.
     # 4: the case's gender, intervention and basis on every fact; delays and
     # follow-ups counted (they change no state).
-    version = 4
+    version = 5
     retired_tables = ("counts_case_facts", "counts_apartment_facts")
     # On SQLite a fact's position is the rowid (one B-tree less), and a
     # rebuild builds the day index at its end. A store built before (also
     # version 4) holds the same rows and answers the same: it is kept.
-    position_keyed = ("counts_facts",)
+    # 5: checkpoints of the running totals for a past known_at.
+    position_keyed = ("counts_facts", "counts_checkpoints")
     tables = {
         "counts_facts": (
             "CREATE TABLE IF NOT EXISTS counts_facts ("
@@ -121,6 +124,7 @@ class Counts(Projection):
             f"n BIGINT NOT NULL, PRIMARY KEY ({_ROLLUP_KEY}))"
         ),
         **monthly_totals.TABLES,
+        **checkpoints.TABLES,
         "counts_last_recorded": (
             "CREATE TABLE IF NOT EXISTS counts_last_recorded ("
             "id INTEGER PRIMARY KEY CHECK (id = 1), recorded_at TEXT NOT NULL)"
@@ -138,6 +142,23 @@ class Counts(Projection):
         self.process_batch(sql, [recorded])
 
     def process_batch(self, sql: Sql, batch: Sequence[Recorded]) -> None:
+        # Folded in parts that end where a checkpoint falls, so that one holds
+        # exactly the facts up to its position, however the log is batched.
+        facts = before = checkpoints.facts_before(sql)
+        start = 0
+        for end, r in enumerate(batch, start=1):
+            if _counted_key(r.event) is None:
+                continue
+            facts += 1
+            if facts % checkpoints.EVERY == 0:
+                self._fold(sql, batch[start:end])
+                checkpoints.take(sql, r.position)
+                start = end
+        self._fold(sql, batch[start:])
+        if facts != before:
+            checkpoints.counted(sql, facts)
+
+    def _fold(self, sql: Sql, batch: Sequence[Recorded]) -> None:
         # The facts before this batch's, of every aggregate it continues.
         latest: dict[tuple[str, str], Before] = _latest_facts(sql, batch)
         facts: list[list[Any]] = []
@@ -203,6 +224,7 @@ class Counts(Projection):
         for (day, *rolled), n in daily.items():
             monthly[(tuple(rolled), day[:7])] += n
         monthly_totals.add(sql, monthly)
+        checkpoints.recorded_after(sql, min(f[8] for f in facts))
         sql.execute(
             "INSERT INTO counts_last_recorded VALUES (1, ?) ON CONFLICT (id) DO "
             "UPDATE SET recorded_at = excluded.recorded_at "
@@ -265,14 +287,10 @@ def counts(
     with ``by`` (one of :data:`DIMENSIONS`), the case figures also per
     gender, intervention or basis under ``groups``: each case, with all its
     facts, in the group it is in on ``as_of`` (``none`` before its grant)."""
-    if _knows_all(sql, known_at):
+    if known_at is None or _knows_all(sql, known_at):
         rows = monthly_totals.up_to(sql, as_of)
     else:
-        rows = sql.all(
-            f"SELECT {_KEY}, COUNT(*) AS n FROM counts_facts "
-            f"WHERE occurred_on <= ? AND recorded_at <= ? GROUP BY {_KEY}",
-            [as_of.isoformat(), known_at],
-        )
+        rows = checkpoints.up_to(sql, as_of, known_at)
     answer = _figures(rows)
     if by is None:
         return answer
@@ -351,35 +369,3 @@ def _knows_all(sql: Sql, known_at: str | None) -> bool:
         return True
     row = sql.one("SELECT recorded_at FROM counts_last_recorded WHERE id = 1")
     return row is None or known_at >= row["recorded_at"]
-
-
-def flows(
-    sql: Sql, start: date, end: date, period: str, known_at: str | None
-) -> list[dict[str, Any]]:
-    """Facts per period (by effective date) between ``start`` and ``end``."""
-    month = "substr(occurred_on, 1, 7)"
-    between = [start.isoformat(), end.isoformat()]
-    if _knows_all(sql, known_at):
-        rows = sql.all(
-            f"SELECT {month} AS month, type, SUM(n) AS n FROM counts_daily "
-            f"WHERE kind = 'case' AND occurred_on >= ? AND occurred_on <= ? "
-            f"GROUP BY {month}, type",
-            between,
-        )
-    else:
-        rows = sql.all(
-            f"SELECT {month} AS month, type, COUNT(*) AS n FROM counts_facts "
-            f"WHERE kind = 'case' AND occurred_on >= ? AND occurred_on <= ? "
-            f"AND recorded_at <= ? GROUP BY {month}, type",
-            [*between, known_at],
-        )
-    buckets = {key: Counter[str]() for key in periods(start, end, period)}
-    for row in rows:
-        if row["type"] not in FLOW_TYPES:
-            continue  # delays and follow-ups: see projections.flows
-        key = period_of(date.fromisoformat(row["month"] + "-01"), period)
-        buckets[key][FLOW_TYPES[row["type"]]] += int(row["n"])
-    return [
-        {"period": key, **{name: counter[name] for name in FLOW_TYPES.values()}}
-        for key, counter in buckets.items()
-    ]

@@ -1,4 +1,5 @@
-"""Flows in detail: what the counts rollup (``projections.counts``) also
+"""Flows: the case facts per period (by effective date), from the counts
+rollup (``projections.counts``). In detail: what the rollup also
 knows per period beyond the state-changing case facts — delays and
 follow-ups, apartments acquired and returned, the cancellations,
 terminations, delays and follow-ups by their reason — and every case fact
@@ -45,6 +46,38 @@ FLOW_NAMES = {
 CASE_FLOWS = [name for t, name in FLOW_NAMES.items() if not t.startswith("apartment_")]
 
 
+def flows(
+    sql: Sql, start: date, end: date, period: str, known_at: str | None
+) -> list[dict[str, Any]]:
+    """Facts per period (by effective date) between ``start`` and ``end``."""
+    month = "substr(occurred_on, 1, 7)"
+    between = [start.isoformat(), end.isoformat()]
+    if _knows_all(sql, known_at):
+        rows = sql.all(
+            f"SELECT {month} AS month, type, SUM(n) AS n FROM counts_daily "
+            f"WHERE kind = 'case' AND occurred_on >= ? AND occurred_on <= ? "
+            f"GROUP BY {month}, type",
+            between,
+        )
+    else:
+        rows = sql.all(
+            f"SELECT {month} AS month, type, COUNT(*) AS n FROM counts_facts "
+            f"WHERE kind = 'case' AND occurred_on >= ? AND occurred_on <= ? "
+            f"AND recorded_at <= ? GROUP BY {month}, type",
+            [*between, known_at],
+        )
+    buckets = {key: Counter[str]() for key in periods(start, end, period)}
+    for row in rows:
+        if row["type"] not in FLOW_TYPES:
+            continue  # delays and follow-ups: see projections.flows
+        key = period_of(date.fromisoformat(row["month"] + "-01"), period)
+        buckets[key][FLOW_TYPES[row["type"]]] += int(row["n"])
+    return [
+        {"period": key, **{name: counter[name] for name in FLOW_TYPES.values()}}
+        for key, counter in buckets.items()
+    ]
+
+
 def flow_details(
     sql: Sql,
     start: date,
@@ -54,7 +87,7 @@ def flow_details(
     by: str | None = None,
 ) -> list[dict[str, Any]]:
     """Per period (by effective date) between ``start`` and ``end``, what
-    ``projections.counts.flows`` leaves out: delays and follow-ups, apartments
+    :func:`flows` leaves out: delays and follow-ups, apartments
     acquired and returned, and each reasoned fact by its reason; with ``by``,
     every case fact also per gender, intervention or basis under ``groups``."""
     month = "substr(occurred_on, 1, 7)"

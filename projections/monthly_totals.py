@@ -172,19 +172,21 @@ def up_to(sql: Sql, as_of: date) -> list[dict[str, Any]]:
         return []
     if month > row["month"]:  # no fact after the horizon: its totals are all
         return _totals_at(sql, row["month"])
-    before = (
-        f"{as_of.year - 1}-12"
-        if as_of.month == 1
-        else f"{as_of.year}-{as_of.month - 1:02d}"
-    )
     return [
-        *_totals_at(sql, before),
+        *_totals_at(sql, month_before(as_of)),
         *sql.all(
             f"SELECT {KEY}, SUM(n) AS n FROM counts_daily "
             f"WHERE occurred_on >= ? AND occurred_on <= ? GROUP BY {KEY}",
             [f"{month}-01", as_of.isoformat()],
         ),
     ]
+
+
+def month_before(day: date) -> str:
+    """The month (``YYYY-MM``) before ``day``'s."""
+    if day.month == 1:
+        return f"{day.year - 1}-12"
+    return f"{day.year}-{day.month - 1:02d}"
 
 
 def _totals_at(sql: Sql, month: str) -> list[dict[str, Any]]:

@@ -139,7 +139,7 @@ def flows(
     known = known_at_utc(known_at)
 
     def periods(sql: Any) -> dict[str, Any]:
-        rows = counts_view.flows(sql, start, end, period, known)
+        rows = flows_view.flows(sql, start, end, period, known)
         more = flows_view.flow_details(sql, start, end, period, known, by)
         return {
             "periods": [{**row, **extra} for row, extra in zip(rows, more, strict=True)]

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from infra.settings import Settings
 from infra.views import ViewStore
 from projections import counts as view
+from projections import flows as flows_view
 from projections.base import Recorded, utc_text
 from services.bootstrap import Boende, bootstrap
 from services.simulation.player import generate
@@ -151,10 +152,10 @@ def test_counts_and_flows_equal_a_fold_over_the_log(
         end = START + timedelta(days=31 * months)
         middle = recorded[len(recorded) // 2]
         with store.transaction(commit=False) as sql:
-            assert view.flows(sql, START, end, period, None) == naive_flows(
+            assert flows_view.flows(sql, START, end, period, None) == naive_flows(
                 events, START, end, period, view.END_OF_TIME
             )
-            assert view.flows(sql, START, end, period, middle) == naive_flows(
+            assert flows_view.flows(sql, START, end, period, middle) == naive_flows(
                 events, START, end, period, middle
             )
     finally:

@@ -21,10 +21,10 @@ from projections.counts import (
     STATE_AFTER,
     Counts,
     counts,
-    flows,
     period_of,
     periods,
 )
+from projections.flows import flows
 from tests.unit.test_mut_projections_base import Log, stamp, table_names, tables
 
 

@@ -14,7 +14,8 @@ import pytest
 
 from domain.apartment import Apartment
 from domain.case import HousingCase
-from projections.counts import CASE_STATES, FLOW_TYPES, counts, flows
+from projections.counts import CASE_STATES, FLOW_TYPES, counts
+from projections.flows import flows
 from tests.unit.test_mut_counts import FEEDS, fed, history
 from tests.unit.test_mut_projections_base import Log, stamp
 
