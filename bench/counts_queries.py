@@ -135,19 +135,21 @@ def query_counts(
 
 
 def explain_counts(boende: Boende) -> None:
-    columns = "kind, type, reason, state, prev_state"
+    """The plans of the statements behind an ``as_of`` answer (the month's
+    daily rows) and a past ``known_at``'s (the facts after a checkpoint)."""
     with boende.views["counts"].transaction(commit=False) as sql:
         _explain(
             sql,
-            f"SELECT {columns}, SUM(n) AS n FROM counts_daily "
-            f"WHERE occurred_on <= ? GROUP BY {columns}",
-            ["2024-01-01"],
+            "SELECT key_id, SUM(n) AS n FROM counts_daily "
+            "WHERE occurred_on >= ? AND occurred_on <= ? GROUP BY key_id",
+            ["2024-01-01", "2024-01-31"],
         )
         _explain(
             sql,
-            f"SELECT {columns}, COUNT(*) AS n FROM counts_facts "
-            f"WHERE occurred_on <= ? AND recorded_at <= ? GROUP BY {columns}",
-            ["2024-01-01", "9999"],
+            "SELECT key_id, COUNT(*) AS n FROM counts_facts WHERE position > ? "
+            "AND position <= ? AND occurred_on < ? AND recorded_at <= ? "
+            "GROUP BY key_id",
+            ["1", "50000", "2024-01-01", "9999"],
         )
 
 

@@ -35,7 +35,7 @@ from typing import Any
 
 from infra.views import Sql
 from projections.base import END_OF_TIME
-from projections.monthly_totals import KEY, month_before
+from projections.monthly_totals import month_before, named
 
 #: Counted facts between two checkpoints: at most this many facts are read
 #: for a ``known_at`` answer besides its month's (while clocks agree), and
@@ -112,16 +112,16 @@ def up_to(sql: Sql, as_of: date, known_at: str) -> list[dict[str, Any]]:
     start = int(latest["position"]) if latest else 0
     rows: list[dict[str, Any]] = []
     if latest is not None:
-        rows += sql.all(
-            f"SELECT {KEY}, t.n AS n FROM counts_checkpoint_totals t "
-            "JOIN counts_keys k ON k.key_id = t.key_id "
-            "WHERE t.position = ? AND t.month = ?",
+        rows += named(
+            sql,
+            "SELECT key_id, n FROM counts_checkpoint_totals "
+            "WHERE position = ? AND month = ?",
             [start, min(month_before(as_of), latest["horizon"])],
         )
     # The facts of as_of's own month, wherever they lie in the log.
-    rows += sql.all(
-        f"SELECT {KEY}, COUNT(*) AS n FROM counts_facts WHERE occurred_on >= ? "
-        f"AND occurred_on <= ? AND recorded_at <= ? GROUP BY {KEY}",
+    rows += _facts(
+        sql,
+        "occurred_on >= ? AND occurred_on <= ? AND recorded_at <= ?",
         [month_start, as_of.isoformat(), known_at],
     )
     # Those of earlier months after the checkpoint, recorded by known_at.
@@ -131,9 +131,18 @@ def up_to(sql: Sql, as_of: date, known_at: str) -> list[dict[str, Any]]:
         [start, known_at],
     )
     within = "" if end is None else f"AND position <= {int(end['position'])} "
-    rows += sql.all(
-        f"SELECT {KEY}, COUNT(*) AS n FROM counts_facts WHERE position > ? "
-        f"{within}AND occurred_on < ? AND recorded_at <= ? GROUP BY {KEY}",
+    rows += _facts(
+        sql,
+        f"position > ? {within}AND occurred_on < ? AND recorded_at <= ?",
         [start, month_start, known_at],
     )
     return rows
+
+
+def _facts(sql: Sql, where: str, params: list[Any]) -> list[dict[str, Any]]:
+    """The facts matching ``where``, counted per rollup key."""
+    return named(
+        sql,
+        f"SELECT key_id, COUNT(*) AS n FROM counts_facts WHERE {where} GROUP BY key_id",
+        params,
+    )

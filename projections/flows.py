@@ -43,6 +43,8 @@ FLOW_NAMES = {
     "apartment_acquired": "apartments_acquired",
     "apartment_returned": "apartments_returned",
 }
+#: The daily rollup with each row's key: what a fact is, and its case's groups.
+DAILY = "counts_daily d JOIN counts_keys k ON k.key_id = d.key_id"
 CASE_FLOWS = [name for t, name in FLOW_NAMES.items() if not t.startswith("apartment_")]
 
 
@@ -54,7 +56,7 @@ def flows(
     between = [start.isoformat(), end.isoformat()]
     if _knows_all(sql, known_at):
         rows = sql.all(
-            f"SELECT {month} AS month, type, SUM(n) AS n FROM counts_daily "
+            f"SELECT {month} AS month, type, SUM(n) AS n FROM {DAILY} "
             f"WHERE kind = 'case' AND occurred_on >= ? AND occurred_on <= ? "
             f"GROUP BY {month}, type",
             between,
@@ -96,7 +98,7 @@ def flow_details(
     between = [start.isoformat(), end.isoformat()]
     if _knows_all(sql, known_at):
         rows = sql.all(
-            f"SELECT {columns}, SUM(n) AS n FROM counts_daily "
+            f"SELECT {columns}, SUM(n) AS n FROM {DAILY} "
             f"WHERE occurred_on >= ? AND occurred_on <= ? GROUP BY {grouping}",
             between,
         )

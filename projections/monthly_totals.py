@@ -6,7 +6,7 @@ reason, state, prev_state), the number of facts in that month and all months
 before it. It is dense: a key has a row for every month from its first
 fact's month to the horizon (the latest month of any fact,
 ``counts_horizon``), so the answer for day D is the totals of the month
-before D's plus the daily rows of D's own month (``counts_daily``). A fact in
+before D's plus the daily rows of D's own month (``counts_daily``, by key id). A fact in
 month m adds to its key's totals from m on; a month after the horizon
 copies the horizon's totals forward. Facts never lie after today (the domain
 refuses them), so the horizon never passes the current month.
@@ -75,7 +75,7 @@ def add(sql: Sql, added: Counter[tuple[Key, str]]) -> None:
     }
     by_key: dict[int, Counter[str]] = {}
     for (key, month), n in sorted(added.items()):
-        key_id, first = keys.get(key, (_key_id(key), None))
+        key_id, first = keys.get(key, (id_of(key), None))
         if first is None:
             sql.execute(
                 f"INSERT INTO counts_keys (key_id, {KEY}, first_month) "
@@ -137,7 +137,7 @@ def _running(added: Counter[str], span: list[str]) -> list[tuple[str, int]]:
     return gains
 
 
-def _key_id(key: Key) -> int:
+def id_of(key: Key) -> int:
     """A rollup key's id: from its text, so that every replay of the log,
     however batched, builds identical rows."""
     digest = hashlib.sha256("|".join(key).encode()).digest()
@@ -174,9 +174,10 @@ def up_to(sql: Sql, as_of: date) -> list[dict[str, Any]]:
         return _totals_at(sql, row["month"])
     return [
         *_totals_at(sql, month_before(as_of)),
-        *sql.all(
-            f"SELECT {KEY}, SUM(n) AS n FROM counts_daily "
-            f"WHERE occurred_on >= ? AND occurred_on <= ? GROUP BY {KEY}",
+        *named(
+            sql,
+            "SELECT key_id, SUM(n) AS n FROM counts_daily "
+            "WHERE occurred_on >= ? AND occurred_on <= ? GROUP BY key_id",
             [f"{month}-01", as_of.isoformat()],
         ),
     ]
@@ -190,8 +191,15 @@ def month_before(day: date) -> str:
 
 
 def _totals_at(sql: Sql, month: str) -> list[dict[str, Any]]:
+    return named(sql, "SELECT key_id, n FROM counts_monthly WHERE month = ?", [month])
+
+
+def named(sql: Sql, per_key_id: str, params: list[Any]) -> list[dict[str, Any]]:
+    """The rows of ``per_key_id`` (a statement answering ``key_id`` and
+    ``n``) with their key's columns instead of its id. Grouping by the id
+    and naming the groups after costs a third of grouping by the columns."""
     return sql.all(
-        f"SELECT {KEY}, m.n AS n FROM counts_monthly m "
-        "JOIN counts_keys k ON k.key_id = m.key_id WHERE m.month = ?",
-        [month],
+        f"SELECT {KEY}, g.n AS n FROM ({per_key_id}) g "
+        "JOIN counts_keys k ON k.key_id = g.key_id",
+        params,
     )

@@ -25,6 +25,7 @@ from projections.counts import (
     periods,
 )
 from projections.flows import flows
+from projections.monthly_totals import KEY, KEY_COLUMNS, id_of
 from tests.unit.test_mut_projections_base import Log, stamp, table_names, tables
 
 
@@ -245,7 +246,11 @@ def test_the_rows_of_the_facts_and_the_rollup(sql: Any) -> None:
         "gender": "man",  # from the filing
         "intervention": "socialt_kontrakt",  # from this grant
         "basis": "assessment",
+        "key_id": 70424650652267145,  # monthly_totals.id_of of the eight above
     }
+    # Every fact carries the id of its rollup key.
+    for fact in facts:
+        assert fact["key_id"] == id_of(tuple(fact[c] for c in KEY_COLUMNS))
     assert (facts[1]["intervention"], facts[1]["basis"]) == ("none", "none")
     assert facts[0]["kind"] == "apartment"
     assert (facts[0]["gender"], facts[0]["intervention"]) == ("", "")
@@ -260,7 +265,8 @@ def test_the_rows_of_the_facts_and_the_rollup(sql: Any) -> None:
     reasons = {f["position"]: f["reason"] for f in facts if f["reason"]}
     assert reasons == {17: "eviction", 19: "deceased", 29: "moved_out"}
     daily = sql.all(
-        "SELECT * FROM counts_daily WHERE occurred_on = '2021-06-30' ORDER BY kind"
+        f"SELECT d.occurred_on, {KEY}, d.n FROM counts_daily d JOIN counts_keys k "
+        "ON k.key_id = d.key_id WHERE occurred_on = '2021-06-30' ORDER BY kind"
     )
     assert daily == [
         {

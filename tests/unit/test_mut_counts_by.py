@@ -209,6 +209,7 @@ def test_a_delay_is_a_fact_in_the_state_it_leaves_unchanged() -> None:
             "gender": "other",
             "intervention": "boendesocial_insats",
             "basis": "appeal",
+            "key_id": 36091191379255936,  # monthly_totals.id_of of the eight above
         }
     ]
 

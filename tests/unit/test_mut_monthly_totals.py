@@ -9,7 +9,7 @@ from datetime import date
 
 from domain.case import HousingCase
 from projections.counts import Counts
-from projections.monthly_totals import _key_id, _months_after, up_to
+from projections.monthly_totals import _months_after, id_of, up_to
 from tests.unit.test_mut_projections_base import Log, stamp, tables
 
 FILED = ("case", "application_filed", "", "filed", "", "man", "none", "none")
@@ -26,10 +26,10 @@ def test_the_months_after_one_up_to_another() -> None:
 def test_a_keys_id_is_pinned() -> None:
     """The first seven bytes, big-endian, of SHA-256 over the key's columns
     joined by ``|`` (written out here, so a change of recipe shows)."""
-    assert _key_id(FILED) == 47971258569422756
+    assert id_of(FILED) == 47971258569422756
     granted = ("case", "application_granted", "", "granted", "filed", "man",
                "socialt_kontrakt", "assessment")  # fmt: skip
-    assert _key_id(granted) == 70424650652267145
+    assert id_of(granted) == 70424650652267145
 
 
 def test_the_totals_run_on_across_a_years_end() -> None:
@@ -45,7 +45,7 @@ def test_the_totals_run_on_across_a_years_end() -> None:
         projection.process_batch(sql, log.records[2:])
         rows = sql.all(
             "SELECT month, n FROM counts_monthly WHERE key_id = ? ORDER BY month",
-            [_key_id(FILED)],
+            [id_of(FILED)],
         )
         horizon = sql.all("SELECT month FROM counts_horizon")
         in_january = up_to(sql, date(2022, 1, 31))
