@@ -33,6 +33,8 @@ RawEvent = tuple[int, Any, Any, Any, Any]
 _CANONICAL_UUID = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 ).fullmatch
+#: How SQLite's recorder keeps a UUID id: its 32 hex digits, lower case.
+_UUID_HEX = re.compile(r"[0-9a-f]{32}").fullmatch
 
 
 def _json(value: Any) -> str:
@@ -51,6 +53,9 @@ class LeafWriter:
     ) -> bytes:
         if type(originator_id) is str and _CANONICAL_UUID(originator_id):
             oid = f'"{originator_id}"'  # what str(UUID(...)) gives back
+        elif self.uuid_ids and type(originator_id) is str and _UUID_HEX(originator_id):
+            h = originator_id  # str(UUID(h)): the same digits, hyphenated
+            oid = f'"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"'
         else:
             oid = _json(self._id_text(originator_id))
         topic_json = self._topics.get(topic)

@@ -16,13 +16,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.apartment import Apartment
+from domain.case import HousingCase
 from projections import checkpoints
 from projections import counts as view
 from projections.base import Recorded, utc_text
 from projections.counts import Counts
 from projections.monthly_totals import KEY
 from tests.unit.test_counts_running_totals import START, case_history
-from tests.unit.test_mut_projections_base import stamp, tables
+from tests.unit.test_mut_projections_base import Log, stamp, tables
 
 
 def scanned(sql: Any, as_of: date, known_at: str) -> list[dict[str, Any]]:
@@ -177,3 +178,83 @@ def test_a_fact_recorded_before_a_checkpoint_lowers_its_after_min() -> None:
         answer = view.counts(sql, late, known_at)
         assert answer["filed_total"] == 2
         assert answer == by_plain_scan(sql, late, known_at, None)
+
+
+def test_facts_that_change_no_count_take_no_place_between_checkpoints() -> None:
+    """An erasure is not a counted fact: the checkpoints fall on the third
+    and sixth counted fact, wherever erasures lie among them."""
+    log = Log()
+    for number in range(3):
+        day = (START + timedelta(days=100 * number)).isoformat()
+        case = HousingCase.file(stamp(day), f"c-{number}", {}, {}, "man", 1980)
+        log.take(case, f"{day}T09:00:00")
+        case.record_personal_data_erased(stamp(day), "request", "u-1")
+        log.take(case, f"{day}T10:00:00")
+        case.grant(stamp(day), f"d-{number}", "socialt_kontrakt", "assessment")
+        log.take(case, f"{day}T11:00:00")
+    for batch in (1, 2, len(log.records)):
+        with tables(Counts()) as sql:
+            for i in range(0, len(log.records), batch):
+                Counts().process_batch(sql, log.records[i : i + batch])
+            marks = sql.all("SELECT position FROM counts_checkpoints")
+            facts = checkpoints.facts_before(sql)
+        # Filed 1, erased 2, granted 3, filed 4, erased 5, granted 6, ...
+        assert [m["position"] for m in marks] == [4, 9], batch
+        assert facts == 6, batch
+
+
+def built(days: int) -> tuple[Any, list[Any]]:
+    """Cases filed ``days`` apart, each granted 20 days after: checkpoints
+    every three facts, recorded times in log order."""
+    events = [
+        e
+        for number in range(6)
+        for e in late_history(number, START + timedelta(days=days * number), 1, 0)
+    ]
+    return [Recorded(i + 1, e) for i, e in enumerate(events)], events
+
+
+def test_an_answer_reads_the_copy_not_the_facts_before_it() -> None:
+    """Facts up to the checkpoint come from its copy of the totals: with
+    the facts table's rows before it gone, the answer is the same."""
+    records, events = built(100)
+    with tables(Counts()) as sql:
+        Counts().process_batch(sql, records)
+        as_of = START + timedelta(days=700)
+        known_at = utc_text(events[8].timestamp)  # after the checkpoint at 6
+        answer = view.counts(sql, as_of, known_at)
+        assert answer["filed_total"] == 5
+        sql.execute("DELETE FROM counts_facts WHERE position <= 6")
+        assert view.counts(sql, as_of, known_at) == answer
+
+
+def test_an_answer_reads_no_fact_after_the_next_checkpoint_recorded_later() -> None:
+    """The facts after a checkpoint whose next fact was recorded after
+    ``known_at`` are not read: a row there claiming an earlier time (which
+    the handler would never write) does not count."""
+    records, events = built(100)
+    with tables(Counts()) as sql:
+        Counts().process_batch(sql, records)
+        as_of = START + timedelta(days=700)
+        known_at = utc_text(events[4].timestamp)
+        answer = view.counts(sql, as_of, known_at)
+        assert answer["filed_total"] == 3
+        row = sql.all("SELECT * FROM counts_facts WHERE position = 12")[0]
+        sql.execute(
+            "INSERT INTO counts_facts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [*{**row, "position": 13, "recorded_at": known_at}.values()],
+        )
+        assert view.counts(sql, as_of, known_at) == answer
+
+
+def test_an_answer_as_known_now_reads_the_rollup_not_the_facts() -> None:
+    records, events = built(100)
+    with tables(Counts()) as sql:
+        Counts().process_batch(sql, records)
+        as_of = events[-1].occurred_on  # its month's facts count too
+        last = utc_text(events[-1].timestamp)
+        answer = view.counts(sql, as_of, last)
+        assert answer["granted_total"] == 6
+        sql.execute("DELETE FROM counts_facts")
+        assert view.counts(sql, as_of, last) == answer
+        assert view.counts(sql, as_of, None) == answer

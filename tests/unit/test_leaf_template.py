@@ -26,7 +26,8 @@ stored_ids = st.one_of(
     uuids.map(str),
     uuids.map(lambda u: str(u).upper()),
     uuids.map(lambda u: "{" + str(u) + "}"),
-    uuids.map(lambda u: u.hex),
+    uuids.map(lambda u: u.hex),  # SQLite's recorder keeps this form
+    uuids.map(lambda u: u.hex.upper()),
     uuids,
 )
 versions: st.SearchStrategy[Any] = st.one_of(
@@ -78,7 +79,7 @@ def test_uuid_store(
 
 @given(
     position=st.integers(min_value=1, max_value=2**40),
-    oid=st.one_of(st.text(), uuids.map(str)),
+    oid=st.one_of(st.text(), uuids.map(str), uuids.map(lambda u: u.hex)),
     version=st.integers(min_value=0, max_value=2**31),
     topic=st.text(),
     state=st.binary(max_size=100) | st.binary(max_size=100).map(bytearray),
