@@ -98,14 +98,14 @@ class Counts(Projection):
     # 2: one facts table with prev_state and the daily rollup (was one table
     # per aggregate kind, with free-text reasons). 3: monthly running totals.
     # 4: the case's gender, intervention and basis on every fact; delays and
-    # follow-ups counted (they change no state).
+    # follow-ups counted (they change no state). 5: checkpoints of the
+    # running totals for a past known_at; facts and daily rows by their
+    # rollup key's id (grouping by it costs a third).
     version = 5
     retired_tables = ("counts_case_facts", "counts_apartment_facts")
     # On SQLite a fact's position is the rowid (one B-tree less), and a
     # rebuild builds the day index at its end. A store built before (also
     # version 4) holds the same rows and answers the same: it is kept.
-    # 5: checkpoints of the running totals for a past known_at; facts and
-    # daily rows by their rollup key's id (grouping by it costs a third).
     position_keyed = ("counts_facts", "counts_checkpoints")
     tables = {
         "counts_facts": (
