@@ -6,9 +6,9 @@ reason, state, prev_state), the number of facts in that month and all months
 before it. It is dense: a key has a row for every month from its first
 fact's month to the horizon (the latest month of any fact,
 ``counts_horizon``), so the answer for day D is the totals of the month
-before D's plus the daily rows of D's own month (``counts_daily``, by key id). A fact in
-month m adds to its key's totals from m on; a month after the horizon
-copies the horizon's totals forward. Facts never lie after today (the domain
+before D's plus the daily rows of D's own month (``counts_daily``, by key
+id). A fact in month m adds to its key's totals from m on; a month after
+the horizon copies the horizon's totals forward. Facts never lie after today (the domain
 refuses them), so the horizon never passes the current month.
 
 A key's id comes from its text, so every replay of the log, however batched,
