@@ -8,11 +8,13 @@ On a case log of ``--events`` recorded events (default 1,000,000, about
    every notification decoded to its domain event (``mapper.to_domain_event``),
    which every runner does too;
 2. each read model rebuilt by its own runner (``ProjectionRunner.rebuild``:
-   drop, then replay the log batch by batch, one transaction per batch), and
-   all of them one after another ("in turn", their times summed). All those
-   rebuilds together get 300 s (each keeps 20 s for those still to come);
-   one that runs out of time stops at a batch boundary: its rate is then
-   measured over that prefix of the log, and the table's note says so. Then
+   replay the log into a fresh store batch by batch, one transaction per
+   batch, then take the live model's place), and all of them one after
+   another ("in turn", their times summed). All those rebuilds together get
+   300 s (each keeps 20 s for those still to come); one that runs out of
+   time stops at a batch boundary and leaves the live model as it was: its
+   rate is then measured over that prefix of the log, without the take-over,
+   and the table's note says so. Then
    all of them "at once", as ``boende projections rebuild all`` does: the log
    read and decoded once per batch for every read model (another 300 s);
 3. the ``counts`` query as the ``/v1/oversight/counts`` endpoint runs it (the
@@ -52,8 +54,7 @@ import pstats
 import sys
 import textwrap
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -64,7 +65,11 @@ from bench.measure import Clock, Sample
 from bench.report import Row, format_row, header
 from bench.server import ROOT
 from services.bootstrap import Boende, bootstrap
-from services.projecting.runner import ProjectionRunner, rebuild_together
+from services.projecting.runner import (
+    ProjectionRunner,
+    RebuildStopped,
+    rebuild_together,
+)
 
 BACKEND = "sqlite"
 FULL_EVENTS = 1_000_000
@@ -211,28 +216,31 @@ def _prefix_note(sample: Sample, log_end: int) -> str:
     return f"prefix: first {sample.events:,} of {log_end:,} events (time budget)"
 
 
-@contextmanager
-def deadline(
-    runner: ProjectionRunner, seconds: float, latencies: list[float]
-) -> Iterator[None]:
-    """Time each of ``runner``'s batches, and stop it (at a batch boundary)
-    once ``seconds`` have passed: its ``step`` then reports nothing to do."""
-    step = runner.step
-    stop_at = time.perf_counter() + seconds
-
-    def timed_step(batch_size: int | None = None) -> int:
-        if time.perf_counter() >= stop_at:
-            return 0
-        started = time.perf_counter()
-        done = step(batch_size)
-        latencies.append(time.perf_counter() - started)
-        return done
-
-    setattr(runner, "step", timed_step)  # noqa: B010 (an instance attribute)
+def rebuild_within(
+    runners: Sequence[ProjectionRunner], should_stop: Callable[[], bool]
+) -> int:
+    """``rebuild_together``, stopped by a budget: the events replayed."""
     try:
-        yield
-    finally:
-        delattr(runner, "step")
+        return rebuild_together(runners, should_stop)
+    except RebuildStopped as stopped:
+        return stopped.replayed
+
+
+def budget(seconds: float, latencies: list[float]) -> Callable[[], bool]:
+    """A rebuild's ``should_stop``: time each replay batch (from one call to
+    the next) and stop at a batch boundary once ``seconds`` have passed.
+    A stopped rebuild throws its fresh store away; the time it measured is
+    the replay's."""
+    stop_at = time.perf_counter() + seconds
+    last = [time.perf_counter()]
+
+    def should_stop() -> bool:
+        now = time.perf_counter()
+        latencies.append(now - last[0])
+        last[0] = now
+        return now >= stop_at
+
+    return should_stop
 
 
 def rebuild_all(
@@ -255,9 +263,10 @@ def rebuild_all(
         later = len(boende.runners) - index - 1
         allowed = plan.rebuild_seconds - budget.elapsed() - later * REBUILD_RESERVE_S
         clock = Clock()
-        with deadline(runner, max(allowed, REBUILD_RESERVE_S), own):
-            replayed = runner.rebuild()
-        sample = clock.sample(replayed, own)
+        replayed = rebuild_within(
+            [runner], budget(max(allowed, REBUILD_RESERVE_S), own)
+        )
+        sample = clock.sample(replayed, own[1:])
         name = runner.projection.name
         note = _prefix_note(sample, log_end)
         if note:
@@ -310,15 +319,7 @@ def rebuild_at_once(
     decode of the log (``rebuild_together``), within the same budget."""
     clock = Clock()
     latencies: list[float] = []
-    last = [time.perf_counter()]
-
-    def should_stop() -> bool:
-        now = time.perf_counter()
-        latencies.append(now - last[0])
-        last[0] = now
-        return clock.elapsed() >= plan.rebuild_seconds
-
-    replayed = rebuild_together(boende.runners, should_stop)
+    replayed = rebuild_together(boende.runners, budget(plan.rebuild_seconds, latencies))
     sample = clock.sample(replayed, latencies[1:])
     label = f"rebuild all {len(boende.runners)} at once"
     emit(Row(BACKEND, label, 1, sample, ceiling, _prefix_note(sample, log_end)))

@@ -1,4 +1,5 @@
-"""One process at a time creates tables on a PostgreSQL database.
+"""One process at a time creates tables on a PostgreSQL database, and one
+rebuilds a given read model.
 
 Replicas, ingest workers and the relay start at once against one database,
 and each creates the tables it needs (``CREATE TABLE IF NOT EXISTS``: the
@@ -20,6 +21,7 @@ released when the file closes, even if the process dies.
 from __future__ import annotations
 
 import fcntl
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -47,4 +49,33 @@ def schema_lock(settings: Settings) -> Iterator[None]:
         settings.database_url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
     ) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", [SCHEMA_LOCK_KEY])
+        yield
+
+
+class RebuildRunning(Exception):
+    """Another process is rebuilding the read model."""
+
+
+@contextmanager
+def rebuild_lock(settings: Settings, name: str) -> Iterator[None]:
+    """Hold the right to rebuild the read model ``name`` for the block, or
+    raise ``RebuildRunning`` at once: two rebuilds would build into the same
+    fresh store, and the first to finish would remove it under the other.
+    Released when the process dies, as the schema lock is."""
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        with open(settings.data_dir / f".rebuild-{name}.lock", "a") as held:
+            try:
+                fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise RebuildRunning(name) from None
+            yield
+        return
+    key = zlib.crc32(f"boende:rebuild:{name}".encode())
+    with psycopg.connect(
+        settings.database_url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
+    ) as conn:
+        row = conn.execute("SELECT pg_try_advisory_lock(%s)", [key]).fetchone()
+        if not row or not row[0]:
+            raise RebuildRunning(name)
         yield

@@ -8,7 +8,6 @@ once, with ``?`` placeholders.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 import zlib
@@ -72,16 +71,38 @@ def _storable(params: Sequence[Any]) -> list[Any]:
 
 
 class ViewStore:
-    """One projection's tables and its position in the case log."""
+    """One projection's tables and its position in the case log.
 
-    def __init__(self, settings: Settings, name: str) -> None:
+    A *fresh* store (``fresh=True``) is where a rebuild builds the read
+    model beside the live one, which keeps answering meanwhile: its own
+    SQLite file, or its own PostgreSQL schema (``fresh_schema``) with every
+    transaction's ``search_path`` set to it, so a projection's SQL is the
+    same in both. :meth:`take_tables` moves its tables into the live store.
+    """
+
+    def __init__(self, settings: Settings, name: str, *, fresh: bool = False) -> None:
         self.name = name
+        self.settings = settings
+        self.fresh = fresh
         self.postgres = settings.uses_postgres
+        self.schema: str | None = (
+            fresh_schema(name) if fresh and self.postgres else None
+        )
+        self._path: Path | None = None  # SQLite: the file
         if self.postgres:
             pool = SharedPool.acquire(settings)
             try:
+                datastore = pool.factory.datastore
+                if self.schema is not None:
+                    with datastore.transaction(commit=True) as cursor:
+                        cursor.execute(
+                            SQL("CREATE SCHEMA IF NOT EXISTS {0}").format(
+                                Identifier(self.schema)
+                            )
+                        )
+                    datastore = _InSchema(datastore, self.schema)
                 self.tracking: TrackingRecorder = PostgresTrackingRecorder(
-                    pool.factory.datastore, tracking_table_name=tracking_table(name)
+                    datastore, tracking_table_name=tracking_table(name)
                 )
                 self.tracking.create_table()
             except BaseException:
@@ -89,18 +110,26 @@ class ViewStore:
                 raise
             self._close = pool.release
         else:
+            path = (
+                fresh_view_path(settings, name) if fresh else view_path(settings, name)
+            )
+            self._path = path
             factory = InfrastructureFactory.construct(
-                Environment(name, _sqlite_env(settings, name))
+                Environment(name, _sqlite_env(settings, path))
             )
             self.tracking = factory.tracking_recorder()
             self._close = factory.close
         self.datastore: Any = self.tracking.datastore  # type: ignore[attr-defined]
-        self._lock_key = zlib.crc32(f"boende:view:{name}".encode())
-        # None: the engine's own durability, untouched. Once relaxed, every
-        # write sets it explicitly (pooled connections keep a PRAGMA).
-        self._synchronous: str | None = None
-        self._normal_synchronous = "FULL"  # SQLite's default, as the stores run
-        self._path = None if self.postgres else view_path(settings, name)
+        lock_name = f"boende:view:{name}" + (":fresh" if fresh else "")
+        self._lock_key = zlib.crc32(lock_name.encode())
+        # A fresh store commits without waiting for the disk (SQLite
+        # ``synchronous=OFF``, PostgreSQL ``synchronous_commit=off``): one
+        # that is not taken over is thrown away, so a machine that stops
+        # costs only the rebuild, which starts again. A process that dies
+        # loses nothing committed. The take-over commits on the live store,
+        # which waits for the disk (PostgreSQL: its flush covers the fresh
+        # commits before it). None: the engine's own durability, untouched.
+        self._synchronous: str | None = "OFF" if fresh else None
 
     @contextmanager
     def transaction(self, *, commit: bool) -> Iterator[Sql]:
@@ -110,6 +139,10 @@ class ViewStore:
             return
         with self.datastore.transaction(commit=commit) as cursor:
             sql = Sql(cursor, self.postgres)
+            if self.schema is not None:
+                cursor.execute(
+                    SQL("SET LOCAL search_path TO {0}").format(Identifier(self.schema))
+                )
             if self.postgres and not commit:
                 # One snapshot for the position and the rows that answer a query.
                 sql.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
@@ -126,40 +159,10 @@ class ViewStore:
             with conn.transaction(commit=True) as cursor:
                 yield cursor
 
-    def relax(self) -> None:
-        """Commit without waiting for the disk (``synchronous=OFF``; on
-        PostgreSQL ``synchronous_commit=off``) until :meth:`make_durable`:
-        for a rebuild, which is redone from scratch if it does not finish
-        (``ProjectionRunner``). A process that dies loses nothing committed;
-        only a machine that stops may lose the last commits (PostgreSQL) or
-        leave the file unreadable (SQLite), and the read model is rebuilt."""
-        self._synchronous = "OFF"
-
-    def make_durable(self) -> None:
-        """Everything committed so far on disk, and later commits waiting for
-        it again: the SQLite file and its write-ahead log are flushed (pages
-        a checkpoint copied without syncing included); on PostgreSQL the next
-        synchronous commit flushes the log up to it, earlier commits too."""
-        if self._synchronous is None:
-            return
-        self._synchronous = self._normal_synchronous
-        path = self._path
-        if path is None:
-            return
-        for file in (path, path.with_name(path.name + "-wal")):
-            try:
-                fd = os.open(file, os.O_RDONLY)
-            except FileNotFoundError:
-                continue
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-
     def hold(self, sql: Sql) -> None:
         """Take this read model's write lock for the rest of the transaction,
-        before reading its position: a runner applying a batch and a rebuild
-        resetting the model then go one after the other, never interleaved.
+        before reading its position: a runner applying a batch, a reset and
+        a rebuild taking over then go one after the other, never interleaved.
         PostgreSQL: an advisory lock per read model. SQLite: the database's
         write lock, taken first (a read lock could not be upgraded later)."""
         if self.postgres:
@@ -205,6 +208,67 @@ class ViewStore:
         table = f"{self.name}_tracking" if self.postgres else "tracking"
         sql.execute(f"DELETE FROM {table} WHERE application_name = ?", [TRACKED_LOG])
 
+    @contextmanager
+    def taking_from(self, fresh: ViewStore) -> Iterator[Sql]:
+        """A write transaction on this store in which :meth:`take_tables`
+        can move ``fresh``'s tables here (SQLite: its file attached as
+        ``fresh``, which cannot be done inside a transaction)."""
+        if self.postgres:
+            with self.transaction(commit=True) as sql:
+                yield sql
+            return
+        with self.datastore.get_connection(commit=True) as conn:
+            raw = conn._sqlite_conn
+            raw.execute("ATTACH DATABASE ? AS fresh", [str(fresh._path)])
+            try:
+                with conn.transaction(commit=True) as cursor:
+                    yield Sql(cursor, postgres=False)
+            finally:
+                raw.execute("DETACH DATABASE fresh")
+
+    def take_tables(self, sql: Sql, fresh: ViewStore, tables: Sequence[str]) -> None:
+        """Each of ``tables``, with its indexes and rows, moved from
+        ``fresh`` into this store, in the transaction of :meth:`taking_from`
+        (this store's tables of those names already dropped). PostgreSQL
+        moves each table to this store's schema, its indexes with it, which
+        costs no copy; SQLite creates each table and its indexes as the
+        fresh file declares them and copies the rows, which it does page by
+        page when the two tables are alike (its transfer optimisation)."""
+        if self.postgres:
+            assert fresh.schema is not None
+            for table in tables:
+                sql.execute(
+                    f'ALTER TABLE "{fresh.schema}"."{table}" '
+                    f'SET SCHEMA "{self.datastore.schema}"'
+                )
+            return
+        for table in tables:
+            declared = sql.all(
+                "SELECT sql FROM fresh.sqlite_master WHERE tbl_name = ? "
+                "AND sql IS NOT NULL ORDER BY type = 'index', name",
+                [table],
+            )
+            if not declared:
+                raise LookupError(f"the fresh store has no table {table}")
+            for row in declared:
+                sql.execute(row["sql"])
+            sql.execute(f"INSERT INTO main.{table} SELECT * FROM fresh.{table}")
+
+    def discard(self) -> None:
+        """Close a fresh store and remove it: its file (with its write-ahead
+        log), or its schema and every table in it."""
+        assert self.fresh, "only a fresh store is discarded"
+        if self.schema is not None:
+            with self.datastore.transaction(commit=True) as cursor:
+                cursor.execute(
+                    SQL("DROP SCHEMA IF EXISTS {0} CASCADE").format(
+                        Identifier(self.schema)
+                    )
+                )
+        self.close()
+        if self._path is not None:
+            remove_sqlite_file(self._path)
+
     def close(self) -> None:
         """Release the connections; safe to call twice (a shared pool must not
         lose a user it still has)."""
@@ -216,11 +280,25 @@ def _closed() -> None:
     pass
 
 
-def _sqlite_env(settings: Settings, name: str) -> dict[str, str]:
+class _InSchema:
+    """The shared pool's datastore seen with another schema, for the
+    library's tracking recorder of a fresh store: the same connections,
+    and nothing closed when it goes (the datastore's ``__del__`` would
+    close the pool every store shares)."""
+
+    def __init__(self, datastore: Any, schema: str) -> None:
+        self._datastore = datastore
+        self.schema = schema
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._datastore, name)
+
+
+def _sqlite_env(settings: Settings, path: Path) -> dict[str, str]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-        "SQLITE_DBNAME": str(view_path(settings, name)),
+        "SQLITE_DBNAME": str(path),
         "SQLITE_LOCK_TIMEOUT": "10",
     }
 
@@ -228,6 +306,36 @@ def _sqlite_env(settings: Settings, name: str) -> dict[str, str]:
 def view_path(settings: Settings, name: str) -> Path:
     """The SQLite file of the read model (or other view store) ``name``."""
     return settings.sqlite_path(f"view_{name}")
+
+
+def fresh_view_path(settings: Settings, name: str) -> Path:
+    """The SQLite file a rebuild of the read model ``name`` builds into."""
+    return settings.sqlite_path(f"view_{name}_rebuilding")
+
+
+def fresh_schema(name: str) -> str:
+    """The PostgreSQL schema a rebuild of the read model ``name`` builds into."""
+    return f"boende_rebuilding_{name.lower()}"
+
+
+def remove_sqlite_file(path: Path) -> None:
+    """An SQLite database file gone, with its write-ahead log and index."""
+    for file in (
+        path,
+        path.with_name(path.name + "-wal"),
+        path.with_name(path.name + "-shm"),
+    ):
+        file.unlink(missing_ok=True)
+
+
+def open_fresh(settings: Settings, name: str) -> ViewStore:
+    """An empty fresh store for a rebuild of ``name``: whatever an earlier
+    rebuild left there (one that died or was stopped) removed first."""
+    if settings.uses_postgres:
+        ViewStore(settings, name, fresh=True).discard()
+    else:
+        remove_sqlite_file(fresh_view_path(settings, name))
+    return ViewStore(settings, name, fresh=True)
 
 
 def tracking_table(name: str) -> str:

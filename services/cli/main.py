@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from datetime import timedelta
@@ -148,11 +149,19 @@ def projections_status(_: argparse.Namespace) -> int:
 
 
 def projections_rebuild(args: argparse.Namespace) -> int:
-    """Drop one read model (or all) and replay the whole log into it (into
-    all of them at once: the log is read and decoded once)."""
+    """Replay the whole log into a new copy of one read model (or of all:
+    the log is read and decoded once), which then takes the old one's place
+    at once; the old one answers until then."""
+    from infra.schema_lock import RebuildRunning
     from services.bootstrap import bootstrap
-    from services.projecting.runner import rebuild_together
+    from services.projecting.runner import RebuildStopped, rebuild_together
 
+    # Ctrl-C or SIGTERM stops the replay at its next batch; once the replay
+    # is over the take-overs (seconds) are let finish, so that either every
+    # read model asked for is replaced or none is.
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
     boende = bootstrap(Settings())
     try:
         names = [r.projection.name for r in boende.runners]
@@ -160,9 +169,24 @@ def projections_rebuild(args: argparse.Namespace) -> int:
         runners = [boende.runner(name) for name in chosen]
         started = time.monotonic()
         with progress("replaying the case log", boende.app.event_count()) as shown:
-            count = rebuild_together(runners, on_progress=shown.advance)
+            count = rebuild_together(runners, stop.is_set, shown.advance)
         took = time.monotonic() - started
         print(f"{', '.join(chosen)}: replayed {count} events in {took:.1f} s")
+    except RebuildRunning as running:
+        print(
+            f"boende projections rebuild: another process is rebuilding {running}; "
+            "nothing was changed",
+            file=sys.stderr,
+        )
+        return 1
+    except RebuildStopped as stopped:
+        print(
+            f"boende projections rebuild: stopped after replaying "
+            f"{stopped.replayed} events; nothing was changed, the read models "
+            "answer as before",
+            file=sys.stderr,
+        )
+        return 130
     finally:
         boende.close()
     return 0

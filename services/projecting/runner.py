@@ -13,7 +13,7 @@ import gc
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
 from eventsourcing.persistence import IntegrityError
@@ -21,14 +21,18 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
 from infra import metrics
+from infra.schema_lock import rebuild_lock
 from infra.settings import Settings
 from infra.store import CaseLog
-from infra.views import ViewStore
+from infra.views import ViewStore, open_fresh
 from projections.base import Projection, Recorded
 
 log = logging.getLogger(__name__)
 
-#: The schema version a store holds while it is being rebuilt.
+#: The schema version earlier releases marked a store with while they
+#: rebuilt it in place: a store left so by a rebuild that died is rebuilt
+#: at start. (A rebuild now builds beside the live store, which it leaves
+#: whole, see ``rebuild_together``.)
 REBUILDING = 0
 #: Allocations between young collections during a replay (Python's: 700).
 REPLAY_GC_THRESHOLD = 50_000
@@ -60,11 +64,17 @@ class ProjectionRunner:
         projection: Projection,
         store: ViewStore,
         batch_size: int = 1000,
+        *,
+        fresh: bool = False,
     ) -> None:
+        """``fresh``: ``store`` is a fresh store a rebuild has just prepared
+        (:meth:`rebuilding`), with no version to check."""
         self.app = app
         self.projection = projection
         self.store = store
         self.batch_size = batch_size
+        if fresh:
+            return
         with store.transaction(commit=True) as sql:
             store.hold(sql)
             built_by = store.schema_version(sql)
@@ -143,42 +153,56 @@ class ProjectionRunner:
                 self.store.track(sql, fresh[-1].position)
         return len(fresh)
 
-    def start_rebuild(self) -> None:
-        """:meth:`reset` for a replay: the store marked as being rebuilt
-        (``REBUILDING`` for its version, so a rebuild that dies is redone
-        from scratch at the next start, never taken for a finished one), its
-        query indexes left for :meth:`finish_rebuild`, and its commits not
-        waiting for the disk until then (``ViewStore.relax``)."""
-        with self.store.transaction(commit=True) as sql:
-            self.store.hold(sql)
-            self.projection.drop_tables(sql)
-            self.store.forget_position(sql)
-            self.store.set_schema_version(sql, REBUILDING)
-            self.projection.create_tables(sql, query_indexes=False)
-        self.projection.start_replay()
-        self.store.relax()
-        metrics.READ_MODEL_REBUILDS.labels(self.projection.name).inc()
+    def rebuilding(self) -> ProjectionRunner:
+        """A runner that rebuilds this read model beside it: a new instance
+        of the projection replaying into a fresh, empty store
+        (``open_fresh``) while this one goes on answering. Its query
+        indexes wait for :meth:`finish`, and its commits do not wait for the
+        disk: a fresh store that is not taken over is thrown away, never read."""
+        projection = type(self.projection)()
+        store = open_fresh(self.store.settings, projection.name)
+        try:
+            with store.transaction(commit=True) as sql:
+                projection.create_tables(sql, query_indexes=False)
+        except BaseException:
+            store.discard()
+            raise
+        projection.start_replay()
+        return ProjectionRunner(
+            self.app, projection, store, self.batch_size, fresh=True
+        )
 
-    def finish_rebuild(self) -> None:
-        """Everything replayed on disk first, then the query indexes, then
-        the version that says the store is whole. Every batch committed with
-        its position, so a replay stopped early is a consistent prefix the
-        runner continues from."""
-        self.store.make_durable()
+    def finish(self) -> None:
+        """A rebuilding runner's replay is over: what the projection held
+        back for its end written, and its query indexes built. Batches it
+        applies after this are applied as a live runner applies them."""
         with self.store.transaction(commit=True) as sql:
             self.store.hold(sql)
             self.projection.finish_replay(sql)
             self.projection.create_query_indexes(sql)
-            self.store.set_schema_version(sql, self.projection.version)
 
-    def rebuild(self) -> int:
-        """Drop the read model and replay the whole log into it."""
-        self.start_rebuild()
-        try:
-            with replaying():
-                return self.catch_up(batch_size=self.batch_size * REPLAY_BATCHES)
-        finally:
-            self.finish_rebuild()
+    def take_over(self, rebuilt: ProjectionRunner) -> None:
+        """The read model ``rebuilt`` built (finished) takes this one's
+        place, in one transaction on this store: a query sees the old read
+        model or the new one, never a mix and never an empty one. Under this
+        store's write lock no follower batch lands, and ``rebuilt`` is first
+        brought up to where this one stands, so the position never goes back."""
+        with self.store.taking_from(rebuilt.store) as sql:
+            self.store.hold(sql)
+            rebuilt.catch_up(until=self.store.position(sql))
+            position = rebuilt.store.position()
+            self.projection.drop_tables(sql)
+            self.store.take_tables(sql, rebuilt.store, list(rebuilt.projection.tables))
+            self.store.forget_position(sql)
+            if position:
+                self.store.track(sql, position)
+            self.store.set_schema_version(sql, self.projection.version)
+        metrics.READ_MODEL_REBUILDS.labels(self.projection.name).inc()
+
+    def rebuild(self, should_stop: Callable[[], bool] = lambda: False) -> int:
+        """Replay the whole log into a fresh read model and put it in this
+        one's place (``rebuild_together`` of this runner alone)."""
+        return rebuild_together([self], should_stop)
 
     def status(self) -> Status:
         position = self.store.position()
@@ -217,32 +241,65 @@ def step_together(
     return applied
 
 
+class RebuildStopped(Exception):
+    """A rebuild was stopped before its replay reached the log's end: the
+    live read models are as they were. ``replayed``: the events replayed."""
+
+    def __init__(self, replayed: int) -> None:
+        super().__init__(f"stopped after replaying {replayed} events")
+        self.replayed = replayed
+
+
 def rebuild_together(
     runners: Sequence[ProjectionRunner],
     should_stop: Callable[[], bool] = lambda: False,
     on_progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Drop every runner's read model and replay the log into all of them,
-    reading it once (``boende projections rebuild all``). Returns the events
-    replayed: those the log holds up to where the slowest read model stands,
-    counted in the log (positions may have gaps) whoever applied them (a live
-    follower may take some batches). ``on_progress`` is told how many more
-    that is after each batch; ``should_stop`` ends it at a batch boundary."""
-    for runner in runners:
-        runner.start_rebuild()
-    try:
-        with replaying():
-            return _replay(runners, should_stop, on_progress)
-    finally:
+    """Rebuild every runner's read model from the whole log, reading and
+    decoding it once for all (``boende projections rebuild all``): each is
+    replayed into a fresh store (:meth:`ProjectionRunner.rebuilding`) while
+    the live ones go on answering and following the log, then takes its
+    live model's place (:meth:`ProjectionRunner.take_over`).
+
+    Returns the events replayed: those the log holds up to where the slowest
+    fresh read model stands, counted in the log (positions may have gaps).
+    ``on_progress`` is told how many more that is after each batch.
+    ``should_stop`` is asked before each batch of the replay: once it says
+    so, the fresh stores are thrown away, the live read models are left as
+    they were, and ``RebuildStopped`` says how far the replay got. (Asked
+    no more once the replay is over: the take-overs are quick, and all of
+    them happen.) Raises ``RebuildRunning`` if another process rebuilds one
+    of them, before anything is done."""
+    with ExitStack() as held:
         for runner in runners:
-            runner.finish_rebuild()
+            held.enter_context(
+                rebuild_lock(runner.store.settings, runner.projection.name)
+            )
+        rebuilt: list[ProjectionRunner] = []
+        try:
+            for runner in runners:
+                rebuilt.append(runner.rebuilding())
+            with replaying():
+                replayed, whole = _replay(rebuilt, should_stop, on_progress)
+            if not whole:
+                raise RebuildStopped(replayed)
+            for fresh in rebuilt:
+                fresh.finish()
+            for runner, fresh in zip(runners, rebuilt, strict=True):
+                runner.take_over(fresh)
+        finally:
+            for fresh in rebuilt:
+                fresh.store.discard()
+    return replayed
 
 
 def _replay(
     runners: Sequence[ProjectionRunner],
     should_stop: Callable[[], bool],
     on_progress: Callable[[int], None] | None,
-) -> int:
+) -> tuple[int, bool]:
+    """The log replayed into ``runners`` to its end, or until
+    ``should_stop``: the events replayed, and whether it reached the end."""
     replayed = reached = 0
     batch_size = max((r.batch_size for r in runners), default=1) * REPLAY_BATCHES
 
@@ -257,15 +314,14 @@ def _replay(
             if on_progress is not None:
                 on_progress(passed)
 
-    while runners and not should_stop():
+    while runners:
+        if should_stop():
+            return replayed, False
         applied = step_together(runners, batch_size)
         count_to_slowest()
         if applied == 0 and not any(_behind(runner) for runner in runners):
-            # A follower beside the replay may have taken the last batches
-            # after the count above: count up to where every runner is now.
-            count_to_slowest()
             break
-    return replayed
+    return replayed, True
 
 
 @contextmanager

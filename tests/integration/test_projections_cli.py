@@ -5,14 +5,17 @@ live ones."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from eventsourcing.persistence import PersistenceError
 from eventsourcing.postgres import PostgresApplicationRecorder
 
+from infra.schema_lock import rebuild_lock
 from infra.settings import Settings
 from projections.counts import Counts
 from services.bootstrap import PROJECTIONS, Boende, bootstrap
@@ -64,6 +67,68 @@ def test_rebuilding_an_unknown_read_model_is_refused(tmp_path: Path) -> None:
     assert refused.returncode == 2
     assert "invalid choice: 'kounts'" in refused.stderr
     assert "'counts', 'audit'" in refused.stderr  # the names it takes
+
+
+def test_a_second_rebuild_of_a_read_model_is_refused_and_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(data_dir=tmp_path)
+    boende = bootstrap(settings)
+    try:
+        fill(boende, 300)
+        for runner in boende.runners:
+            runner.catch_up()
+        live = runner_rows(boende.runners)
+        with rebuild_lock(settings, "counts"):  # a rebuild in another process
+            refused = cli(tmp_path, "rebuild", "all")
+        assert refused.returncode == 1
+        assert "another process is rebuilding counts; nothing was changed" in (
+            refused.stderr
+        )
+        assert "Traceback" not in refused.stderr
+        assert runner_rows(boende.runners) == live
+        assert not list(tmp_path.glob("view_*_rebuilding*"))
+    finally:
+        boende.close()
+
+
+def test_a_rebuild_stopped_with_ctrl_c_changes_nothing(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    boende = bootstrap(settings)
+    try:
+        fill(boende, 3000)
+        for runner in boende.runners:
+            runner.catch_up()
+        live = runner_rows(boende.runners)
+    finally:
+        boende.close()
+    env = {
+        **os.environ,
+        "BOENDE_DATA_DIR": str(tmp_path),
+        "BOENDE_PROJECTION_BATCH_SIZE": "1",  # a replay batch of ten events
+    }
+    env.pop("BOENDE_DATABASE_URL", None)
+    command = [sys.executable, "-m", "services.cli.main", "projections", "rebuild"]
+    rebuild = subprocess.Popen(
+        [*command, "all"], env=env, stderr=subprocess.PIPE, text=True
+    )
+    fresh = tmp_path / "view_audit_rebuilding.sqlite"
+    deadline = time.monotonic() + 60
+    while not fresh.exists() and rebuild.poll() is None:
+        assert time.monotonic() < deadline, "the rebuild never started"
+        time.sleep(0.01)
+    time.sleep(0.2)  # into the replay
+    rebuild.send_signal(signal.SIGINT)
+    _, err = rebuild.communicate(timeout=60)
+    assert rebuild.returncode == 130, err
+    assert "events; nothing was changed, the read models answer as before" in err
+    assert "Traceback" not in err
+    assert not list(tmp_path.glob("view_*_rebuilding*"))
+    boende = bootstrap(settings)
+    try:
+        assert runner_rows(boende.runners) == live
+    finally:
+        boende.close()
 
 
 def test_rebuild_all_prints_the_events_in_the_log_even_beside_a_live_follower(

@@ -1,7 +1,10 @@
-"""A rebuild commits without waiting for the disk and builds its query
-indexes last, so it must only count as done when it finished: one that dies
-half way is redone from scratch at the next start, one that finishes leaves
-the store durable, indexed and marked with its version. And the audit read
+"""A rebuild builds the read model beside the live one, in a fresh store
+that commits without waiting for the disk and builds its query indexes
+last, then puts it in the live one's place in one transaction. So the live
+read model answers, whole, until then; a rebuild that dies or is stopped
+changes nothing and leaves nothing behind for the next one; one that
+finishes leaves the store durable, indexed and marked with its version; and
+two rebuilds of one read model never run at once. And the audit read
 model's batch insert writes what its per-event handlers write. On SQLite and
 PostgreSQL."""
 
@@ -10,11 +13,20 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+import psycopg
+import pytest
+
+from infra.schema_lock import RebuildRunning, rebuild_lock
 from infra.settings import Settings
-from infra.views import Sql, view_path
+from infra.views import Sql, fresh_schema, fresh_view_path, view_path
 from projections.audit import AuditTrail
 from services.bootstrap import bootstrap
-from services.projecting.runner import REBUILDING, read_batch, rebuild_together
+from services.projecting.runner import (
+    REBUILDING,
+    RebuildStopped,
+    read_batch,
+    rebuild_together,
+)
 from tests.conftest import runner_rows, view_rows
 from tests.integration.test_projection_crash import fill
 
@@ -26,13 +38,35 @@ def version_of(runner: Any) -> int | None:
 
 def index_names(sql: Sql) -> set[str]:
     if sql.postgres:
-        rows = sql.all("SELECT indexname AS name FROM pg_indexes")
+        rows = sql.all(
+            "SELECT indexname AS name FROM pg_indexes WHERE schemaname = 'public'"
+        )
     else:
         rows = sql.all("SELECT name FROM sqlite_master WHERE type = 'index'")
     return {row["name"] for row in rows}
 
 
-def test_a_rebuild_that_dies_half_way_is_redone_from_scratch(
+def fresh_left(settings: Settings, name: str) -> bool:
+    """Whether a rebuild of ``name`` left its fresh store behind."""
+    if settings.database_url is None:
+        return fresh_view_path(settings, name).exists()
+    with psycopg.connect(settings.database_url) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_namespace WHERE nspname = %s",
+            [fresh_schema(name)],
+        ).fetchone()
+    return bool(row and row[0])
+
+
+AUDIT_QUERY_INDEXES = {
+    "audit_events_by_aggregate",
+    "audit_events_by_submission",
+    "audit_events_by_committee_user",
+    "audit_events_by_user",
+}
+
+
+def test_a_rebuild_that_dies_half_way_leaves_the_live_model_whole(
     store_settings: Settings,
 ) -> None:
     boende = bootstrap(store_settings)
@@ -43,29 +77,56 @@ def test_a_rebuild_that_dies_half_way_is_redone_from_scratch(
         live = runner_rows(boende.runners)
         last = boende.app.recorder.max_notification_id() or 0
         audit = boende.runner("audit")
-        audit.batch_size = 50
-        audit.start_rebuild()
-        audit.catch_up(until=last // 3)  # ... and the process dies here
-        assert 0 < audit.store.position() < last
-        assert version_of(audit) == REBUILDING
+        rebuilt = audit.rebuilding()
+        rebuilt.batch_size = 50
+        rebuilt.catch_up(until=last // 3)  # ... and the process dies here
+        assert 0 < rebuilt.store.position() < last
+        rebuilt.store.close()
+        # Meanwhile the live read model answered as before, whole.
+        assert runner_rows(boende.runners) == live
+        assert fresh_left(store_settings, "audit")
     finally:
         boende.close()
 
     again = bootstrap(store_settings)
     try:
         audit = again.runner("audit")
+        assert audit.store.position() == last, "the live model was touched"
+        assert version_of(audit) == AuditTrail.version
+        assert runner_rows(again.runners) == live
+        # The next rebuild starts afresh and removes what the dead one left.
+        assert rebuild_together([audit]) > 0
+        assert runner_rows(again.runners) == live
+        assert not fresh_left(store_settings, "audit")
+        with audit.store.transaction(commit=False) as sql:
+            assert index_names(sql) >= AUDIT_QUERY_INDEXES
+    finally:
+        again.close()
+
+
+def test_a_store_an_earlier_release_left_half_rebuilt_is_rebuilt_at_start(
+    store_settings: Settings,
+) -> None:
+    """Earlier releases rebuilt in place and marked the store ``REBUILDING``
+    meanwhile; one that died so is redone from scratch at the next start."""
+    boende = bootstrap(store_settings)
+    try:
+        fill(boende, 200)
+        for runner in boende.runners:
+            runner.catch_up()
+        live = runner_rows(boende.runners)
+        audit = boende.runner("audit")
+        with audit.store.transaction(commit=True) as sql:
+            audit.store.set_schema_version(sql, REBUILDING)
+    finally:
+        boende.close()
+    again = bootstrap(store_settings)
+    try:
+        audit = again.runner("audit")
         assert audit.store.position() == 0, "a half rebuild was taken as done"
         assert version_of(audit) == AuditTrail.version
-        for runner in again.runners:
-            runner.catch_up()
+        audit.catch_up()
         assert runner_rows(again.runners) == live
-        with audit.store.transaction(commit=False) as sql:
-            assert {
-                "audit_events_by_aggregate",
-                "audit_events_by_submission",
-                "audit_events_by_committee_user",
-                "audit_events_by_user",
-            } <= index_names(sql)
     finally:
         again.close()
 
@@ -87,19 +148,19 @@ def test_a_finished_rebuild_is_durable_indexed_and_versioned(
                 names = index_names(sql)
             for statement in runner.projection.query_indexes:
                 assert statement.split("EXISTS ")[1].split()[0] in names
-        # A stopped rebuild finishes too: the prefix it reached is whole.
+            assert not fresh_left(store_settings, runner.projection.name)
+        # A stopped rebuild changes nothing and leaves nothing behind.
         for runner in boende.runners:
             runner.batch_size = 50
-        rebuild_together(boende.runners, should_stop=iter([False, True]).__next__)
-        audit = boende.runner("audit")
-        assert audit.store.position() > 0
-        assert version_of(audit) == AuditTrail.version
-        audit.catch_up()
-        assert view_rows(audit.store, audit.projection) == {
-            k: v for k, v in live.items() if k == "audit_events"
-        }
+        with pytest.raises(RebuildStopped) as stopped:
+            rebuild_together(boende.runners, should_stop=iter([False, True]).__next__)
+        assert 0 < stopped.value.replayed < len(live["audit_events"])
+        assert runner_rows(boende.runners) == live
+        for runner in boende.runners:
+            assert not fresh_left(store_settings, runner.projection.name)
         if not store_settings.uses_postgres:
-            # Later writes wait for the disk again, on every pooled connection.
+            # The live store's writes wait for the disk, on every connection.
+            audit = boende.runner("audit")
             with audit.store.transaction(commit=True) as sql:
                 level = sql.all("PRAGMA synchronous")[0]
             assert list(level.values()) == [2]
@@ -107,6 +168,59 @@ def test_a_finished_rebuild_is_durable_indexed_and_versioned(
             with sqlite3.connect(path) as db:
                 ((ok,),) = db.execute("PRAGMA integrity_check").fetchall()
             assert ok == "ok"
+    finally:
+        boende.close()
+
+
+def test_the_live_model_answers_and_follows_until_the_rebuilt_one_takes_over(
+    store_settings: Settings,
+) -> None:
+    """While the fresh read model replays, the live one keeps its rows and
+    goes on following the log; at the take-over the fresh one is first
+    brought up to the live one's position, so that never goes back."""
+    boende = bootstrap(store_settings)
+    try:
+        fill(boende, 300)
+        counts = boende.runner("counts")
+        counts.catch_up()
+        before = runner_rows([counts])
+        rebuilt = counts.rebuilding()
+        rebuilt.batch_size = 40
+        rebuilt.step()
+        assert runner_rows([counts]) == before  # still the live rows
+        fill(boende, 600)  # more of the same cases
+        counts.catch_up()  # the live follower goes on
+        ahead = runner_rows([counts])
+        reached = counts.store.position()
+        assert rebuilt.store.position() < reached
+        rebuilt.finish()
+        counts.take_over(rebuilt)
+        assert counts.store.position() == reached
+        assert runner_rows([counts]) == ahead
+        assert version_of(counts) == counts.projection.version
+        rebuilt.store.discard()
+        assert not fresh_left(store_settings, "counts")
+    finally:
+        boende.close()
+
+
+def test_two_rebuilds_of_one_read_model_do_not_run_at_once(
+    store_settings: Settings,
+) -> None:
+    boende = bootstrap(store_settings)
+    try:
+        fill(boende, 100)
+        for runner in boende.runners:
+            runner.catch_up()
+        live = runner_rows(boende.runners)
+        with rebuild_lock(store_settings, "audit"):  # another process's rebuild
+            with pytest.raises(RebuildRunning):
+                rebuild_together(boende.runners)
+            # Another read model can be rebuilt meanwhile.
+            assert rebuild_together([boende.runner("counts")]) > 0
+        assert runner_rows(boende.runners) == live
+        assert not fresh_left(store_settings, "audit")
+        assert rebuild_together([boende.runner("audit")]) > 0  # released
     finally:
         boende.close()
 
