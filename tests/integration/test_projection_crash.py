@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from typing import Any
 
 from infra.settings import Settings
 from services.bootstrap import Boende, bootstrap
@@ -28,6 +29,14 @@ def fill(boende: Boende, events_wanted: int) -> None:
         boende.service.record_batch(subs[i : i + 100])
         if (boende.app.recorder.max_notification_id() or 0) >= events_wanted:
             return
+
+
+def filled(boende: Boende, events_wanted: int) -> dict[str, Any]:
+    """``fill``, every read model caught up: their rows (``runner_rows``)."""
+    fill(boende, events_wanted)
+    for runner in boende.runners:
+        runner.catch_up()
+    return runner_rows(boende.runners)
 
 
 def project_process(settings: Settings) -> subprocess.Popen[bytes]:

@@ -21,7 +21,7 @@ from projections.counts import Counts
 from services.bootstrap import PROJECTIONS, Boende, bootstrap
 from services.cli.main import main
 from tests.conftest import runner_rows
-from tests.integration.test_projection_crash import fill
+from tests.integration.test_projection_crash import fill, filled
 
 
 def cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -75,10 +75,7 @@ def test_a_second_rebuild_of_a_read_model_is_refused_and_changes_nothing(
     settings = Settings(data_dir=tmp_path)
     boende = bootstrap(settings)
     try:
-        fill(boende, 300)
-        for runner in boende.runners:
-            runner.catch_up()
-        live = runner_rows(boende.runners)
+        live = filled(boende, 300)
         with rebuild_lock(settings, "counts"):  # a rebuild in another process
             refused = cli(tmp_path, "rebuild", "all")
         assert refused.returncode == 1
@@ -96,10 +93,7 @@ def test_a_rebuild_stopped_with_ctrl_c_changes_nothing(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path)
     boende = bootstrap(settings)
     try:
-        fill(boende, 3000)
-        for runner in boende.runners:
-            runner.catch_up()
-        live = runner_rows(boende.runners)
+        live = filled(boende, 3000)
     finally:
         boende.close()
     env = {

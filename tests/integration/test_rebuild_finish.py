@@ -28,7 +28,7 @@ from services.projecting.runner import (
     rebuild_together,
 )
 from tests.conftest import runner_rows, view_rows
-from tests.integration.test_projection_crash import fill
+from tests.integration.test_projection_crash import fill, filled
 
 
 def version_of(runner: Any) -> int | None:
@@ -71,10 +71,7 @@ def test_a_rebuild_that_dies_half_way_leaves_the_live_model_whole(
 ) -> None:
     boende = bootstrap(store_settings)
     try:
-        fill(boende, 600)
-        for runner in boende.runners:
-            runner.catch_up()
-        live = runner_rows(boende.runners)
+        live = filled(boende, 600)
         last = boende.app.recorder.max_notification_id() or 0
         audit = boende.runner("audit")
         rebuilt = audit.rebuilding()
@@ -111,10 +108,7 @@ def test_a_store_an_earlier_release_left_half_rebuilt_is_rebuilt_at_start(
     meanwhile; one that died so is redone from scratch at the next start."""
     boende = bootstrap(store_settings)
     try:
-        fill(boende, 200)
-        for runner in boende.runners:
-            runner.catch_up()
-        live = runner_rows(boende.runners)
+        live = filled(boende, 200)
         audit = boende.runner("audit")
         with audit.store.transaction(commit=True) as sql:
             audit.store.set_schema_version(sql, REBUILDING)
@@ -136,10 +130,7 @@ def test_a_finished_rebuild_is_durable_indexed_and_versioned(
 ) -> None:
     boende = bootstrap(store_settings)
     try:
-        fill(boende, 600)
-        for runner in boende.runners:
-            runner.catch_up()
-        live = runner_rows(boende.runners)
+        live = filled(boende, 600)
         rebuild_together(boende.runners)
         assert runner_rows(boende.runners) == live
         for runner in boende.runners:
@@ -209,10 +200,7 @@ def test_two_rebuilds_of_one_read_model_do_not_run_at_once(
 ) -> None:
     boende = bootstrap(store_settings)
     try:
-        fill(boende, 100)
-        for runner in boende.runners:
-            runner.catch_up()
-        live = runner_rows(boende.runners)
+        live = filled(boende, 100)
         with rebuild_lock(store_settings, "audit"):  # another process's rebuild
             with pytest.raises(RebuildRunning):
                 rebuild_together(boende.runners)
