@@ -65,11 +65,8 @@ from bench.measure import Clock, Sample
 from bench.report import Row, format_row, header
 from bench.server import ROOT
 from services.bootstrap import Boende, bootstrap
-from services.projecting.runner import (
-    ProjectionRunner,
-    RebuildStopped,
-    rebuild_together,
-)
+from services.projecting.rebuild import RebuildStopped, rebuild_together
+from services.projecting.runner import ProjectionRunner
 
 BACKEND = "sqlite"
 FULL_EVENTS = 1_000_000
@@ -226,7 +223,7 @@ def rebuild_within(
         return stopped.replayed
 
 
-def budget(seconds: float, latencies: list[float]) -> Callable[[], bool]:
+def time_budget(seconds: float, latencies: list[float]) -> Callable[[], bool]:
     """A rebuild's ``should_stop``: time each replay batch (from one call to
     the next) and stop at a batch boundary once ``seconds`` have passed.
     A stopped rebuild throws its fresh store away; the time it measured is
@@ -264,7 +261,7 @@ def rebuild_all(
         allowed = plan.rebuild_seconds - budget.elapsed() - later * REBUILD_RESERVE_S
         clock = Clock()
         replayed = rebuild_within(
-            [runner], budget(max(allowed, REBUILD_RESERVE_S), own)
+            [runner], time_budget(max(allowed, REBUILD_RESERVE_S), own)
         )
         sample = clock.sample(replayed, own[1:])
         name = runner.projection.name
@@ -319,7 +316,9 @@ def rebuild_at_once(
     decode of the log (``rebuild_together``), within the same budget."""
     clock = Clock()
     latencies: list[float] = []
-    replayed = rebuild_together(boende.runners, budget(plan.rebuild_seconds, latencies))
+    replayed = rebuild_together(
+        boende.runners, time_budget(plan.rebuild_seconds, latencies)
+    )
     sample = clock.sample(replayed, latencies[1:])
     label = f"rebuild all {len(boende.runners)} at once"
     emit(Row(BACKEND, label, 1, sample, ceiling, _prefix_note(sample, log_end)))

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     run_projections: bool = True
     projection_poll_seconds: float = Field(default=0.05, gt=0)
     projection_batch_size: int = Field(default=1000, ge=1)
+    # Processes sharing a rebuild's replay (``boende projections rebuild``);
+    # 0: one per core this process may run on.
+    rebuild_processes: int = Field(default=0, ge=0)
     read_wait_seconds: float = Field(default=5.0, ge=0, le=60)
     # A min_position further than this beyond the log's last position is
     # refused at once (409 position_not_recorded): no write in flight can

@@ -9,12 +9,11 @@ once, with ``?`` placeholders.
 from __future__ import annotations
 
 import sqlite3
-import threading
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import psycopg
 from eventsourcing.persistence import InfrastructureFactory, Tracking, TrackingRecorder
@@ -22,7 +21,8 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.utils import Environment
 from psycopg.sql import SQL, Identifier
 
-from infra.settings import Settings, postgres_env
+from infra.settings import Settings
+from infra.view_pool import InSchema, SharedPool
 
 TRACKED_LOG = "CaseLog"  # the application whose notification log views follow
 
@@ -100,7 +100,7 @@ class ViewStore:
                                 Identifier(self.schema)
                             )
                         )
-                    datastore = _InSchema(datastore, self.schema)
+                    datastore = InSchema(datastore, self.schema)
                 self.tracking: TrackingRecorder = PostgresTrackingRecorder(
                     datastore, tracking_table_name=tracking_table(name)
                 )
@@ -280,20 +280,6 @@ def _closed() -> None:
     pass
 
 
-class _InSchema:
-    """The shared pool's datastore seen with another schema, for the
-    library's tracking recorder of a fresh store: the same connections,
-    and nothing closed when it goes (the datastore's ``__del__`` would
-    close the pool every store shares)."""
-
-    def __init__(self, datastore: Any, schema: str) -> None:
-        self._datastore = datastore
-        self.schema = schema
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._datastore, name)
-
-
 def _sqlite_env(settings: Settings, path: Path) -> dict[str, str]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return {
@@ -369,42 +355,3 @@ def peek_position(settings: Settings, name: str, timeout_s: int = 5) -> int | No
         statement = SQL(query.replace("?", "%s")).format(Identifier(table))
         row = conn.execute(statement, [TRACKED_LOG]).fetchone()
     return int(row[0] or 0) if row else 0
-
-
-class SharedPool:
-    """One PostgreSQL connection pool for every view store of a process on
-    one database: the read models, the audit and access-log tables. A pool
-    each held ~2 connections per store at start and up to 5 under load, so a
-    handful of processes (replicas, ingest workers, the relay) exhausted a
-    server's ``max_connections``. Reference-counted: closed with its last
-    user."""
-
-    _pools: ClassVar[dict[tuple[str, int], SharedPool]] = {}
-    _lock: ClassVar[threading.Lock] = threading.Lock()
-
-    def __init__(self, key: tuple[str, int]) -> None:
-        url, most = key
-        self.key = key
-        self.users = 0
-        env = postgres_env(url) | {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_POOL_SIZE": "1",
-            "POSTGRES_MAX_OVERFLOW": str(most - 1),
-        }
-        self.factory: Any = InfrastructureFactory.construct(Environment("views", env))
-
-    @classmethod
-    def acquire(cls, settings: Settings) -> SharedPool:
-        assert settings.database_url is not None
-        key = (settings.database_url, settings.postgres_view_pool_max)
-        with cls._lock:
-            pool = cls._pools.get(key) or cls._pools.setdefault(key, cls(key))
-            pool.users += 1
-            return pool
-
-    def release(self) -> None:
-        with self._lock:
-            self.users -= 1
-            if self.users == 0:
-                del self._pools[self.key]
-                self.factory.close()

@@ -88,6 +88,7 @@ class ApartmentStock(Snapshotting, Projection):
     # state's end day; 4: month-end snapshots of the states and open
     # vacancies, the vacant days ended per month, each group's first spelling
     version = 4
+    replay_cost = 11.0  # µs per event, make bench of 246fb0a at 1M events
     tables = {
         "apartments_stock": (
             "CREATE TABLE IF NOT EXISTS apartments_stock ("

@@ -50,6 +50,7 @@ class AuditTrail(Projection):
     #: 2: on SQLite ``position`` is the rowid (``INTEGER PRIMARY KEY``), rows
     #: go in by batch, and a rebuild builds the query indexes at its end.
     version = 2
+    replay_cost = 20.0  # µs per event, make bench of 246fb0a at 1M events
     tables = {
         "audit_events": (
             "CREATE TABLE IF NOT EXISTS audit_events ("

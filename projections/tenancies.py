@@ -101,6 +101,7 @@ class Tenancies(Snapshotting, Projection):
     # 8: month-end snapshots of the apartments in stock and the contracts
     # lived in, with their rents (projections.rents)
     version = 8
+    replay_cost = 24.0  # µs per event, make bench of 246fb0a at 1M events
     tables = {
         "tenancy_households": (
             "CREATE TABLE IF NOT EXISTS tenancy_households ("

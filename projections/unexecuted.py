@@ -94,6 +94,7 @@ class Unexecuted(Projection):
     # 2: a delay reason's offered_on and event version (IVO report); 3: the
     # month a decision was executed or ended in (``resolved_month``)
     version = 3
+    replay_cost = 13.0  # µs per event, make bench of 246fb0a at 1M events
     tables = {
         "unexecuted_cases": (
             "CREATE TABLE IF NOT EXISTS unexecuted_cases ("

@@ -154,7 +154,11 @@ def projections_rebuild(args: argparse.Namespace) -> int:
     at once; the old one answers until then."""
     from infra.schema_lock import RebuildRunning
     from services.bootstrap import bootstrap
-    from services.projecting.runner import RebuildStopped, rebuild_together
+    from services.projecting.rebuild import (
+        RebuildStopped,
+        processes_for,
+        rebuild_together,
+    )
 
     # Ctrl-C or SIGTERM stops the replay at its next batch; once the replay
     # is over the take-overs (seconds) are let finish, so that either every
@@ -169,7 +173,9 @@ def projections_rebuild(args: argparse.Namespace) -> int:
         runners = [boende.runner(name) for name in chosen]
         started = time.monotonic()
         with progress("replaying the case log", boende.app.event_count()) as shown:
-            count = rebuild_together(runners, stop.is_set, shown.advance)
+            count = rebuild_together(
+                runners, stop.is_set, shown.advance, processes_for(boende.settings)
+            )
         took = time.monotonic() - started
         print(f"{', '.join(chosen)}: replayed {count} events in {took:.1f} s")
     except RebuildRunning as running:

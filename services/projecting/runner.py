@@ -9,11 +9,9 @@ polling also sees other processes' writes), sleeping briefly when idle.
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from eventsourcing.persistence import IntegrityError
@@ -21,7 +19,6 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
 from infra import metrics
-from infra.schema_lock import rebuild_lock
 from infra.settings import Settings
 from infra.store import CaseLog
 from infra.views import ViewStore, open_fresh
@@ -34,14 +31,6 @@ log = logging.getLogger(__name__)
 #: at start. (A rebuild now builds beside the live store, which it leaves
 #: whole, see ``rebuild_together``.)
 REBUILDING = 0
-#: Allocations between young collections during a replay (Python's: 700).
-REPLAY_GC_THRESHOLD = 50_000
-#: A replay (a rebuild) reads this many of the runners' batches at a time
-#: and applies them in one transaction: read models fold a batch's changes
-#: in memory (counts' monthly totals, the month-end snapshots) and write
-#: each key and month once per batch, so fewer batches write them fewer
-#: times. The rows do not depend on the batching.
-REPLAY_BATCHES = 10
 
 
 @dataclass(frozen=True)
@@ -155,10 +144,11 @@ class ProjectionRunner:
 
     def rebuilding(self) -> ProjectionRunner:
         """A runner that rebuilds this read model beside it: a new instance
-        of the projection replaying into a fresh, empty store
-        (``open_fresh``) while this one goes on answering. Its query
-        indexes wait for :meth:`finish`, and its commits do not wait for the
-        disk: a fresh store that is not taken over is thrown away, never read."""
+        of the projection, to replay into a fresh, empty store
+        (``open_fresh``) while this one goes on answering
+        (``services.projecting.rebuild``). Its query indexes wait for
+        :meth:`finish`, and its commits do not wait for the disk: a fresh
+        store that is not taken over is thrown away, never read."""
         projection = type(self.projection)()
         store = open_fresh(self.store.settings, projection.name)
         try:
@@ -167,7 +157,6 @@ class ProjectionRunner:
         except BaseException:
             store.discard()
             raise
-        projection.start_replay()
         return ProjectionRunner(
             self.app, projection, store, self.batch_size, fresh=True
         )
@@ -198,11 +187,6 @@ class ProjectionRunner:
                 self.store.track(sql, position)
             self.store.set_schema_version(sql, self.projection.version)
         metrics.READ_MODEL_REBUILDS.labels(self.projection.name).inc()
-
-    def rebuild(self, should_stop: Callable[[], bool] = lambda: False) -> int:
-        """Replay the whole log into a fresh read model and put it in this
-        one's place (``rebuild_together`` of this runner alone)."""
-        return rebuild_together([self], should_stop)
 
     def status(self) -> Status:
         position = self.store.position()
@@ -239,125 +223,6 @@ def step_together(
         batch = read_batch(app, position, size)
         applied += sum(runner.apply(batch, position) for runner in group)
     return applied
-
-
-class RebuildStopped(Exception):
-    """A rebuild was stopped before its replay reached the log's end: the
-    live read models are as they were. ``replayed``: the events replayed."""
-
-    def __init__(self, replayed: int) -> None:
-        super().__init__(f"stopped after replaying {replayed} events")
-        self.replayed = replayed
-
-
-def rebuild_together(
-    runners: Sequence[ProjectionRunner],
-    should_stop: Callable[[], bool] = lambda: False,
-    on_progress: Callable[[int], None] | None = None,
-) -> int:
-    """Rebuild every runner's read model from the whole log, reading and
-    decoding it once for all (``boende projections rebuild all``): each is
-    replayed into a fresh store (:meth:`ProjectionRunner.rebuilding`) while
-    the live ones go on answering and following the log, then takes its
-    live model's place (:meth:`ProjectionRunner.take_over`).
-
-    Returns the events replayed: those the log holds up to where the slowest
-    fresh read model stands, counted in the log (positions may have gaps).
-    ``on_progress`` is told how many more that is after each batch.
-    ``should_stop`` is asked before each batch of the replay: once it says
-    so, the fresh stores are thrown away, the live read models are left as
-    they were, and ``RebuildStopped`` says how far the replay got. (Asked
-    no more once the replay is over: the take-overs are quick, and all of
-    them happen.) Raises ``RebuildRunning`` if another process rebuilds one
-    of them, before anything is done."""
-    with ExitStack() as held:
-        for runner in runners:
-            held.enter_context(
-                rebuild_lock(runner.store.settings, runner.projection.name)
-            )
-        rebuilt: list[ProjectionRunner] = []
-        try:
-            for runner in runners:
-                rebuilt.append(runner.rebuilding())
-            with replaying():
-                replayed, whole = _replay(rebuilt, should_stop, on_progress)
-            if not whole:
-                raise RebuildStopped(replayed)
-            for fresh in rebuilt:
-                fresh.finish()
-            for runner, fresh in zip(runners, rebuilt, strict=True):
-                runner.take_over(fresh)
-        finally:
-            for fresh in rebuilt:
-                fresh.store.discard()
-    return replayed
-
-
-def _replay(
-    runners: Sequence[ProjectionRunner],
-    should_stop: Callable[[], bool],
-    on_progress: Callable[[int], None] | None,
-) -> tuple[int, bool]:
-    """The log replayed into ``runners`` to its end, or until
-    ``should_stop``: the events replayed, and whether it reached the end."""
-    replayed = reached = 0
-    batch_size = max((r.batch_size for r in runners), default=1) * REPLAY_BATCHES
-
-    def count_to_slowest() -> None:
-        nonlocal replayed, reached
-        slowest = min(runner.store.position() for runner in runners)
-        if slowest > reached:
-            app = runners[0].app
-            assert app is not None, "these runners are fed from Kafka"
-            passed = app.event_count(reached, slowest)
-            replayed, reached = replayed + passed, slowest
-            if on_progress is not None:
-                on_progress(passed)
-
-    while runners:
-        if should_stop():
-            return replayed, False
-        applied = step_together(runners, batch_size)
-        count_to_slowest()
-        if applied == 0 and not any(_behind(runner) for runner in runners):
-            break
-    return replayed, True
-
-
-@contextmanager
-def replaying() -> Iterator[None]:
-    """The garbage collector eased for a replay: the heap built so far
-    frozen (full collections no longer walk it) and young collections rare
-    (each walked every decoded event of the batch in flight, again and
-    again). Decoded events form no cycles. Restored when the last of the
-    replays running in this process ends."""
-    global _replays, _thresholds
-    with _replays_lock:
-        if _replays == 0:
-            _thresholds = gc.get_threshold()
-            gc.freeze()
-            gc.set_threshold(REPLAY_GC_THRESHOLD, *_thresholds[1:])
-        _replays += 1
-    try:
-        yield
-    finally:
-        with _replays_lock:
-            _replays -= 1
-            if _replays == 0:
-                gc.set_threshold(*_thresholds)
-                gc.unfreeze()
-
-
-_replays_lock = threading.Lock()
-_replays = 0
-_thresholds: tuple[int, ...] = gc.get_threshold()
-
-
-def _behind(runner: ProjectionRunner) -> bool:
-    """Whether the log holds events the runner has not reached: a batch it
-    lost to another process is read again rather than taken for the end."""
-    assert runner.app is not None
-    return runner.store.position() < (runner.app.recorder.max_notification_id() or 0)
 
 
 class LogSignal:

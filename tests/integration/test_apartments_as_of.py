@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from services.bootstrap import Boende
 from services.http.app import create_app
+from services.projecting.rebuild import rebuild_together
 from services.simulation.player import send
 from services.simulation.scenario import generate
 from tests.conftest import view_rows
@@ -35,7 +36,7 @@ def test_the_stock_on_any_day_equals_a_fold_of_the_submissions(
 
         runner = boende.runner("apartments")
         before = view_rows(runner.store, runner.projection)
-        runner.rebuild()
+        rebuild_together([runner])
         assert view_rows(runner.store, runner.projection) == before
         assert stock(api, days[-1]) == live[days[-1]]
 

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from projections.households import age_band, household_type
 from services.bootstrap import Boende
 from services.http.app import create_app
+from services.projecting.rebuild import rebuild_together
 from services.simulation.player import generate, send
 from tests.conftest import Ids, view_rows
 from tests.integration.test_unexecuted import Cases
@@ -201,7 +202,7 @@ def test_simulated_households_match_a_naive_fold_and_survive_a_rebuild(
 
     runner = boende.runner("tenancies")
     tables_before = view_rows(runner.store, runner.projection)
-    runner.rebuild()
+    rebuild_together([runner])
     assert view_rows(runner.store, runner.projection) == tables_before
     assert figures(api, as_of=days[-1].isoformat()) == live[days[-1]]
 

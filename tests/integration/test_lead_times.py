@@ -19,6 +19,7 @@ from projections.counts import period_of
 from projections.lead_times import summary
 from services.bootstrap import Boende
 from services.http.app import create_app
+from services.projecting.rebuild import rebuild_together
 from services.simulation.player import generate, send
 from tests.conftest import Ids, view_rows
 from tests.integration.test_unexecuted import Cases
@@ -164,7 +165,7 @@ def test_simulated_history_matches_a_naive_count_and_survives_a_rebuild(
 
     runner = boende.runner("lead_times")
     tables_before = view_rows(runner.store, runner.projection)
-    runner.rebuild()
+    rebuild_together([runner])
     assert view_rows(runner.store, runner.projection) == tables_before
     assert by_period(api, **window) == live
 

@@ -16,7 +16,8 @@ from typing import Any
 
 from infra.settings import Settings
 from services.bootstrap import Boende, bootstrap
-from services.projecting.runner import read_batch, rebuild_together
+from services.projecting.rebuild import rebuild_together
+from services.projecting.runner import read_batch
 from services.simulation.player import generate
 from services.submission.service import parse
 from tests.conftest import runner_rows
@@ -87,7 +88,7 @@ def test_killed_runner_resumes_without_loss_or_double_count(
         assert kills >= 2, "the test must kill the runner mid-way at least once"
         live = runner_rows(boende.runners)
         for runner in boende.runners:
-            runner.rebuild()
+            rebuild_together([runner])
         assert runner_rows(boende.runners) == live
         # ``projections rebuild all``: one read of the log for every model
         recorded = len(boende.app.recorder.select_notifications(None, last + 1))

@@ -21,12 +21,8 @@ from infra.settings import Settings
 from infra.views import Sql, fresh_schema, fresh_view_path, view_path
 from projections.audit import AuditTrail
 from services.bootstrap import bootstrap
-from services.projecting.runner import (
-    REBUILDING,
-    RebuildStopped,
-    read_batch,
-    rebuild_together,
-)
+from services.projecting.rebuild import RebuildStopped, rebuild_together
+from services.projecting.runner import REBUILDING, read_batch
 from tests.conftest import runner_rows, view_rows
 from tests.integration.test_projection_crash import fill, filled
 
@@ -75,6 +71,7 @@ def test_a_rebuild_that_dies_half_way_leaves_the_live_model_whole(
         last = boende.app.recorder.max_notification_id() or 0
         audit = boende.runner("audit")
         rebuilt = audit.rebuilding()
+        rebuilt.projection.start_replay()
         rebuilt.batch_size = 50
         rebuilt.catch_up(until=last // 3)  # ... and the process dies here
         assert 0 < rebuilt.store.position() < last
@@ -176,6 +173,7 @@ def test_the_live_model_answers_and_follows_until_the_rebuilt_one_takes_over(
         counts.catch_up()
         before = runner_rows([counts])
         rebuilt = counts.rebuilding()
+        rebuilt.projection.start_replay()
         rebuilt.batch_size = 40
         rebuilt.step()
         assert runner_rows([counts]) == before  # still the live rows

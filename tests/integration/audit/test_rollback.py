@@ -34,7 +34,7 @@ from services.bootstrap import Boende, bootstrap
 from services.cli import main as cli
 from services.cli.behind import log_behind
 from services.http.app import create_app
-from services.projecting.runner import rebuild_together
+from services.projecting.rebuild import rebuild_together
 from tests.integration.audit.test_tamper import Database, record, some_facts, verify
 
 ROLLED_BACK = "rolled back or restored from an older backup?"
