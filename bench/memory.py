@@ -17,8 +17,9 @@ last: a leak grows with the log in the second half as in the first.
 ``rebuild``: ``boende projections rebuild all`` as a subprocess on a copy
 of the benchmark's million-event log (the event store and keys, never the
 read models: ``bench.figures.copy_log``); its peak resident memory is the
-kernel's high-water mark of that process (``VmHWM``, read while it runs).
-Goal: at most 1 GiB.
+kernel's high-water mark (``VmHWM``, read while it runs) of that process
+plus those of the processes it shares the replay with (one per core), as
+if all peaked at once. Goal: at most 1 GiB.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.figures import copy_log
-from bench.measure import tree_rss
+from bench.measure import family, tree_rss
 from bench.server import ROOT, Child, Server
 from bench.submissions import FILING, measure_load
 
@@ -86,13 +87,16 @@ def rebuild_peak(source: Path, target: Path) -> tuple[int, float, int, int]:
     env.pop("BOENDE_DATABASE_URL", None)
     started = time.perf_counter()
     child = Child(["projections", "rebuild", "all"], env, target / "rebuild.log")
-    peak = 0
+    peaks: dict[int, int] = {}  # each process's own high-water mark
     while child.process.poll() is None:
-        peak = max(peak, high_water(child.process.pid))
+        for pid in family(child.process.pid):
+            peaks[pid] = max(peaks.get(pid, 0), high_water(pid))
         time.sleep(HIGH_WATER_POLL_S)
     seconds = time.perf_counter() - started
     child.stop()
-    return child.process.returncode, seconds, peak, events
+    # The rebuild's processes (one per core) each at its peak at once: an
+    # upper bound of what they held together.
+    return child.process.returncode, seconds, sum(peaks.values()), events
 
 
 #: How often the rebuild's high-water mark is read: it only grows, so a read
@@ -151,7 +155,7 @@ def rebuild_line(code: int, seconds: float, peak: int, events: int) -> str:
     verdict = "met" if code == 0 and peak <= REBUILD_GOAL else "not met"
     return (
         f"rebuild all: {events:,} events in {seconds:,.0f} s "
-        f"({events / seconds:,.0f} events/s), exit {code}, peak RSS "
+        f"({events / seconds:,.0f} events/s), exit {code}, peak RSS of its processes "
         f"{peak / MIB:,.0f} MiB (goal: at most {REBUILD_GOAL // MIB:,} MiB): "
         f"{verdict}"
     )

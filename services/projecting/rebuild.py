@@ -229,7 +229,7 @@ def _replay_in_processes(
                 return replayed.count
             if should_stop():
                 raise RebuildStopped(replayed.count)
-            wait([worker.sentinel for worker in workers], timeout=POLL_S)
+            wait([w.sentinel for w in workers if w.exitcode is None], timeout=POLL_S)
             replayed.update()
     finally:
         for worker in workers:
