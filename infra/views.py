@@ -329,13 +329,16 @@ def tracking_table(name: str) -> str:
     return f"{name.lower()}_tracking"
 
 
-def peek_position(settings: Settings, name: str, timeout_s: int = 5) -> int | None:
+def peek_position(
+    settings: Settings, name: str, timeout_s: int = 5, *, fresh: bool = False
+) -> int | None:
     """``name``'s tracking position, read without creating anything (for
-    ``boende doctor``): None when it has never been built (no file, no
-    table). Waits at most ``timeout_s`` for a lock or a connection."""
+    ``boende doctor``; ``fresh``: the position a rebuild's fresh store has
+    reached): None when it has never been built (no file, no table). Waits
+    at most ``timeout_s`` for a lock or a connection."""
     query = "SELECT MAX(notification_id) FROM {} WHERE application_name = ?"
     if settings.database_url is None:
-        path = view_path(settings, name)
+        path = fresh_view_path(settings, name) if fresh else view_path(settings, name)
         if not path.exists():
             return None
         # Read only, but not opened read-only: such a connection to a WAL
@@ -348,10 +351,13 @@ def peek_position(settings: Settings, name: str, timeout_s: int = 5) -> int | No
                 return None
             raise
         return int(row[0] or 0)
-    table = tracking_table(name)
+    table = Identifier(tracking_table(name))
+    if fresh:
+        table = Identifier(fresh_schema(name), tracking_table(name))
     with psycopg.connect(settings.database_url, connect_timeout=timeout_s) as conn:
-        if conn.execute("SELECT to_regclass(%s)", [table]).fetchone() == (None,):
+        found = conn.execute("SELECT to_regclass(%s)", [table.as_string(conn)])
+        if found.fetchone() == (None,):
             return None
-        statement = SQL(query.replace("?", "%s")).format(Identifier(table))
+        statement = SQL(query.replace("?", "%s")).format(table)
         row = conn.execute(statement, [TRACKED_LOG]).fetchone()
     return int(row[0] or 0) if row else 0

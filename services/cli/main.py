@@ -134,15 +134,21 @@ def project(args: argparse.Namespace) -> int:
 
 
 def projections_status(_: argparse.Namespace) -> int:
-    """Each read model's position in the log and how far behind it is."""
+    """Each read model's position in the log, how far behind it is, and
+    where a rebuild of it stands."""
     from services.bootstrap import bootstrap
+    from services.projecting.rebuild import rebuild_state
 
     boende = bootstrap(Settings())
     try:
-        print(f"{'projection':<14} {'position':>10} {'log':>10} {'lag':>8}")
+        print(f"{'projection':<14} {'position':>10} {'log':>10} {'lag':>8}  rebuild")
         for runner in boende.runners:
             s = runner.status()
-            print(f"{s.name:<14} {s.position:>10} {s.log_position:>10} {s.lag:>8}")
+            rebuild = rebuild_state(boende.settings, s.name)
+            print(
+                f"{s.name:<14} {s.position:>10} {s.log_position:>10} {s.lag:>8}  "
+                f"{rebuild}"
+            )
     finally:
         boende.close()
     return 0

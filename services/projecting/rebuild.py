@@ -24,10 +24,10 @@ from contextlib import ExitStack, contextmanager
 from multiprocessing.connection import wait
 
 from infra import logs
-from infra.schema_lock import rebuild_lock, schema_lock
+from infra.schema_lock import RebuildRunning, rebuild_lock, schema_lock
 from infra.settings import Settings
 from infra.store import CaseLog
-from infra.views import ViewStore
+from infra.views import ViewStore, peek_position
 from projections.base import Projection
 from services.projecting.runner import ProjectionRunner, step_together
 
@@ -100,6 +100,22 @@ def rebuild_together(
             for fresh in rebuilt:
                 fresh.store.discard()
     return replayed
+
+
+def rebuild_state(settings: Settings, name: str) -> str:
+    """What ``boende projections status`` says of a rebuild of ``name``:
+    ``-`` (none), ``at N`` (one runs; its replay has reached position N),
+    or ``left at N`` (a stopped or dead one left its fresh store there; the
+    next rebuild removes it, the live read model is untouched)."""
+    try:
+        with rebuild_lock(settings, name):
+            running = False
+    except RebuildRunning:
+        running = True
+    reached = peek_position(settings, name, fresh=True)
+    if reached is None:
+        return "starting" if running else "-"
+    return f"at {reached}" if running else f"left at {reached}"
 
 
 def processes_for(settings: Settings) -> int:

@@ -53,7 +53,7 @@ def test_rebuild_all_equals_live_and_status_shows_no_lag(tmp_path: Path) -> None
     rows = [line.split() for line in status.stdout.splitlines()[1:]]
     assert {row[0] for row in rows} == {p.name for p in PROJECTIONS}
     assert {"counts", "audit", "unexecuted", "tenancies"} <= {row[0] for row in rows}
-    assert all(row[1:] == [str(last), str(last), "0"] for row in rows)
+    assert all(row[1:] == [str(last), str(last), "0", "-"] for row in rows)
 
     boende = bootstrap(Settings(data_dir=tmp_path))
     try:

@@ -21,7 +21,11 @@ from infra.settings import Settings
 from infra.views import Sql, fresh_schema, fresh_view_path, view_path
 from projections.audit import AuditTrail
 from services.bootstrap import bootstrap
-from services.projecting.rebuild import RebuildStopped, rebuild_together
+from services.projecting.rebuild import (
+    RebuildStopped,
+    rebuild_state,
+    rebuild_together,
+)
 from services.projecting.runner import REBUILDING, read_batch
 from tests.conftest import runner_rows, view_rows
 from tests.integration.test_projection_crash import fill, filled
@@ -70,12 +74,18 @@ def test_a_rebuild_that_dies_half_way_leaves_the_live_model_whole(
         live = filled(boende, 600)
         last = boende.app.recorder.max_notification_id() or 0
         audit = boende.runner("audit")
-        rebuilt = audit.rebuilding()
-        rebuilt.projection.start_replay()
-        rebuilt.batch_size = 50
-        rebuilt.catch_up(until=last // 3)  # ... and the process dies here
-        assert 0 < rebuilt.store.position() < last
+        with rebuild_lock(store_settings, "audit"):
+            assert rebuild_state(store_settings, "audit") == "starting"
+            rebuilt = audit.rebuilding()
+            rebuilt.projection.start_replay()
+            rebuilt.batch_size = 50
+            rebuilt.catch_up(until=last // 3)  # ... and the process dies here
+            reached = rebuilt.store.position()
+            assert 0 < reached < last
+            assert rebuild_state(store_settings, "audit") == f"at {reached}"
         rebuilt.store.close()
+        assert rebuild_state(store_settings, "audit") == f"left at {reached}"
+        assert rebuild_state(store_settings, "counts") == "-"
         # Meanwhile the live read model answered as before, whole.
         assert runner_rows(boende.runners) == live
         assert fresh_left(store_settings, "audit")
@@ -92,6 +102,7 @@ def test_a_rebuild_that_dies_half_way_leaves_the_live_model_whole(
         assert rebuild_together([audit]) > 0
         assert runner_rows(again.runners) == live
         assert not fresh_left(store_settings, "audit")
+        assert rebuild_state(store_settings, "audit") == "-"
         with audit.store.transaction(commit=False) as sql:
             assert index_names(sql) >= AUDIT_QUERY_INDEXES
     finally:
