@@ -20,7 +20,7 @@ from infra.schema_lock import RebuildRunning, rebuild_lock
 from infra.settings import Settings
 from infra.views import Sql, fresh_schema, fresh_view_path, view_path
 from projections.audit import AuditTrail
-from services.bootstrap import bootstrap
+from services.bootstrap import Boende, bootstrap
 from services.projecting.rebuild import (
     RebuildStopped,
     rebuild_state,
@@ -44,6 +44,13 @@ def index_names(sql: Sql) -> set[str]:
     else:
         rows = sql.all("SELECT name FROM sqlite_master WHERE type = 'index'")
     return {row["name"] for row in rows}
+
+
+def as_before(boende: Boende, settings: Settings, live: dict[str, Any]) -> bool:
+    """Every read model answers as ``live`` and no fresh store is left."""
+    return runner_rows(boende.runners) == live and not any(
+        fresh_left(settings, runner.projection.name) for runner in boende.runners
+    )
 
 
 def fresh_left(settings: Settings, name: str) -> bool:
@@ -100,8 +107,7 @@ def test_a_rebuild_that_dies_half_way_leaves_the_live_model_whole(
         assert runner_rows(again.runners) == live
         # The next rebuild starts afresh and removes what the dead one left.
         assert rebuild_together([audit]) > 0
-        assert runner_rows(again.runners) == live
-        assert not fresh_left(store_settings, "audit")
+        assert as_before(again, store_settings, live)
         assert rebuild_state(store_settings, "audit") == "-"
         with audit.store.transaction(commit=False) as sql:
             assert index_names(sql) >= AUDIT_QUERY_INDEXES
@@ -134,115 +140,96 @@ def test_a_store_an_earlier_release_left_half_rebuilt_is_rebuilt_at_start(
 
 
 def test_a_finished_rebuild_is_durable_indexed_and_versioned(
-    store_settings: Settings,
+    boende: Boende, store_settings: Settings
 ) -> None:
-    boende = bootstrap(store_settings)
-    try:
-        live = filled(boende, 600)
-        rebuild_together(boende.runners)
-        assert runner_rows(boende.runners) == live
-        for runner in boende.runners:
-            assert version_of(runner) == runner.projection.version
-            with runner.store.transaction(commit=False) as sql:
-                names = index_names(sql)
-            for statement in runner.projection.query_indexes:
-                assert statement.split("EXISTS ")[1].split()[0] in names
-            assert not fresh_left(store_settings, runner.projection.name)
-        # A stopped rebuild changes nothing and leaves nothing behind.
-        for runner in boende.runners:
-            runner.batch_size = 50
-        with pytest.raises(RebuildStopped) as stopped:
-            rebuild_together(boende.runners, should_stop=iter([False, True]).__next__)
-        assert 0 < stopped.value.replayed < len(live["audit_events"])
-        assert runner_rows(boende.runners) == live
-        for runner in boende.runners:
-            assert not fresh_left(store_settings, runner.projection.name)
-        if not store_settings.uses_postgres:
-            # The live store's writes wait for the disk, on every connection.
-            audit = boende.runner("audit")
-            with audit.store.transaction(commit=True) as sql:
-                level = sql.all("PRAGMA synchronous")[0]
-            assert list(level.values()) == [2]
-            path = view_path(store_settings, "audit")
-            with sqlite3.connect(path) as db:
-                ((ok,),) = db.execute("PRAGMA integrity_check").fetchall()
-            assert ok == "ok"
-    finally:
-        boende.close()
+    live = filled(boende, 600)
+    rebuild_together(boende.runners)
+    assert runner_rows(boende.runners) == live
+    for runner in boende.runners:
+        assert version_of(runner) == runner.projection.version
+        with runner.store.transaction(commit=False) as sql:
+            names = index_names(sql)
+        for statement in runner.projection.query_indexes:
+            assert statement.split("EXISTS ")[1].split()[0] in names
+        assert not fresh_left(store_settings, runner.projection.name)
+    # A stopped rebuild changes nothing and leaves nothing behind.
+    for runner in boende.runners:
+        runner.batch_size = 50
+    with pytest.raises(RebuildStopped) as stopped:
+        rebuild_together(boende.runners, should_stop=iter([False, True]).__next__)
+    assert 0 < stopped.value.replayed < len(live["audit_events"])
+    assert as_before(boende, store_settings, live)
+    if not store_settings.uses_postgres:
+        # The live store's writes wait for the disk, on every connection.
+        audit = boende.runner("audit")
+        with audit.store.transaction(commit=True) as sql:
+            level = sql.all("PRAGMA synchronous")[0]
+        assert list(level.values()) == [2]
+        path = view_path(store_settings, "audit")
+        with sqlite3.connect(path) as db:
+            ((ok,),) = db.execute("PRAGMA integrity_check").fetchall()
+        assert ok == "ok"
 
 
 def test_the_live_model_answers_and_follows_until_the_rebuilt_one_takes_over(
-    store_settings: Settings,
+    boende: Boende, store_settings: Settings
 ) -> None:
     """While the fresh read model replays, the live one keeps its rows and
     goes on following the log; at the take-over the fresh one is first
     brought up to the live one's position, so that never goes back."""
-    boende = bootstrap(store_settings)
-    try:
-        fill(boende, 300)
-        counts = boende.runner("counts")
-        counts.catch_up()
-        before = runner_rows([counts])
-        rebuilt = counts.rebuilding()
-        rebuilt.projection.start_replay()
-        rebuilt.batch_size = 40
-        rebuilt.step()
-        assert runner_rows([counts]) == before  # still the live rows
-        fill(boende, 600)  # more of the same cases
-        counts.catch_up()  # the live follower goes on
-        ahead = runner_rows([counts])
-        reached = counts.store.position()
-        assert rebuilt.store.position() < reached
-        rebuilt.finish()
-        counts.take_over(rebuilt)
-        assert counts.store.position() == reached
-        assert runner_rows([counts]) == ahead
-        assert version_of(counts) == counts.projection.version
-        rebuilt.store.discard()
-        assert not fresh_left(store_settings, "counts")
-    finally:
-        boende.close()
+    fill(boende, 300)
+    counts = boende.runner("counts")
+    counts.catch_up()
+    before = runner_rows([counts])
+    rebuilt = counts.rebuilding()
+    rebuilt.projection.start_replay()
+    rebuilt.batch_size = 40
+    rebuilt.step()
+    assert runner_rows([counts]) == before  # still the live rows
+    fill(boende, 600)  # more of the same cases
+    counts.catch_up()  # the live follower goes on
+    ahead = runner_rows([counts])
+    reached = counts.store.position()
+    assert rebuilt.store.position() < reached
+    rebuilt.finish()
+    counts.take_over(rebuilt)
+    assert counts.store.position() == reached
+    assert runner_rows([counts]) == ahead
+    assert version_of(counts) == counts.projection.version
+    rebuilt.store.discard()
+    assert not fresh_left(store_settings, "counts")
 
 
 def test_two_rebuilds_of_one_read_model_do_not_run_at_once(
-    store_settings: Settings,
+    boende: Boende, store_settings: Settings
 ) -> None:
-    boende = bootstrap(store_settings)
-    try:
-        live = filled(boende, 100)
-        with rebuild_lock(store_settings, "audit"):  # another process's rebuild
-            with pytest.raises(RebuildRunning):
-                rebuild_together(boende.runners)
-            # Another read model can be rebuilt meanwhile.
-            assert rebuild_together([boende.runner("counts")]) > 0
-        assert runner_rows(boende.runners) == live
-        assert not fresh_left(store_settings, "audit")
-        assert rebuild_together([boende.runner("audit")]) > 0  # released
-    finally:
-        boende.close()
+    live = filled(boende, 100)
+    with rebuild_lock(store_settings, "audit"):  # another process's rebuild
+        with pytest.raises(RebuildRunning):
+            rebuild_together(boende.runners)
+        # Another read model can be rebuilt meanwhile.
+        assert rebuild_together([boende.runner("counts")]) > 0
+    assert as_before(boende, store_settings, live)
+    assert rebuild_together([boende.runner("audit")]) > 0  # released
 
 
 def test_the_audit_batch_insert_writes_what_its_handlers_write(
-    store_settings: Settings,
+    boende: Boende,
 ) -> None:
-    boende = bootstrap(store_settings)
-    try:
-        fill(boende, 300)
-        batch = read_batch(boende.app, 0, 10_000)
-        audit = boende.runner("audit")
-        projection = audit.projection
-        rows = []
-        for one_by_one in (True, False):
-            with audit.store.transaction(commit=True) as sql:
-                projection.drop_tables(sql)
-                projection.create_tables(sql)
-                if one_by_one:
-                    for recorded in batch:
-                        projection.process(sql, recorded)
-                else:
-                    projection.process_batch(sql, batch)
-            rows.append(view_rows(audit.store, projection))
-        assert rows[0] == rows[1]
-        assert len(rows[0]["audit_events"]) == len(batch)
-    finally:
-        boende.close()
+    fill(boende, 300)
+    batch = read_batch(boende.app, 0, 10_000)
+    audit = boende.runner("audit")
+    projection = audit.projection
+    rows = []
+    for one_by_one in (True, False):
+        with audit.store.transaction(commit=True) as sql:
+            projection.drop_tables(sql)
+            projection.create_tables(sql)
+            if one_by_one:
+                for recorded in batch:
+                    projection.process(sql, recorded)
+            else:
+                projection.process_batch(sql, batch)
+        rows.append(view_rows(audit.store, projection))
+    assert rows[0] == rows[1]
+    assert len(rows[0]["audit_events"]) == len(batch)

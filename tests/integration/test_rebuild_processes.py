@@ -16,7 +16,7 @@ from infra.settings import Settings
 from infra.views import Sql, ViewStore
 from projections.base import Projection, Recorded
 from projections.counts import Counts
-from services.bootstrap import bootstrap
+from services.bootstrap import Boende
 from services.projecting.rebuild import (
     RebuildFailed,
     RebuildStopped,
@@ -27,7 +27,7 @@ from services.projecting.rebuild import (
 from services.projecting.runner import ProjectionRunner
 from tests.conftest import runner_rows
 from tests.integration.test_projection_crash import filled
-from tests.integration.test_rebuild_finish import fresh_left
+from tests.integration.test_rebuild_finish import as_before, fresh_left
 
 
 class Failing(Projection):
@@ -48,44 +48,31 @@ class Failing(Projection):
 
 
 def test_a_rebuild_in_processes_builds_what_one_process_builds(
-    store_settings: Settings,
+    boende: Boende, store_settings: Settings
 ) -> None:
-    boende = bootstrap(store_settings)
-    try:
-        live = filled(boende, 600)
-        last = boende.app.recorder.max_notification_id() or 0
-        events = len(boende.app.recorder.select_notifications(None, last + 1))
-        progress: list[int] = []
-        replayed = rebuild_together(
-            boende.runners, on_progress=progress.append, processes=3
-        )
-        assert replayed == events == sum(progress)
-        assert runner_rows(boende.runners) == live
-        for runner in boende.runners:
-            assert not fresh_left(store_settings, runner.projection.name)
-    finally:
-        boende.close()
+    live = filled(boende, 600)
+    last = boende.app.recorder.max_notification_id() or 0
+    events = len(boende.app.recorder.select_notifications(None, last + 1))
+    progress: list[int] = []
+    replayed = rebuild_together(
+        boende.runners, on_progress=progress.append, processes=3
+    )
+    assert replayed == events == sum(progress)
+    assert as_before(boende, store_settings, live)
 
 
 def test_a_rebuild_in_processes_that_is_stopped_changes_nothing(
-    store_settings: Settings,
+    boende: Boende, store_settings: Settings
 ) -> None:
-    boende = bootstrap(store_settings)
-    try:
-        live = filled(boende, 600)
-        with pytest.raises(RebuildStopped):
-            rebuild_together(boende.runners, lambda: True, processes=2)
-        assert runner_rows(boende.runners) == live
-        for runner in boende.runners:
-            assert not fresh_left(store_settings, runner.projection.name)
-    finally:
-        boende.close()
+    live = filled(boende, 600)
+    with pytest.raises(RebuildStopped):
+        rebuild_together(boende.runners, lambda: True, processes=2)
+    assert as_before(boende, store_settings, live)
 
 
 def test_a_process_that_fails_fails_the_rebuild_and_changes_nothing(
-    store_settings: Settings,
+    boende: Boende, store_settings: Settings
 ) -> None:
-    boende = bootstrap(store_settings)
     failing = ProjectionRunner(
         boende.app, Failing(), ViewStore(store_settings, Failing.name), batch_size=100
     )
@@ -97,31 +84,23 @@ def test_a_process_that_fails_fails_the_rebuild_and_changes_nothing(
         with pytest.raises(RebuildFailed, match="boende rebuild failing exited with 1"):
             rebuild_together(runners, processes=2)
         assert runner_rows(runners) == before
-        assert runner_rows(boende.runners) == live
-        assert not fresh_left(store_settings, "counts")
+        assert as_before(boende, store_settings, live)
         assert not fresh_left(store_settings, "failing")
     finally:
         failing.store.close()
-        boende.close()
 
 
-def test_read_models_are_shared_out_in_even_parts(sqlite_settings: Settings) -> None:
-    boende = bootstrap(sqlite_settings)
-    try:
-        runners = boende.runners
-        costs = {r.projection.name: r.projection.replay_cost for r in runners}
-        one = share_out(runners, 1)
-        assert one == [list(runners)]
-        two = share_out(runners, 2)
-        assert sorted(r.projection.name for share in two for r in share) == sorted(
-            costs
-        )
-        loads = [sum(r.projection.replay_cost for r in share) for share in two]
-        assert max(loads) - min(loads) <= max(costs.values())
-        assert len(share_out(runners, 99)) == len(runners)  # one each, no empty
-        assert share_out(runners[:1], 4) == [[runners[0]]]
-    finally:
-        boende.close()
+def test_read_models_are_shared_out_in_even_parts(sqlite_boende: Boende) -> None:
+    runners = sqlite_boende.runners
+    costs = {r.projection.name: r.projection.replay_cost for r in runners}
+    one = share_out(runners, 1)
+    assert one == [list(runners)]
+    two = share_out(runners, 2)
+    assert sorted(r.projection.name for share in two for r in share) == sorted(costs)
+    loads = [sum(r.projection.replay_cost for r in share) for share in two]
+    assert max(loads) - min(loads) <= max(costs.values())
+    assert len(share_out(runners, 99)) == len(runners)  # one each, no empty
+    assert share_out(runners[:1], 4) == [[runners[0]]]
 
 
 def test_the_processes_default_to_one_per_core(sqlite_settings: Settings) -> None:
