@@ -144,8 +144,14 @@ class ViewStore:
                     SQL("SET LOCAL search_path TO {0}").format(Identifier(self.schema))
                 )
             if self.postgres and not commit:
-                # One snapshot for the position and the rows that answer a query.
+                # One snapshot for the position and the rows that answer a
+                # query, taken once a take-over (``shut_out_readers``) is
+                # done: LOCK takes no snapshot, the SELECT after it does.
                 sql.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                if self.schema is None:
+                    sql.execute(
+                        f"LOCK TABLE {tracking_table(self.name)} IN ACCESS SHARE MODE"
+                    )
             if self.postgres and commit and self._synchronous == "OFF":
                 sql.execute("SET LOCAL synchronous_commit = off")
             yield sql
@@ -169,6 +175,19 @@ class ViewStore:
             sql.execute("SELECT pg_advisory_xact_lock(?)", [self._lock_key])
         else:
             sql.execute("UPDATE tracking SET notification_id = notification_id WHERE 0")
+
+    def shut_out_readers(self, sql: Sql) -> None:
+        """Queries of this store wait, for the rest of the transaction,
+        before they take their snapshot (PostgreSQL: its tracking table
+        locked, which each query's transaction locks first): a read model
+        whose tables are replaced meanwhile is read whole, before or after,
+        never the new tables with the old position. After :meth:`hold`,
+        always in that order (a follower takes them so). SQLite needs
+        nothing: a reader's snapshot covers the schema too."""
+        if self.postgres:
+            sql.execute(
+                f"LOCK TABLE {tracking_table(self.name)} IN ACCESS EXCLUSIVE MODE"
+            )
 
     def track(self, sql: Sql, position: int) -> None:
         """Record ``position`` in the same transaction as the view's rows; a
@@ -236,10 +255,13 @@ class ViewStore:
         page when the two tables are alike (its transfer optimisation)."""
         if self.postgres:
             assert fresh.schema is not None
+            # Where this store's tables are made: the first schema of the
+            # search path (the role's own, if it has one), not always public.
+            (row,) = sql.all("SELECT current_schema() AS name")
+            into = row["name"].replace('"', '""')
             for table in tables:
                 sql.execute(
-                    f'ALTER TABLE "{fresh.schema}"."{table}" '
-                    f'SET SCHEMA "{self.datastore.schema}"'
+                    f'ALTER TABLE "{fresh.schema}"."{table}" SET SCHEMA "{into}"'
                 )
             return
         for table in tables:

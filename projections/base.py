@@ -134,9 +134,13 @@ class Projection:
         for statement in self.query_indexes:
             sql.execute(statement)
 
-    def drop_tables(self, sql: Sql) -> None:
+    def drop_tables(self, sql: Sql, within: str | None = None) -> None:
+        """Drop this read model's tables; ``within``: of that schema (SQLite:
+        ``main`` while another database is attached, which an unqualified
+        name not in ``main`` would reach)."""
+        prefix = f"{within}." if within else ""
         for table in [*self.tables, *self.retired_tables]:
-            sql.execute(f"DROP TABLE IF EXISTS {table}")
+            sql.execute(f"DROP TABLE IF EXISTS {prefix}{table}")
 
     def start_replay(self) -> None:
         """A rebuild's replay begins: work a projection can do once for the

@@ -161,14 +161,15 @@ def projections_rebuild(args: argparse.Namespace) -> int:
     from infra.schema_lock import RebuildRunning
     from services.bootstrap import bootstrap
     from services.projecting.rebuild import (
+        RebuildFailed,
         RebuildStopped,
         processes_for,
         rebuild_together,
     )
 
     # Ctrl-C or SIGTERM stops the replay at its next batch; once the replay
-    # is over the take-overs (seconds) are let finish, so that either every
-    # read model asked for is replaced or none is.
+    # is over the take-overs (seconds) are let finish: every read model
+    # asked for is replaced, or none is, unless a take-over itself fails.
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -199,6 +200,14 @@ def projections_rebuild(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
+    except RebuildFailed as failed:
+        changed = (
+            f"{', '.join(failed.replaced)} replaced, the others answer as before"
+            if failed.replaced
+            else "nothing was changed, the read models answer as before"
+        )
+        print(f"boende projections rebuild: {failed}; {changed}", file=sys.stderr)
+        return 1
     finally:
         boende.close()
     return 0
@@ -323,7 +332,8 @@ def _add_projections_commands(commands: Commands) -> None:
     rebuild = command(
         view_commands,
         "rebuild",
-        "drop a read model (or all) and replay the log into it",
+        "replay the log into a new copy of a read model (or of all), which "
+        "then takes the live one's place",
         projections_rebuild,
         "Progress goes to standard error; at the end it says how many events "
         "were replayed. 'all' reads the log once for every read model.",

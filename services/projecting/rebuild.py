@@ -56,8 +56,15 @@ class RebuildStopped(Exception):
 
 
 class RebuildFailed(Exception):
-    """A process replaying a share of a rebuild failed (its error is on
-    standard error): the live read models are as they were."""
+    """A rebuild failed: a process replaying a share of it (its error is on
+    standard error), or a rebuilt read model taking its live one's place.
+    ``replaced``: the read models that took their live ones' place before
+    it failed, each whole and up to date (each take-over is a transaction
+    of its own store); every other answers as before."""
+
+    def __init__(self, message: str, replaced: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.replaced = list(replaced)
 
 
 def rebuild_together(
@@ -79,7 +86,9 @@ def rebuild_together(
     were, and ``RebuildStopped`` says how far the replay got. (Asked no more
     once the replay is over: the take-overs are quick, and all of them
     happen.) Raises ``RebuildRunning`` if another process rebuilds one of
-    them, before anything is done."""
+    them, before anything is done; ``RebuildFailed`` if a process of the
+    replay fails (nothing changed) or a take-over does (those before it
+    done, in ``replaced``)."""
     with ExitStack() as held:
         for runner in runners:
             held.enter_context(
@@ -94,19 +103,49 @@ def rebuild_together(
                 replayed = _replay_in_processes(shares, should_stop, on_progress)
             else:
                 replayed = _replay_here(rebuilt, should_stop, on_progress)
-            for runner, fresh in zip(runners, rebuilt, strict=True):
-                runner.take_over(fresh)
+            _take_over(runners, rebuilt)
         finally:
-            for fresh in rebuilt:
-                fresh.store.discard()
+            _discard(rebuilt)
     return replayed
+
+
+def _take_over(
+    runners: Sequence[ProjectionRunner], rebuilt: Sequence[ProjectionRunner]
+) -> None:
+    replaced: list[str] = []
+    for runner, fresh in zip(runners, rebuilt, strict=True):
+        try:
+            runner.take_over(fresh)
+        except Exception as error:
+            name = runner.projection.name
+            raise RebuildFailed(
+                f"{name} could not take its live read model's place: {error}",
+                replaced,
+            ) from error
+        replaced.append(runner.projection.name)
+
+
+def _discard(rebuilt: Sequence[ProjectionRunner]) -> None:
+    """Every fresh store removed; one that cannot be is logged (the next
+    rebuild removes it) and does not hide why the rebuild ended."""
+    for fresh in rebuilt:
+        try:
+            fresh.store.discard()
+        except Exception:
+            log.exception(
+                "could not remove the fresh store of %s; the next rebuild will",
+                fresh.projection.name,
+            )
 
 
 def rebuild_state(settings: Settings, name: str) -> str:
     """What ``boende projections status`` says of a rebuild of ``name``:
-    ``-`` (none), ``at N`` (one runs; its replay has reached position N),
-    or ``left at N`` (a stopped or dead one left its fresh store there; the
-    next rebuild removes it, the live read model is untouched)."""
+    ``-`` (none), ``starting``, ``at N`` (one runs; its replay has reached
+    position N), or ``left at N`` (one that was killed left its fresh store
+    there; the next rebuild removes it, the live read model is untouched;
+    a stopped one removes its own). Looking takes the rebuild's lock for
+    an instant: a rebuild started in that instant is refused, as if one
+    ran."""
     try:
         with rebuild_lock(settings, name):
             running = False
@@ -215,7 +254,10 @@ def _replay_in_processes(
     afresh, not forked: this process may hold threads and connections),
     into the fresh stores prepared here. This process watches their
     positions for progress and ``should_stop``, and ends them if it stops
-    or one of them fails."""
+    or one of them fails. Ctrl-C reaches the processes too (a terminal
+    signals the whole group): they are started ignoring it, so it is this
+    process's to handle; one ended by SIGINT or SIGTERM (a service manager
+    stopping the group) stopped, it did not fail."""
     context = multiprocessing.get_context("spawn")
     workers = [
         context.Process(
@@ -233,25 +275,53 @@ def _replay_in_processes(
     ]
     replayed = _Replayed([runner for share in shares for runner in share], on_progress)
     try:
-        for worker in workers:
-            worker.start()
+        with _sigint_ignored_by_children():
+            for worker in workers:
+                worker.start()
         while True:
-            if failed := [w for w in workers if w.exitcode not in (None, 0)]:
+            failed = [w for w in workers if w.exitcode not in (None, 0)]
+            if should_stop() or any(w.exitcode in _STOPPED for w in failed):
+                raise RebuildStopped(replayed.count)
+            if failed:
                 raise RebuildFailed(
                     "; ".join(f"{w.name} exited with {w.exitcode}" for w in failed)
                 )
             if all(worker.exitcode == 0 for worker in workers):
                 replayed.update()
                 return replayed.count
-            if should_stop():
-                raise RebuildStopped(replayed.count)
             wait([w.sentinel for w in workers if w.exitcode is None], timeout=POLL_S)
             replayed.update()
     finally:
         for worker in workers:
+            if worker.pid is None:  # never started
+                continue
             if worker.is_alive():
                 worker.terminate()
             worker.join()
+
+
+#: How a process ended by a stop signal exits (``Process.exitcode``).
+_STOPPED = (-signal.SIGINT, -signal.SIGTERM)
+
+
+@contextmanager
+def _sigint_ignored_by_children() -> Iterator[None]:
+    """Processes started meanwhile begin with SIGINT ignored (an ignored
+    signal stays ignored across ``exec``, and Python then installs no
+    handler of its own), so a Ctrl-C while they start cannot kill them. A
+    SIGINT sent meanwhile to this process is held back, not lost (Linux
+    keeps a blocked signal pending even while it is ignored), and handled
+    once its handler is back. Outside the main thread (no handler can be
+    set there) it only holds SIGINT back."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    main = threading.current_thread() is threading.main_thread()
+    handler = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    try:
+        yield
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, handler)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _replay_share(
@@ -264,7 +334,7 @@ def _replay_share(
     ``projections`` and finish them. Ctrl-C is the parent's to handle; if
     the parent goes, this stops at its next batch (what it built is thrown
     away by the next rebuild)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # already, as it started
     logs.configure(settings.log_level, settings.effective_log_format)
     with schema_lock(settings):
         app = CaseLog(env=settings.eventsourcing_env())

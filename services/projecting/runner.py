@@ -173,14 +173,16 @@ class ProjectionRunner:
     def take_over(self, rebuilt: ProjectionRunner) -> None:
         """The read model ``rebuilt`` built (finished) takes this one's
         place, in one transaction on this store: a query sees the old read
-        model or the new one, never a mix and never an empty one. Under this
+        model or the new one, never a mix and never an empty one (queries
+        begun meanwhile wait for it: ``shut_out_readers``). Under this
         store's write lock no follower batch lands, and ``rebuilt`` is first
         brought up to where this one stands, so the position never goes back."""
         with self.store.taking_from(rebuilt.store) as sql:
             self.store.hold(sql)
+            self.store.shut_out_readers(sql)
             rebuilt.catch_up(until=self.store.position(sql))
             position = rebuilt.store.position()
-            self.projection.drop_tables(sql)
+            self.projection.drop_tables(sql, None if self.store.postgres else "main")
             self.store.take_tables(sql, rebuilt.store, list(rebuilt.projection.tables))
             self.store.forget_position(sql)
             if position:

@@ -89,7 +89,18 @@ def test_a_second_rebuild_of_a_read_model_is_refused_and_changes_nothing(
         boende.close()
 
 
-def test_a_rebuild_stopped_with_ctrl_c_changes_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("to_group", "signum", "after_s"),
+    [
+        (False, signal.SIGINT, 0.2),  # into the replay
+        (True, signal.SIGINT, 0.3),  # a terminal's Ctrl-C, as the processes start
+        (True, signal.SIGTERM, 0.3),  # a service manager stopping the group
+    ],
+    ids=["ctrl-c", "ctrl-c-to-the-group", "sigterm-to-the-group"],
+)
+def test_a_rebuild_stopped_with_ctrl_c_changes_nothing(
+    tmp_path: Path, to_group: bool, signum: int, after_s: float
+) -> None:
     settings = Settings(data_dir=tmp_path)
     boende = bootstrap(settings)
     try:
@@ -100,19 +111,27 @@ def test_a_rebuild_stopped_with_ctrl_c_changes_nothing(tmp_path: Path) -> None:
         **os.environ,
         "BOENDE_DATA_DIR": str(tmp_path),
         "BOENDE_PROJECTION_BATCH_SIZE": "1",  # a replay batch of ten events
+        "BOENDE_REBUILD_PROCESSES": "2",
     }
     env.pop("BOENDE_DATABASE_URL", None)
     command = [sys.executable, "-m", "services.cli.main", "projections", "rebuild"]
     rebuild = subprocess.Popen(
-        [*command, "all"], env=env, stderr=subprocess.PIPE, text=True
+        [*command, "all"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     fresh = tmp_path / "view_audit_rebuilding.sqlite"
     deadline = time.monotonic() + 60
     while not fresh.exists() and rebuild.poll() is None:
         assert time.monotonic() < deadline, "the rebuild never started"
         time.sleep(0.01)
-    time.sleep(0.2)  # into the replay
-    rebuild.send_signal(signal.SIGINT)
+    time.sleep(after_s)
+    if to_group:
+        os.killpg(rebuild.pid, signum)
+    else:
+        rebuild.send_signal(signum)
     _, err = rebuild.communicate(timeout=60)
     assert rebuild.returncode == 130, err
     assert "events; nothing was changed, the read models answer as before" in err
