@@ -267,7 +267,9 @@ class ViewStore:
         for table in tables:
             declared = sql.all(
                 "SELECT sql FROM fresh.sqlite_master WHERE tbl_name = ? "
-                "AND sql IS NOT NULL ORDER BY type = 'index', name",
+                "AND sql IS NOT NULL "
+                "ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 "
+                "ELSE 2 END, name",
                 [table],
             )
             if not declared:
@@ -365,11 +367,14 @@ def peek_position(
             return None
         # Read only, but not opened read-only: such a connection to a WAL
         # database leaves its -wal and -shm files behind when it closes.
+        # Never created, though (``mode=rw``): a rebuild may remove its
+        # fresh file at any moment.
+        uri = f"{path.resolve().as_uri()}?mode=rw"
         try:
-            with closing(sqlite3.connect(path, timeout=timeout_s)) as db:
+            with closing(sqlite3.connect(uri, timeout=timeout_s, uri=True)) as db:
                 row = db.execute(query.format("tracking"), [TRACKED_LOG]).fetchone()
         except sqlite3.OperationalError as error:
-            if "no such table" in str(error):
+            if "no such table" in str(error) or not path.exists():
                 return None
             raise
         return int(row[0] or 0)
