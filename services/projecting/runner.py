@@ -14,7 +14,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, OperationalError
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
@@ -300,6 +300,15 @@ class Follower:
             except IntegrityError:  # another runner (a rebuild) got there first
                 log.warning("projection batch already recorded elsewhere; re-reading")
                 busy = 0
+            except OperationalError as error:
+                if not _locked(error):
+                    log.exception("projection step failed")
+                else:  # SQLite's busy timeout: a rebuild copying its tables in
+                    log.warning(
+                        "a read model stayed locked past its timeout (a rebuild "
+                        "taking its place?); following again at the next poll"
+                    )
+                busy = 0
             except Exception:  # keep following; the next poll retries
                 log.exception("projection step failed")
                 busy = 0
@@ -321,3 +330,9 @@ def build_runners(
     return [
         ProjectionRunner(app, p, ViewStore(settings, p.name), size) for p in projections
     ]
+
+
+def _locked(error: OperationalError) -> bool:
+    """Whether ``error`` is SQLite's "database is locked" (its busy timeout
+    passed while another connection held the write lock)."""
+    return "database is locked" in str(error)
