@@ -65,9 +65,9 @@ def projections_status(_: argparse.Namespace) -> int:
 
 
 def projections_rebuild(args: argparse.Namespace) -> int:
-    """Replay the whole log into a new copy of one read model (or of all:
-    the log is read and decoded once), which then takes the old one's place
-    at once; the old one answers until then."""
+    """Replay the whole log into a new copy of one read model (or of all,
+    shared out over processes), which then takes the old one's place at
+    once; the old one answers until then."""
     from infra.schema_lock import RebuildRunning
     from services.bootstrap import bootstrap
     from services.projecting.rebuild import (

@@ -84,7 +84,7 @@ def rebuild_together(
     ``should_stop`` is asked as the replay goes on: once it says so, the
     fresh stores are thrown away, the live read models are left as they
     were, and ``RebuildStopped`` says how far the replay got. (Asked no more
-    once the replay is over: the take-overs are quick, and all of them
+    once the replay is over: the take-overs, seconds at most, all
     happen.) Raises ``RebuildRunning`` if another process rebuilds one of
     them, before anything is done; ``RebuildFailed`` if a process of the
     replay fails (nothing changed) or a take-over does (those before it

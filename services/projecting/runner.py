@@ -300,17 +300,14 @@ class Follower:
             except IntegrityError:  # another runner (a rebuild) got there first
                 log.warning("projection batch already recorded elsewhere; re-reading")
                 busy = 0
-            except OperationalError as error:
-                if not _locked(error):
-                    log.exception("projection step failed")
-                else:  # SQLite's busy timeout: a rebuild copying its tables in
+            except Exception as error:  # keep following; the next poll retries
+                if _locked(error):  # SQLite's busy timeout: a take-over copying
                     log.warning(
                         "a read model stayed locked past its timeout (a rebuild "
                         "taking its place?); following again at the next poll"
                     )
-                busy = 0
-            except Exception:  # keep following; the next poll retries
-                log.exception("projection step failed")
+                else:
+                    log.exception("projection step failed")
                 busy = 0
             if not busy and self._signal is not None:
                 self._signal.wait(self.poll_seconds)
@@ -332,7 +329,7 @@ def build_runners(
     ]
 
 
-def _locked(error: OperationalError) -> bool:
+def _locked(error: Exception) -> bool:
     """Whether ``error`` is SQLite's "database is locked" (its busy timeout
     passed while another connection held the write lock)."""
-    return "database is locked" in str(error)
+    return isinstance(error, OperationalError) and "database is locked" in str(error)
